@@ -1,0 +1,125 @@
+"""Developer and CI entry points.
+
+nox -s generate   regenerate generated/, sql/generated/ (and every other artefact) from schemas/
+nox -s check      schemas valid, examples valid, committed generated files up to date
+nox -s lint       ruff and mypy --strict
+nox -s tests      build the wheel, install it, run the test suite against real PostgreSQL/Redis
+nox -s bench      print benchmark figures
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import tempfile
+from pathlib import Path
+
+import nox
+
+nox.options.sessions = ["check", "lint", "tests"]
+nox.options.error_on_external_run = True
+nox.options.default_venv_backend = "venv"
+
+ROOT = Path(__file__).parent
+PYTHON = "3.11"
+CODEGEN_DEPS = [
+    "datamodel-code-generator[ruff]==0.89.0",
+    "ruff==0.17.5",
+    "jsonschema[format-nongpl]>=4.23",
+]
+
+
+def _build_wheel(session: nox.Session) -> str:
+    """Build the project's wheel into a temporary folder and return its path."""
+    out = Path(tempfile.mkdtemp(prefix="videogen-wheel-"))
+    session.run(
+        "python", "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(ROOT)
+    )
+    (wheel,) = out.glob("videogen_shared-*.whl")
+    return str(wheel)
+
+
+def _ensure_services(session: nox.Session) -> None:
+    session.run("bash", str(ROOT / "tools" / "ensure-services.sh"), external=True)
+
+
+def _ensure_node(session: nox.Session) -> None:
+    """Node and npm (from Debian when missing) and ts/node_modules from the lockfile (npm ci)."""
+    session.run("bash", str(ROOT / "tools" / "ensure-node.sh"), external=True)
+
+
+@nox.session(python=PYTHON)
+def generate(session: nox.Session) -> None:
+    """Regenerate every derived artefact from schemas/ (the main job)."""
+    _ensure_node(session)
+    session.install(*CODEGEN_DEPS)
+    session.run("python", "-m", "codegen", "generate", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def check(session: nox.Session) -> None:
+    """Validate schemas and examples; fail if committed generated files are stale."""
+    _ensure_node(session)
+    session.install(*CODEGEN_DEPS)
+    session.run("python", "-m", "codegen", "check", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """Ruff (lint and format) and mypy --strict over generated/, runtime/ and codegen/."""
+    session.install("-e", ".[lint,test]", *CODEGEN_DEPS)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Build and install the wheel, then run the suite against real PostgreSQL and Redis."""
+    _ensure_services(session)
+    wheel = _build_wheel(session)
+    session.install(f"{wheel}[test]")
+    session.env.setdefault("PYTHONHASHSEED", "0")
+    session.run(
+        "pytest",
+        "--cov",
+        "--cov-report=term",
+        "--cov-fail-under=90",
+        *session.posargs,
+    )
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Run every benchmarks/bench_*.py against the installed wheel and print its figures."""
+    _ensure_services(session)
+    wheel = _build_wheel(session)
+    session.install(f"{wheel}[test]")
+    scripts = sorted(glob.glob(str(ROOT / "benchmarks" / "bench_*.py")))
+    wanted = set(session.posargs)
+    for script in scripts:
+        if wanted and Path(script).stem.removeprefix("bench_") not in wanted:
+            continue
+        session.run("python", script, env={"PYTHONPATH": os.environ.get("PYTHONPATH", "")})
+
+
+@nox.session(python=PYTHON)
+def breaking(session: nox.Session) -> None:
+    """Breaking-change gate: compare schemas/ (and their SQL) with a git ref; fail on an
+    unaccepted break without a major version bump."""
+    session.install("jsonschema[format-nongpl]>=4.23", "referencing>=0.35")
+    session.run("python", "-m", "codegen", "breaking", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def typescript(session: nox.Session) -> None:
+    """The npm package in ts/: tsc --strict over the generated types and the typed examples, build
+    and pack it; then the three-way agreement (Ajv in Node, jsonschema, Pydantic)."""
+    _ensure_node(session)
+    session.chdir(ROOT / "ts")
+    session.run("npm", "run", "--silent", "typecheck", external=True)
+    session.run("npm", "run", "--silent", "build", external=True)
+    session.run("npm", "pack", "--dry-run", "--ignore-scripts", external=True)
+    session.chdir(ROOT)
+    session.install("-e", ".")
+    session.run("python", "-m", "codegen", "agreement")
