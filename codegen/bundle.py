@@ -1,0 +1,124 @@
+"""Self-contained ("bundled") schemas: one file per top-level contract, no external ``$ref``.
+
+Consumers that cannot resolve references across files (many code generators, simple validators,
+browser form libraries) take ``ts/schemas/<Contract>.schema.json``. A bundle keeps the ``$id`` (so
+the version) of the file the contract comes from; its root is ``{"$ref": "#/$defs/<Contract>"}``
+and its ``$defs`` hold the contract and every definition it reaches, the ones from other files
+(``common``) moved in under their own names. Every ``$ref`` is then local (``#/$defs/Name``), so a
+pointer such as ``#/$defs/Job/properties/status`` means the same in the bundle and in the source
+file. Definition names are unique across the schema files (checked here), so moving them in can
+never clash.
+
+Two bundles made from the same file share its ``$id``: load each into its own validator instance
+(or load the source files together instead).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from codegen.schemas import SchemaDoc, SchemaSet
+
+__all__ = [
+    "BUNDLE_DIR",
+    "bundle_contract",
+    "definition_owners",
+    "dumps",
+    "generate_bundles",
+    "localize",
+]
+
+#: Where the bundles are written (shipped by the npm package in ``ts/``).
+BUNDLE_DIR = "ts/schemas"
+
+
+def definition_owners(schemas: SchemaSet) -> dict[str, SchemaDoc]:
+    """Map every definition name to the schema file that defines it.
+
+    Raises:
+        ValueError: Two files define the same name (bundles and TypeScript need unique names).
+    """
+    owners: dict[str, SchemaDoc] = {}
+    for doc in schemas.docs:
+        for name in doc.definitions():
+            if name in owners:
+                raise ValueError(
+                    f"$defs/{name} is defined in both {owners[name].path.name} and "
+                    f"{doc.path.name}: definition names must be unique across schema files"
+                )
+            owners[name] = doc
+    return owners
+
+
+def localize(schemas: SchemaSet, doc: SchemaDoc, node: Any, reached: set[str]) -> Any:
+    """Return a copy of ``node`` with every ``$ref`` rewritten to ``#/$defs/<Name>``.
+
+    Args:
+        schemas: The schema set the references resolve in.
+        doc: The document ``node`` belongs to (its ``$id`` is the base of relative references).
+        node: Any part of a schema.
+        reached: Filled with the names of the definitions the references point at.
+
+    Returns:
+        The rewritten copy.
+    """
+    if isinstance(node, list):
+        return [localize(schemas, doc, item, reached) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "$ref":
+            _, name, _ = schemas.resolve(doc.id, value)
+            reached.add(name)
+            out[key] = f"#/$defs/{name}"
+        else:
+            out[key] = localize(schemas, doc, value, reached)
+    return out
+
+
+def bundle_contract(schemas: SchemaSet, doc: SchemaDoc, contract: str) -> dict[str, Any]:
+    """Build the self-contained schema of one contract of ``doc``.
+
+    Returns:
+        The bundle document: same ``$schema`` and ``$id`` as ``doc``, root ``$ref`` to the
+        contract, and every reachable definition (file order of the sources) under ``$defs``.
+    """
+    owners = definition_owners(schemas)
+    definitions: dict[str, Any] = {}
+    pending = [contract]
+    while pending:
+        name = pending.pop()
+        if name in definitions:
+            continue
+        owner = owners[name]
+        reached: set[str] = set()
+        definitions[name] = localize(schemas, owner, owner.definitions()[name], reached)
+        pending.extend(sorted(reached - set(definitions)))
+    order = [name for d in schemas.docs for name in d.definitions() if name in definitions]
+    schema = doc.definitions()[contract]
+    return {
+        "$schema": doc.document["$schema"],
+        "$id": doc.id,
+        "title": schema.get("title", contract),
+        "description": schema.get("description", ""),
+        "$ref": f"#/$defs/{contract}",
+        "$defs": {name: copy.deepcopy(definitions[name]) for name in order},
+    }
+
+
+def dumps(document: Any) -> str:
+    """Serialise JSON the way every generated JSON file is written (2-space indent, newline)."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def generate_bundles(schemas: SchemaSet) -> dict[str, str]:
+    """Return ``{"ts/schemas/<Contract>.schema.json": bundle}`` for every top-level contract."""
+    outputs: dict[str, str] = {}
+    for doc in schemas.docs:
+        for contract, _ in doc.contracts():
+            bundle = bundle_contract(schemas, doc, contract)
+            outputs[f"{BUNDLE_DIR}/{contract}.schema.json"] = dumps(bundle)
+    return outputs
