@@ -1,0 +1,492 @@
+"""Typed, validated configuration from environment variables and ``.env`` files.
+
+Usage::
+
+    from runtime.config import settings
+
+    settings.supabase_url                       # "https://abcd.supabase.co"
+    settings.openai_api_key.get_secret_value()  # secrets are SecretStr
+
+``settings`` is a lazy proxy: importing this module reads nothing; the first attribute access
+builds :class:`Settings` (call :func:`get_settings` at start-up to fail fast, and when you need
+the :class:`Settings` object itself rather than its attributes). Tests build their
+own ``Settings(...)`` and install it with :func:`override_settings`.
+
+Sources, highest priority first:
+
+1. keyword arguments to ``Settings(...)``;
+2. real environment variables (names are the field names in upper case: ``SUPABASE_URL``...);
+3. ``.env.<environment>`` (``.env.development``, ``.env.staging``, ``.env.production``), where the
+   environment comes from the ``environment`` argument, the ``ENVIRONMENT`` variable, or ``.env``;
+4. ``.env``;
+5. defaults.
+
+Files are looked up in the current directory (pass ``_env_file=`` to choose files, or ``None``
+to read none).
+
+Validation collects every problem and raises one :class:`~runtime.errors.ConfigError` that names
+each missing or invalid variable and what a valid value looks like, never the value itself. Rules
+in every environment:
+
+* ``SUPABASE_URL``: ``https://`` URL with a host and no query (``http://`` only for
+  ``localhost``/``127.0.0.1`` outside production);
+* ``REDIS_URL``: ``redis://`` or ``rediss://`` with a host;
+* ``SUPABASE_SERVICE_KEY``: a JWT whose ``role`` is ``service_role``, or an ``sb_secret_`` key;
+  ``SUPABASE_ANON_KEY``: a JWT whose ``role`` is ``anon``, or an ``sb_publishable_`` key;
+* ``OPENAI_API_KEY`` starts with ``sk-``; ``REPLICATE_API_TOKEN`` starts with ``r8_``;
+* ``JWT_SECRET_KEY`` has at least 16 characters;
+* ``ENVIRONMENT`` is development, staging or production; ``LOG_LEVEL`` is DEBUG, INFO, WARNING
+  or ERROR.
+
+Production is stricter: ``SUPABASE_URL`` must be ``https://``; ``REDIS_URL`` must use TLS
+(``rediss://``) unless the host is loopback, a private-network address or a single-label service
+name (``redis``), i.e. unless traffic stays inside the deployment's network; ``DATABASE_URL``
+must not disable TLS (``sslmode=disable``); ``JWT_SECRET_KEY`` needs 32 characters; and no secret
+may look like a placeholder (``changeme``, ``example``, ``placeholder``, ``xxxx``).
+
+Every secret value is registered with :func:`runtime.logging.register_secret`, so it is redacted
+from log lines.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final, Literal, cast
+from urllib.parse import parse_qs, urlsplit
+
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings.sources import ENV_FILE_SENTINEL, DotenvType
+
+from runtime.errors import ConfigError
+
+__all__ = [
+    "ENVIRONMENTS",
+    "LOG_LEVELS",
+    "Environment",
+    "LogLevel",
+    "Settings",
+    "clear_settings_cache",
+    "env_files_for",
+    "get_settings",
+    "override_settings",
+    "settings",
+]
+
+Environment = Literal["development", "staging", "production"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+ENVIRONMENTS: Final[tuple[str, ...]] = ("development", "staging", "production")
+LOG_LEVELS: Final[tuple[str, ...]] = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+_PLACEHOLDER_MARKERS: Final = (
+    "changeme",
+    "change-me",
+    "change_me",
+    "example",
+    "placeholder",
+    "xxxx",
+)
+_LOOPBACK_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "::1"})
+
+# What a valid value looks like, shown next to each problem.
+_EXPECTED: Final[dict[str, str]] = {
+    "supabase_url": "the project URL, e.g. https://abcdefghijkl.supabase.co",
+    "supabase_service_key": "the service_role JWT (eyJ...) or a secret key (sb_secret_...)",
+    "supabase_anon_key": "the anon JWT (eyJ...) or a publishable key (sb_publishable_...)",
+    "redis_url": "redis://[:password@]host:6379/0 or rediss://... for TLS",
+    "openai_api_key": "an OpenAI key starting with sk-",
+    "replicate_api_token": "a Replicate token starting with r8_",
+    "jwt_secret_key": "a random string of at least 32 characters",
+    "environment": "one of development, staging, production",
+    "log_level": "one of DEBUG, INFO, WARNING, ERROR",
+    "database_url": "postgresql://user:password@host:5432/dbname (optional)",
+    "job_budget_limit": "a dollar amount above 0 and at most 10000, e.g. 20.00",
+    "cache_ttl_seconds": "whole seconds from 1 to 2592000 (30 days)",
+    "cache_key_prefix": "a non-empty prefix ending in ':', e.g. videogen:cache:",
+    "db_pool_max_connections": "an integer from 1 to 100",
+    "http_timeout_seconds": "seconds above 0 and at most 300",
+    "redis_max_connections": "an integer from 1 to 1000",
+    "redis_socket_timeout_seconds": "seconds above 0 and at most 300",
+    "log_file": "a file path, e.g. /var/log/videogen/worker.log (optional)",
+}
+
+
+def _is_production(info: ValidationInfo) -> bool:
+    return info.data.get("environment") == "production"
+
+
+def _b64url_json(segment: str) -> Any:
+    padded = segment + "=" * (-len(segment) % 4)
+    try:
+        return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+
+
+def _jwt_claims(token: str) -> dict[str, Any] | None:
+    """Return the claims of a JWT-shaped token (signature not checked), or ``None``."""
+    parts = token.split(".")
+    if len(parts) != 3 or not token.startswith("eyJ"):
+        return None
+    header, claims = _b64url_json(parts[0]), _b64url_json(parts[1])
+    if not isinstance(header, dict) or "alg" not in header or not isinstance(claims, dict):
+        return None
+    return claims
+
+
+def _check_supabase_key(value: str, *, role: str, new_prefix: str) -> None:
+    if value.startswith(new_prefix):
+        if len(value) <= len(new_prefix) + 8:
+            raise ValueError(f"the {new_prefix} key is too short")
+        return
+    if value.startswith(("sb_secret_", "sb_publishable_")):
+        raise ValueError(f"this is the wrong kind of key: expected {new_prefix}... here")
+    claims = _jwt_claims(value)
+    if claims is None:
+        raise ValueError(f"not a JWT (three base64url parts, eyJ...) nor a {new_prefix} key")
+    found = claims.get("role")
+    if found is not None and found != role:
+        raise ValueError(f"this JWT has role {found!r}; expected role {role!r}")
+
+
+def _check_not_placeholder(value: str, info: ValidationInfo) -> None:
+    if _is_production(info) and any(m in value.lower() for m in _PLACEHOLDER_MARKERS):
+        raise ValueError("looks like a placeholder, which production does not accept")
+
+
+def _is_internal_host(host: str) -> bool:
+    if host in _LOOPBACK_HOSTS or "." not in host:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_private or address.is_loopback
+
+
+class Settings(BaseSettings):
+    """Every configuration value of the pipeline, validated; secrets are :class:`SecretStr`.
+
+    Args:
+        _env_file: ``.env`` files to read (later files win); ``None`` reads none; by default
+            ``.env`` and ``.env.<environment>`` in the current directory (see the module docs).
+        **values: Field values that win over every other source.
+
+    Raises:
+        ConfigError: One or more variables are missing or invalid; the message lists them all.
+    """
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        frozen=True,
+        hide_input_in_errors=True,
+        validate_default=True,
+    )
+
+    # ``environment`` comes first so that the other validators can see it.
+    environment: Environment = "development"
+    supabase_url: str
+    supabase_service_key: SecretStr
+    supabase_anon_key: SecretStr
+    redis_url: str
+    openai_api_key: SecretStr
+    replicate_api_token: SecretStr
+    jwt_secret_key: SecretStr
+    log_level: LogLevel = "INFO"
+
+    database_url: SecretStr | None = None
+    job_budget_limit: Decimal = Field(default=Decimal("20.00"), gt=0, le=10000, decimal_places=4)
+    cache_ttl_seconds: int = Field(default=3600, ge=1, le=30 * 24 * 3600)
+    cache_key_prefix: str = "videogen:cache:"
+    db_pool_max_connections: int = Field(default=10, ge=1, le=100)
+    http_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    redis_max_connections: int = Field(default=20, ge=1, le=1000)
+    redis_socket_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    log_file: Path | None = None
+
+    def __init__(self, _env_file: DotenvType | None = ENV_FILE_SENTINEL, **values: Any) -> None:
+        if _env_file is ENV_FILE_SENTINEL:
+            _env_file = env_files_for(Path.cwd(), environment=values.get("environment"))
+        try:
+            super().__init__(_env_file=_env_file, **values)
+        except PydanticValidationError as exc:
+            raise ConfigError(_describe(exc), details={"problems": _problems(exc)}) from exc
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Register every secret value for log redaction.
+
+        Args:
+            context: Pydantic's validation context (unused).
+        """
+        from runtime.logging import register_secret
+
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                register_secret(value.get_secret_value())
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _normalise_environment(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _normalise_log_level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("supabase_url")
+    @classmethod
+    def _check_supabase_url(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("must be an https:// URL with a host")
+        if parts.scheme == "http" and (
+            _is_production(info) or parts.hostname not in _LOOPBACK_HOSTS
+        ):
+            raise ValueError(
+                "must use https:// (http:// is only accepted for localhost outside production)"
+            )
+        if parts.query or parts.fragment or parts.path not in ("", "/"):
+            raise ValueError("must be the bare project URL, without a path or query")
+        return value.rstrip("/")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip()
+        parts = urlsplit(value)
+        if parts.scheme not in ("redis", "rediss"):
+            raise ValueError("must start with redis:// or rediss://")
+        try:
+            host = parts.hostname
+            _ = parts.port
+        except ValueError:
+            raise ValueError("has an invalid port") from None
+        if not host:
+            raise ValueError("must name a host")
+        if _is_production(info) and parts.scheme == "redis" and not _is_internal_host(host):
+            raise ValueError(
+                "must use TLS (rediss://) in production for a host outside the private network"
+            )
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.get_secret_value().strip())
+        if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
+            raise ValueError("must be a postgresql:// URL with a host")
+        sslmode = parse_qs(parts.query).get("sslmode", [""])[-1]
+        if _is_production(info) and sslmode == "disable":
+            raise ValueError("must not disable TLS (sslmode=disable) in production")
+        return value
+
+    @field_validator("supabase_service_key")
+    @classmethod
+    def _check_service_key(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        text = value.get_secret_value().strip()
+        _check_supabase_key(text, role="service_role", new_prefix="sb_secret_")
+        _check_not_placeholder(text, info)
+        return SecretStr(text)
+
+    @field_validator("supabase_anon_key")
+    @classmethod
+    def _check_anon_key(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        text = value.get_secret_value().strip()
+        _check_supabase_key(text, role="anon", new_prefix="sb_publishable_")
+        _check_not_placeholder(text, info)
+        return SecretStr(text)
+
+    @field_validator("openai_api_key")
+    @classmethod
+    def _check_openai_key(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        text = value.get_secret_value().strip()
+        if not text.startswith("sk-") or len(text) < 20 or any(c.isspace() for c in text):
+            raise ValueError("must start with sk- and be at least 20 characters without spaces")
+        _check_not_placeholder(text, info)
+        return SecretStr(text)
+
+    @field_validator("replicate_api_token")
+    @classmethod
+    def _check_replicate_token(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        text = value.get_secret_value().strip()
+        if not text.startswith("r8_") or len(text) < 20 or not text[3:].isalnum():
+            raise ValueError("must start with r8_ followed by at least 17 letters or digits")
+        _check_not_placeholder(text, info)
+        return SecretStr(text)
+
+    @field_validator("jwt_secret_key")
+    @classmethod
+    def _check_jwt_secret(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        text = value.get_secret_value()
+        minimum = 32 if _is_production(info) else 16
+        if len(text) < minimum:
+            raise ValueError(f"must be at least {minimum} characters long")
+        _check_not_placeholder(text, info)
+        return value
+
+    @field_validator("cache_key_prefix")
+    @classmethod
+    def _check_cache_prefix(cls, value: str) -> str:
+        if not value or not value.endswith(":") or any(c.isspace() for c in value):
+            raise ValueError("must be non-empty, end with ':' and contain no spaces")
+        return value
+
+
+def env_files_for(directory: Path, *, environment: str | None = None) -> tuple[Path, ...]:
+    """Return the ``.env`` files to read from ``directory``, lowest priority first.
+
+    Args:
+        directory: Where the files live.
+        environment: The environment; ``None`` takes ``ENVIRONMENT`` from the process
+            environment, then from ``directory/.env``, then ``development``.
+
+    Returns:
+        ``(.env, .env.<environment>)``, or just ``(.env,)`` when the environment is not one of
+        the known names (the invalid value is then reported by validation).
+    """
+    base = directory / ".env"
+    name = environment or os.environ.get("ENVIRONMENT")
+    if name is None and base.is_file():
+        from dotenv import dotenv_values
+
+        found = dotenv_values(base).get("ENVIRONMENT")
+        name = found
+    name = (name or "development").strip().lower()
+    if name not in ENVIRONMENTS:
+        return (base,)
+    return (base, directory / f".env.{name}")
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    return str(loc[0]).upper() if loc else "?"
+
+
+def _problems(exc: PydanticValidationError) -> list[dict[str, str]]:
+    """Describe each error by variable, problem and expectation; never the input value."""
+    problems: list[dict[str, str]] = []
+    for error in exc.errors(include_input=False, include_url=False, include_context=False):
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        if error["type"] == "missing":
+            problem = "missing"
+        else:
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problem = f"invalid: {message}"
+        problems.append(
+            {
+                "variable": _variable(error["loc"]),
+                "problem": problem,
+                "expected": _EXPECTED.get(field, "see runtime.config"),
+            }
+        )
+    return problems
+
+
+def _describe(exc: PydanticValidationError) -> str:
+    problems = _problems(exc)
+    lines = [
+        f"Invalid configuration ({len(problems)} problem{'s' if len(problems) != 1 else ''}); "
+        "set these environment variables or .env entries:"
+    ]
+    lines += [f"  {p['variable']}: {p['problem']} (expected {p['expected']})" for p in problems]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# The process-wide settings
+# ---------------------------------------------------------------------------------------------
+
+_lock = threading.Lock()
+_cached: Settings | None = None
+_override: ContextVar[Settings | None] = ContextVar("videogen_settings_override", default=None)
+
+
+def get_settings() -> Settings:
+    """Return the active settings: an override if one is installed, else the cached global.
+
+    The global is built on the first call from the environment and ``.env`` files.
+
+    Returns:
+        The settings.
+
+    Raises:
+        ConfigError: The configuration is missing or invalid (raised again on the next call).
+    """
+    override = _override.get()
+    if override is not None:
+        return override
+    global _cached
+    if _cached is None:
+        with _lock:
+            if _cached is None:
+                _cached = Settings()
+    return _cached
+
+
+def clear_settings_cache() -> None:
+    """Forget the cached global settings so the next access reads the environment again."""
+    global _cached
+    with _lock:
+        _cached = None
+
+
+@contextmanager
+def override_settings(new: Settings) -> Iterator[Settings]:
+    """Make ``new`` the active settings inside the block (context-local: asyncio-safe).
+
+    Args:
+        new: The settings to use, typically ``Settings(_env_file=None, ...)`` in a test.
+
+    Yields:
+        ``new``.
+
+    Raises:
+        TypeError: ``new`` is not a :class:`Settings`.
+    """
+    if not isinstance(new, Settings):
+        raise TypeError(f"override_settings expects Settings, got {type(new).__name__}")
+    token = _override.set(new)
+    try:
+        yield new
+    finally:
+        _override.reset(token)
+
+
+class _LazySettings:
+    """Attribute access on this proxy reads :func:`get_settings` each time."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(get_settings(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("settings are read-only; use override_settings(Settings(...))")
+
+    def __dir__(self) -> list[str]:
+        return sorted(Settings.model_fields)
+
+    def __repr__(self) -> str:
+        return "<lazy runtime.config.settings>"
+
+
+settings: Settings = cast(Settings, _LazySettings())
+"""The active :class:`Settings`, built on first attribute access (see :func:`get_settings`)."""

@@ -1,0 +1,118 @@
+"""Lifecycle plumbing shared by the service clients (database, postgres, cache, storage).
+
+:class:`LazyClient` gives a client its deferred options (``Client.lazy(factory)``: the
+module-level singletons read no configuration until first use), ``async with`` support and the
+abstract :meth:`~LazyClient.aclose`. :func:`run_health_check` is the "never raises" wrapper
+around one bounded health probe.
+
+Each client keeps its own connection handling: what ``aclose`` releases and whether a closed
+client may be used again differ between them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar
+
+__all__ = ["LazyClient", "OptionsT", "run_health_check"]
+
+OptionsT = TypeVar("OptionsT")
+"""The type of a client's options object."""
+
+
+class LazyClient(ABC, Generic[OptionsT]):
+    """Base of a client whose options are given up front or produced by a factory on first use.
+
+    Subclasses build their options in ``__init__`` and call :meth:`_setup` (overriding it to
+    initialise their own state, with ``super()._setup(...)``); :meth:`lazy` builds an instance
+    without ``__init__``, so it reads no configuration and opens nothing. Subclasses implement
+    :meth:`aclose`; ``async with client:`` closes it on exit.
+    """
+
+    _options: OptionsT | None
+    _factory: Callable[[], OptionsT] | None
+
+    def _setup(self, *, options: OptionsT | None, factory: Callable[[], OptionsT] | None) -> None:
+        """Record the options, or the factory that will produce them on first access.
+
+        Args:
+            options: The options, or ``None`` for a lazy client.
+            factory: Produces the options on first access (lazy clients only).
+        """
+        self._options = options
+        self._factory = factory
+
+    @classmethod
+    def lazy(cls, factory: Callable[[], OptionsT]) -> Self:
+        """Build a client whose options come from ``factory`` on first use.
+
+        This is how the module-level singletons defer reading settings. After ``aclose`` a lazy
+        client may be used again: it reconnects, in the then-running event loop.
+
+        Args:
+            factory: Called on first use to produce the options.
+
+        Returns:
+            A client that has read no configuration and opened nothing.
+        """
+        client = cls.__new__(cls)
+        client._setup(options=None, factory=factory)
+        return client
+
+    @property
+    def options(self) -> OptionsT:
+        """The client's settings (for a lazy client, produced by its factory on first access)."""
+        if self._options is None:
+            assert self._factory is not None
+            self._options = self._factory()
+        return self._options
+
+    @abstractmethod
+    async def aclose(self) -> None:
+        """Release what the client opened."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+async def run_health_check(
+    probe: Callable[[], Awaitable[bool]],
+    *,
+    timeout_seconds: float,
+    logger: logging.Logger | logging.LoggerAdapter[Any],
+    service: str,
+) -> bool:
+    """Run one health probe within a timeout; never raises.
+
+    Args:
+        probe: Checks the service once and says whether it is healthy.
+        timeout_seconds: Time allowed for the whole probe.
+        logger: Where a failure is logged (as a warning, with ``error_type`` and ``error``).
+        service: The name the failure message starts with, such as ``"Database"``.
+
+    Returns:
+        What ``probe`` returned; ``False`` when it raised or ran out of time.
+    """
+    try:
+        async with asyncio.timeout(timeout_seconds):
+            return await probe()
+    except Exception as exc:  # the contract is "never raises"
+        logger.warning(
+            "%s health check failed: %s",
+            service,
+            type(exc).__name__,
+            extra={"error_type": type(exc).__name__, "error": str(exc)[:300]},
+        )
+        return False
