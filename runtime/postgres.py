@@ -1,0 +1,464 @@
+"""The direct PostgreSQL path: our SQL functions over a pooled psycopg 3 connection.
+
+Usage::
+
+    from runtime.postgres import pg
+
+    result = await pg.call_function(
+        "reserve_cost",
+        {"p_job_id": job_id, "p_stage_name": "video_generation", "p_api_name": "svd",
+         "p_amount": Decimal("0.06"), "p_limit": Decimal("20.00"), "p_idempotency_key": key},
+        idempotent=True,
+    )
+    async with pg.transaction() as tx:
+        await tx.table("jobs").update({"status": "processing"}).eq("id", job_id).execute()
+    ok = await pg.health_check()
+
+Supabase gives backends a PostgreSQL connection string (``DATABASE_URL``); this path uses it
+with psycopg 3's ``AsyncConnectionPool`` (at most 10 connections by default, autocommit, a
+statement timeout, connections checked before use). It offers exactly what
+:class:`runtime.database.Database` offers for SQL functions (:class:`~runtime.database.
+FunctionCaller`): the same function names, the same arguments (converted by
+:func:`runtime.database.to_json_value`), the same JSON results (the call is
+``SELECT to_jsonb(public.<fn>(p_a => ..., ...))``, so a result looks exactly like PostgREST's
+response body) and the same error translation (:func:`runtime.error_mapping.translate_exception`).
+:mod:`runtime.cost_tracking` and :class:`~runtime.database.Transaction` run unchanged on either.
+
+Retries (up to 3 attempts, :func:`runtime.retry.retry_with_backoff`) follow the same rule as the
+PostgREST path: a failure is retried only if it is transient and repeating cannot apply a write
+twice, that is when no connection could be obtained (nothing was sent), when the server rolled
+the transaction back (``40001``, ``40P01``), or when the call is idempotent. A connection that
+breaks is discarded by the pool and replaced on the next call.
+
+``pg`` is lazy: importing this module opens nothing and reads no configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Self
+from uuid import UUID
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from pydantic import SecretStr
+
+from runtime.database import Transaction, _Final, _with_retries, to_json_value
+from runtime.error_mapping import translate_exception
+from runtime.errors import ConfigError, DatabaseError, PipelineError, ValidationError
+from runtime.lifecycle import LazyClient, run_health_check
+from runtime.logging import get_logger
+
+__all__ = [
+    "PostgresDatabase",
+    "PostgresOptions",
+    "get_postgres",
+    "pg",
+    "repeat_is_safe",
+]
+
+_logger = get_logger("runtime.postgres")
+
+_ROLLED_BACK_STATES: Final = frozenset({"40001", "40P01"})
+_UNAVAILABLE_STATES: Final = frozenset({"57P01", "57P02", "57P03", "53300"})
+_DEFAULT_HEALTH_TIMEOUT_SECONDS: Final = 2.0
+
+
+def repeat_is_safe(exc: BaseException, *, connected: bool, idempotent: bool) -> bool:
+    """Decide whether a failed call may be made again.
+
+    Args:
+        exc: What the attempt raised.
+        connected: Whether a connection had been obtained (the statement may have been sent).
+        idempotent: Whether the call has the same effect when made twice.
+
+    Returns:
+        ``True`` for a transient failure that cannot cause a double write: no connection could be
+        obtained, the server rolled the transaction back, or an idempotent call lost its
+        connection; ``False`` otherwise.
+    """
+    if not isinstance(exc, psycopg.Error):
+        return False
+    if not connected:
+        return isinstance(exc, psycopg.OperationalError)
+    state = exc.sqlstate
+    if state in _ROLLED_BACK_STATES:
+        return True
+    transient = (
+        state in _UNAVAILABLE_STATES
+        or (state is not None and state.startswith("08"))
+        or (state is None and isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError))
+    )
+    return transient and idempotent
+
+
+@dataclass(frozen=True)
+class PostgresOptions:
+    """Connection and policy settings of a :class:`PostgresDatabase`.
+
+    Args:
+        dsn: The connection string (``postgresql://user:password@host:5432/postgres``).
+        max_connections: Upper bound on pooled connections.
+        min_connections: Connections kept open while idle.
+        connect_timeout_seconds: Time allowed to open one connection.
+        pool_timeout_seconds: Time a call waits for a free connection.
+        statement_timeout_seconds: Server-side limit per statement (``None``: the server's).
+        max_attempts: Tries per call for retryable failures (1 to 10).
+        retry_base_delay_seconds: Delay before the first retry; doubles for each further one.
+        retry_max_delay_seconds: Upper bound on one delay.
+        health_check_timeout_seconds: Time :meth:`PostgresDatabase.health_check` allows.
+        check_connections: Check each pooled connection before use (one cheap round trip), so
+            a connection the server closed is replaced before a statement is sent on it.
+        prepare_statements: Use server-side prepared statements; leave off behind a
+            transaction-mode pooler (Supavisor/PgBouncer on port 6543), which does not keep them.
+        application_name: Shown in ``pg_stat_activity``.
+
+    Raises:
+        ConfigError: A value is missing or out of range.
+    """
+
+    dsn: SecretStr
+    max_connections: int = 10
+    min_connections: int = 1
+    connect_timeout_seconds: float = 5.0
+    pool_timeout_seconds: float = 10.0
+    statement_timeout_seconds: float | None = 30.0
+    max_attempts: int = 3
+    retry_base_delay_seconds: float = 0.5
+    retry_max_delay_seconds: float = 5.0
+    health_check_timeout_seconds: float = 2.0
+    check_connections: bool = True
+    prepare_statements: bool = False
+    application_name: str = "videogen-runtime"
+
+    def __post_init__(self) -> None:
+        dsn = self.dsn.get_secret_value()
+        if not dsn.startswith(("postgresql://", "postgres://")) and "=" not in dsn:
+            raise ConfigError(
+                "DATABASE_URL must be a postgresql:// URL or a libpq key=value string"
+            )
+        if not 1 <= self.max_connections <= 100:
+            raise ConfigError(f"max_connections must be 1 to 100, got {self.max_connections}")
+        if not 0 <= self.min_connections <= self.max_connections:
+            raise ConfigError(
+                f"min_connections must be 0 to max_connections, got {self.min_connections}"
+            )
+        if not 1 <= self.max_attempts <= 10:
+            raise ConfigError(f"max_attempts must be 1 to 10, got {self.max_attempts}")
+        for name in (
+            "connect_timeout_seconds",
+            "pool_timeout_seconds",
+            "retry_max_delay_seconds",
+            "health_check_timeout_seconds",
+        ):
+            seconds = getattr(self, name)
+            if not 0 < seconds <= 300:
+                raise ConfigError(f"{name} must be above 0 and at most 300, got {seconds}")
+        timeout = self.statement_timeout_seconds
+        if timeout is not None and not 0 < timeout <= 3600:
+            raise ConfigError(f"statement_timeout_seconds must be 0 to 3600, got {timeout}")
+        if not 0 <= self.retry_base_delay_seconds <= 60:
+            raise ConfigError(
+                f"retry_base_delay_seconds must be 0 to 60, got {self.retry_base_delay_seconds}"
+            )
+
+
+def _options_from_settings() -> PostgresOptions:
+    from runtime.config import get_settings
+
+    settings = get_settings()
+    if settings.database_url is None:
+        raise ConfigError(
+            "DATABASE_URL is not set; the direct PostgreSQL path needs it (Supabase: Project "
+            "Settings > Database > Connection string)"
+        )
+    return PostgresOptions(
+        dsn=settings.database_url, max_connections=settings.db_pool_max_connections
+    )
+
+
+def _argument(value: Any) -> Any:
+    converted = to_json_value(value)
+    if isinstance(converted, dict | list):
+        return Jsonb(converted)
+    return converted
+
+
+class PostgresDatabase(LazyClient[PostgresOptions]):
+    """Our SQL functions over a bounded psycopg 3 connection pool.
+
+    Args:
+        dsn: The connection string (``DATABASE_URL``).
+        max_connections: Upper bound on pooled connections.
+        min_connections: Connections kept open while idle.
+        connect_timeout_seconds: Time allowed to open one connection.
+        pool_timeout_seconds: Time a call waits for a free connection.
+        statement_timeout_seconds: Server-side limit per statement (``None``: the server's).
+        max_attempts: Tries per call for retryable failures.
+        retry_base_delay_seconds: Backoff base between tries.
+        retry_max_delay_seconds: Upper bound on one backoff delay.
+        health_check_timeout_seconds: Time :meth:`health_check` allows by default.
+        check_connections: Check pooled connections before use.
+        prepare_statements: Use server-side prepared statements.
+        application_name: Shown in ``pg_stat_activity``.
+
+    Raises:
+        ConfigError: ``dsn`` is missing or a bound is out of range.
+    """
+
+    def __init__(
+        self,
+        dsn: str | SecretStr | None = None,
+        *,
+        max_connections: int = 10,
+        min_connections: int = 1,
+        connect_timeout_seconds: float = 5.0,
+        pool_timeout_seconds: float = 10.0,
+        statement_timeout_seconds: float | None = 30.0,
+        max_attempts: int = 3,
+        retry_base_delay_seconds: float = 0.5,
+        retry_max_delay_seconds: float = 5.0,
+        health_check_timeout_seconds: float = 2.0,
+        check_connections: bool = True,
+        prepare_statements: bool = False,
+        application_name: str = "videogen-runtime",
+    ) -> None:
+        if dsn is None:
+            raise ConfigError(
+                "PostgresDatabase needs a dsn (the module-level pg reads DATABASE_URL)"
+            )
+        options = PostgresOptions(
+            dsn=dsn if isinstance(dsn, SecretStr) else SecretStr(dsn),
+            max_connections=max_connections,
+            min_connections=min_connections,
+            connect_timeout_seconds=connect_timeout_seconds,
+            pool_timeout_seconds=pool_timeout_seconds,
+            statement_timeout_seconds=statement_timeout_seconds,
+            max_attempts=max_attempts,
+            retry_base_delay_seconds=retry_base_delay_seconds,
+            retry_max_delay_seconds=retry_max_delay_seconds,
+            health_check_timeout_seconds=health_check_timeout_seconds,
+            check_connections=check_connections,
+            prepare_statements=prepare_statements,
+            application_name=application_name,
+        )
+        self._setup(options=options, factory=None)
+
+    def _setup(
+        self, *, options: PostgresOptions | None, factory: Callable[[], PostgresOptions] | None
+    ) -> None:
+        super()._setup(options=options, factory=factory)
+        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] | None = None
+        self._opened = False
+        self._open_lock: asyncio.Lock | None = None
+        self._closed = False
+        self._reusable = factory is not None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def pool(self) -> AsyncConnectionPool[psycopg.AsyncConnection[Any]]:
+        """The connection pool, built (not yet opened) on first access.
+
+        Raises:
+            DatabaseError: ``code="client_closed"`` after :meth:`aclose` (non-lazy clients).
+            ConfigError: The settings are missing or invalid.
+        """
+        if self._pool is None:
+            if self._closed:
+                raise DatabaseError(
+                    "this PostgresDatabase is closed; build a new one", code="client_closed"
+                )
+            options = self.options
+            kwargs: dict[str, Any] = {
+                "autocommit": True,
+                "connect_timeout": max(2, math.ceil(options.connect_timeout_seconds)),
+                "application_name": options.application_name,
+            }
+            if not options.prepare_statements:
+                kwargs["prepare_threshold"] = None
+            if options.statement_timeout_seconds is not None:
+                millis = math.ceil(options.statement_timeout_seconds * 1000)
+                kwargs["options"] = f"-c statement_timeout={millis}"
+            self._pool = AsyncConnectionPool(
+                options.dsn.get_secret_value(),
+                min_size=options.min_connections,
+                max_size=options.max_connections,
+                kwargs=kwargs,
+                timeout=options.pool_timeout_seconds,
+                check=AsyncConnectionPool.check_connection if options.check_connections else None,
+                name="videogen-postgres",
+                open=False,
+            )
+        return self._pool
+
+    async def _open_pool(self) -> AsyncConnectionPool[psycopg.AsyncConnection[Any]]:
+        pool = self.pool
+        if not self._opened:
+            if self._open_lock is None:
+                self._open_lock = asyncio.Lock()
+            async with self._open_lock:
+                if not self._opened:
+                    await pool.open(wait=False)
+                    self._opened = True
+        return pool
+
+    async def aclose(self) -> None:
+        """Close the pool and its connections.
+
+        A closed client refuses further calls, except the lazy module-level ``pg``, which opens
+        a new pool on next use.
+        """
+        pool, self._pool = self._pool, None
+        opened, self._opened = self._opened, False
+        self._open_lock = None
+        if not self._reusable:
+            self._closed = True
+        if pool is not None and opened:
+            await pool.close(timeout=5.0)
+
+    async def __aenter__(self) -> Self:
+        await self._open_pool()
+        return self
+
+    # -- the API -----------------------------------------------------------------------------
+
+    async def call_function(
+        self,
+        name: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        idempotent: bool = False,
+        job_id: UUID | None = None,
+    ) -> Any:
+        """Call ``public.<name>`` with named arguments and return its result as JSON.
+
+        Args:
+            name: The function's name in schema ``public`` (quoted as an identifier).
+            params: Named arguments; values are converted by
+                :func:`runtime.database.to_json_value` (mappings and lists are sent as jsonb).
+            idempotent: Whether calling twice has the effect of calling once (allows retries).
+            job_id: The job the call belongs to, for errors and logs.
+
+        Returns:
+            The function's single result, as PostgREST would return it (``to_jsonb``, decoded).
+
+        Raises:
+            ValidationError: A bad name, parameter name or value.
+            PipelineError: The call failed (see :mod:`runtime.error_mapping`).
+        """
+        if not isinstance(name, str) or not name:
+            raise ValidationError(f"function name must be a non-empty string, got {name!r}")
+        arguments = dict(params or {})
+        for key in arguments:
+            if not isinstance(key, str) or not key:
+                raise ValidationError(f"parameter names must be non-empty strings, got {key!r}")
+        values = {key: _argument(value) for key, value in arguments.items()}
+        query = sql.SQL("SELECT to_jsonb({fn}({args}))").format(
+            fn=sql.Identifier("public", name),
+            args=sql.SQL(", ").join(
+                sql.SQL("{} => {}").format(sql.Identifier(key), sql.Placeholder(key))
+                for key in arguments
+            ),
+        )
+        options = self.options
+
+        async def attempt() -> Any:
+            connected = False
+            try:
+                pool = await self._open_pool()
+                async with pool.connection() as conn:
+                    connected = True
+                    cursor = await conn.execute(query, values)
+                    row = await cursor.fetchone()
+            except Exception as exc:
+                error = self._translate(
+                    exc, connected=connected, idempotent=idempotent, job_id=job_id
+                )
+                raise (error if error.retryable else _Final(error)) from exc
+            return None if row is None else row[0]
+
+        return await _with_retries(
+            attempt,
+            max_attempts=options.max_attempts,
+            base_delay_seconds=options.retry_base_delay_seconds,
+            max_delay_seconds=options.retry_max_delay_seconds,
+        )
+
+    def transaction(self, *, job_id: UUID | None = None) -> Transaction:
+        """Open an all-or-nothing batch of writes (see :class:`runtime.database.Transaction`).
+
+        Args:
+            job_id: The job the batch belongs to, for errors and logs.
+
+        Returns:
+            A transaction to use as ``async with pg.transaction() as tx:``.
+        """
+        return Transaction(self, job_id=job_id)
+
+    async def health_check(self, *, timeout_seconds: float | None = None) -> bool:
+        """Report whether the database answers, within a short timeout. Never raises.
+
+        Runs ``SELECT public.health()`` once (no retries).
+
+        Args:
+            timeout_seconds: Time allowed; defaults to ``health_check_timeout_seconds`` (2 s).
+
+        Returns:
+            ``True`` when the database answered and our schema is present; ``False`` on any
+            failure, including a timeout or missing configuration.
+        """
+        try:
+            limit = timeout_seconds or self.options.health_check_timeout_seconds
+        except PipelineError:
+            limit = timeout_seconds or _DEFAULT_HEALTH_TIMEOUT_SECONDS
+
+        async def probe() -> bool:
+            pool = await self._open_pool()
+            async with pool.connection(timeout=limit) as conn:
+                row = await (await conn.execute("SELECT public.health()")).fetchone()
+            data = row[0] if row else None
+            return isinstance(data, dict) and data.get("status") == "ok"
+
+        return await run_health_check(
+            probe, timeout_seconds=limit, logger=_logger, service="Direct database"
+        )
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _translate(
+        self, exc: Exception, *, connected: bool, idempotent: bool, job_id: UUID | None
+    ) -> PipelineError:
+        if isinstance(exc, PoolTimeout):
+            stats = self._pool.get_stats() if self._pool is not None else {}
+            _logger.warning(
+                "No database connection within %.1fs",
+                self.options.pool_timeout_seconds,
+                extra={"pool_size": stats.get("pool_size"), "pool_max": stats.get("pool_max")},
+            )
+        error = translate_exception(exc, service="database", job_id=job_id)
+        safe = repeat_is_safe(exc, connected=connected, idempotent=idempotent)
+        if error.retryable and not safe:
+            error.details["not_retried"] = (
+                "the statement may have reached the database and the call is not idempotent"
+            )
+        error.retryable = safe
+        return error
+
+
+def get_postgres() -> PostgresDatabase:
+    """Return the process-wide :data:`pg` (for dependency injection).
+
+    Returns:
+        The lazy module-level client.
+    """
+    return pg
+
+
+pg: PostgresDatabase = PostgresDatabase.lazy(_options_from_settings)
+"""The process-wide direct PostgreSQL client, built from ``DATABASE_URL`` on first use."""

@@ -1,0 +1,492 @@
+-- Hand-written SQL (not generated): cost tracking functions.
+--
+-- Every caller (the PostgREST path through POST /rest/v1/rpc/<name>, the direct PostgreSQL path,
+-- any other process or language) gets the same guarantees in one round trip, because the data
+-- semantics live here:
+--
+--   record_cost(p_job_id, p_stage_name, p_api_name, p_cost, p_idempotency_key)
+--       Record a spend that has happened: one job_costs row, jobs.total_cost += cost, and the
+--       stage's job_stages.cost += cost when that stage row exists, in one transaction. A repeated
+--       call with the same idempotency key returns the first result and charges nothing.
+--   reserve_cost(p_job_id, p_stage_name, p_api_name, p_amount, p_limit, p_idempotency_key)
+--       Hold budget before spending: one conditional UPDATE adds the amount to
+--       jobs.reserved_cost only if total_cost + reserved_cost + amount <= limit; otherwise raises
+--       SQLSTATE VGB01 (budget exceeded) with the figures. Concurrent callers are serialised by
+--       the row lock the UPDATE takes, and PostgreSQL re-checks the condition against the newest
+--       row version, so the limit holds under any concurrency.
+--   settle_cost(p_reservation_id, p_actual_cost)
+--       Turn a hold into a spend: release the held amount, record the actual cost in job_costs
+--       (idempotency key 'reservation:<id>') and jobs.total_cost. Repeating it is a no-op.
+--   release_cost(p_reservation_id)
+--       Give a hold back (the work was not done). Repeating it is a no-op.
+--   job_cost_summary(p_job_id)
+--       total_cost, reserved_cost and the spend per stage, read consistently.
+--
+-- Trigger job_stages_cost_from_ledger: a new job_stages row gets the stage's spend so far (sum of
+-- its job_costs rows) added to the cost it is inserted with (0 through apply_batch, which does not
+-- let callers set it), so job_stages.cost equals that sum however the row and the spend are
+-- ordered. It takes the job row lock first, like the functions, so it cannot miss a concurrent
+-- spend.
+--
+-- Results are jsonb objects; money is always a decimal string (never a JSON number), so callers
+-- read it into Decimal without binary floating point.
+--
+-- Error codes (SQLSTATE), mapped by runtime.error_mapping:
+--   VGB01  budget exceeded (BudgetExceededError); DETAIL is a JSON object with the figures
+--   P0002  the job or reservation does not exist (NotFoundError)
+--   22023  an argument is invalid: negative or more than 6 decimal places, empty name
+--   23505  an idempotency key was reused with different arguments (ConflictError)
+--   55000  a reservation is not in a state that allows the operation (settle after release)
+--
+-- All functions are SECURITY INVOKER with a fixed search_path and fully qualified names; EXECUTE
+-- is granted to service_role only (090_security.sql).
+
+-- Validate one money argument: not null, >= 0, at most 6 decimal places (numeric(18,6)).
+CREATE OR REPLACE FUNCTION public._vg_check_money(p_value numeric, p_name text)
+RETURNS numeric(18, 6)
+LANGUAGE plpgsql
+IMMUTABLE
+SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF p_value IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('%s must not be null', p_name);
+    END IF;
+    IF p_value < 0 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = format('%s must be >= 0, got %s', p_name, p_value);
+    END IF;
+    IF p_value <> round(p_value, 6) THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = format('%s has more than 6 decimal places: %s', p_name, p_value);
+    END IF;
+    IF p_value >= 1000000000000 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = format('%s is out of range (numeric(18,6)): %s', p_name, p_value);
+    END IF;
+    RETURN p_value;
+END
+$fn$;
+
+-- Validate one required name argument (stage, api): not null, not blank, at most 200 characters.
+CREATE OR REPLACE FUNCTION public._vg_check_name(p_value text, p_name text)
+RETURNS text
+LANGUAGE plpgsql
+IMMUTABLE
+SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF p_value IS NULL OR btrim(p_value) = '' THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = format('%s must not be empty', p_name);
+    END IF;
+    IF length(p_value) > 200 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = format('%s is longer than 200 characters', p_name);
+    END IF;
+    RETURN p_value;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION public.record_cost(
+    p_job_id uuid,
+    p_stage_name text,
+    p_api_name text,
+    p_cost numeric,
+    p_idempotency_key text DEFAULT NULL
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_cost numeric(18, 6) := public._vg_check_money(p_cost, 'cost');
+    v_existing public.job_costs%ROWTYPE;
+    v_cost_id uuid;
+    v_total numeric(18, 6);
+BEGIN
+    PERFORM public._vg_check_name(p_stage_name, 'stage_name');
+    PERFORM public._vg_check_name(p_api_name, 'api_name');
+    IF p_job_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'job_id must not be null';
+    END IF;
+    IF p_idempotency_key IS NOT NULL AND btrim(p_idempotency_key) = '' THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'idempotency_key must not be blank';
+    END IF;
+    IF p_idempotency_key LIKE 'reservation:%' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = 'idempotency keys starting with "reservation:" are reserved for settle_cost';
+    END IF;
+
+    -- Lock the job row first: every writer of this job's money serialises here, which makes the
+    -- idempotency check below race-free.
+    SELECT j.total_cost INTO v_total FROM public.jobs AS j WHERE j.id = p_job_id FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'P0002',
+            MESSAGE = format('job %s not found', p_job_id);
+    END IF;
+
+    IF p_idempotency_key IS NOT NULL THEN
+        SELECT * INTO v_existing
+        FROM public.job_costs AS c
+        WHERE c.job_id = p_job_id AND c.idempotency_key = p_idempotency_key;
+        IF FOUND THEN
+            IF v_existing.cost <> v_cost
+                OR v_existing.stage_name <> p_stage_name
+                OR v_existing.api_name <> p_api_name THEN
+                RAISE EXCEPTION USING
+                    ERRCODE = '23505',
+                    MESSAGE = format(
+                        'idempotency key %s was already used for job %s with different arguments',
+                        p_idempotency_key, p_job_id),
+                    DETAIL = format(
+                        'recorded: stage=%s api=%s cost=%s; this call: stage=%s api=%s cost=%s',
+                        v_existing.stage_name, v_existing.api_name, v_existing.cost,
+                        p_stage_name, p_api_name, v_cost);
+            END IF;
+            RETURN jsonb_build_object(
+                'cost_id', v_existing.id,
+                'job_id', p_job_id,
+                'recorded', false,
+                'cost', v_existing.cost::text,
+                'total_cost', v_total::text);
+        END IF;
+    END IF;
+
+    INSERT INTO public.job_costs (job_id, stage_name, api_name, cost, idempotency_key)
+    VALUES (p_job_id, p_stage_name, p_api_name, v_cost, p_idempotency_key)
+    RETURNING id INTO v_cost_id;
+
+    UPDATE public.jobs AS j
+    SET total_cost = j.total_cost + v_cost
+    WHERE j.id = p_job_id
+    RETURNING j.total_cost INTO v_total;
+
+    UPDATE public.job_stages AS s
+    SET cost = s.cost + v_cost
+    WHERE s.job_id = p_job_id AND s.stage_name = p_stage_name;
+
+    RETURN jsonb_build_object(
+        'cost_id', v_cost_id,
+        'job_id', p_job_id,
+        'recorded', true,
+        'cost', v_cost::text,
+        'total_cost', v_total::text);
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION public._vg_reservation_json(
+    p_reservation public.cost_reservations,
+    p_total numeric,
+    p_reserved numeric,
+    p_limit numeric,
+    p_replayed boolean
+)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT jsonb_build_object(
+        'reservation_id', p_reservation.id,
+        'job_id', p_reservation.job_id,
+        'stage_name', p_reservation.stage_name,
+        'api_name', p_reservation.api_name,
+        'amount', p_reservation.amount::text,
+        'status', p_reservation.status,
+        'actual_cost', p_reservation.actual_cost::text,
+        'replayed', p_replayed,
+        'total_cost', p_total::text,
+        'reserved_cost', p_reserved::text,
+        'limit', p_limit::text);
+$fn$;
+
+CREATE OR REPLACE FUNCTION public.reserve_cost(
+    p_job_id uuid,
+    p_stage_name text,
+    p_api_name text,
+    p_amount numeric,
+    p_limit numeric,
+    p_idempotency_key text DEFAULT NULL
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_amount numeric(18, 6) := public._vg_check_money(p_amount, 'amount');
+    v_limit numeric(18, 6) := public._vg_check_money(p_limit, 'limit');
+    v_res public.cost_reservations%ROWTYPE;
+    v_total numeric(18, 6);
+    v_reserved numeric(18, 6);
+BEGIN
+    PERFORM public._vg_check_name(p_stage_name, 'stage_name');
+    PERFORM public._vg_check_name(p_api_name, 'api_name');
+    IF p_job_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'job_id must not be null';
+    END IF;
+    IF p_idempotency_key IS NOT NULL AND btrim(p_idempotency_key) = '' THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'idempotency_key must not be blank';
+    END IF;
+
+    -- A retried call whose first attempt committed: return that reservation, hold nothing more.
+    IF p_idempotency_key IS NOT NULL THEN
+        SELECT * INTO v_res
+        FROM public.cost_reservations AS r
+        WHERE r.job_id = p_job_id AND r.idempotency_key = p_idempotency_key;
+        IF FOUND THEN
+            SELECT j.total_cost, j.reserved_cost INTO v_total, v_reserved
+            FROM public.jobs AS j WHERE j.id = p_job_id;
+            RETURN public._vg_reservation_json(v_res, v_total, v_reserved, v_limit, true);
+        END IF;
+    END IF;
+
+    -- The one conditional UPDATE that decides. Under READ COMMITTED a concurrent update of the
+    -- same row makes this statement wait, then re-evaluate the WHERE clause on the new version.
+    UPDATE public.jobs AS j
+    SET reserved_cost = j.reserved_cost + v_amount
+    WHERE j.id = p_job_id
+      AND j.total_cost + j.reserved_cost + v_amount <= v_limit
+    RETURNING j.total_cost, j.reserved_cost INTO v_total, v_reserved;
+
+    IF NOT FOUND THEN
+        IF p_idempotency_key IS NOT NULL THEN
+            -- A concurrent duplicate may have committed while this call waited.
+            SELECT * INTO v_res
+            FROM public.cost_reservations AS r
+            WHERE r.job_id = p_job_id AND r.idempotency_key = p_idempotency_key;
+            IF FOUND THEN
+                SELECT j.total_cost, j.reserved_cost INTO v_total, v_reserved
+                FROM public.jobs AS j WHERE j.id = p_job_id;
+                RETURN public._vg_reservation_json(v_res, v_total, v_reserved, v_limit, true);
+            END IF;
+        END IF;
+        SELECT j.total_cost, j.reserved_cost INTO v_total, v_reserved
+        FROM public.jobs AS j WHERE j.id = p_job_id;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION USING
+                ERRCODE = 'P0002',
+                MESSAGE = format('job %s not found', p_job_id);
+        END IF;
+        RAISE EXCEPTION USING
+            ERRCODE = 'VGB01',
+            MESSAGE = format(
+                'budget exceeded for job %s: spent %s + reserved %s + requested %s = %s > limit %s',
+                p_job_id, v_total, v_reserved, v_amount, v_total + v_reserved + v_amount, v_limit),
+            DETAIL = jsonb_build_object(
+                'job_id', p_job_id,
+                'total_cost', v_total::text,
+                'reserved_cost', v_reserved::text,
+                'requested', v_amount::text,
+                'limit', v_limit::text)::text,
+            HINT = 'Reduce the amount, release unused reservations, or raise the job budget.';
+    END IF;
+
+    -- This call holds the job row lock now, so any duplicate key committed before it is visible
+    -- to this new statement snapshot, and no other duplicate can commit until this one ends.
+    IF p_idempotency_key IS NOT NULL THEN
+        SELECT * INTO v_res
+        FROM public.cost_reservations AS r
+        WHERE r.job_id = p_job_id AND r.idempotency_key = p_idempotency_key;
+        IF FOUND THEN
+            UPDATE public.jobs AS j
+            SET reserved_cost = j.reserved_cost - v_amount
+            WHERE j.id = p_job_id
+            RETURNING j.total_cost, j.reserved_cost INTO v_total, v_reserved;
+            RETURN public._vg_reservation_json(v_res, v_total, v_reserved, v_limit, true);
+        END IF;
+    END IF;
+
+    INSERT INTO public.cost_reservations (job_id, stage_name, api_name, amount, idempotency_key)
+    VALUES (p_job_id, p_stage_name, p_api_name, v_amount, p_idempotency_key)
+    RETURNING * INTO v_res;
+
+    RETURN public._vg_reservation_json(v_res, v_total, v_reserved, v_limit, false);
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION public.settle_cost(p_reservation_id uuid, p_actual_cost numeric)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_actual numeric(18, 6) := public._vg_check_money(p_actual_cost, 'actual_cost');
+    v_res public.cost_reservations%ROWTYPE;
+    v_total numeric(18, 6);
+    v_reserved numeric(18, 6);
+BEGIN
+    IF p_reservation_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'reservation_id must not be null';
+    END IF;
+    -- Lock order everywhere: jobs row first, then the reservation. Reading the reservation's
+    -- job_id without a lock is safe because it never changes.
+    PERFORM 1 FROM public.jobs AS j
+    WHERE j.id = (SELECT r.job_id FROM public.cost_reservations AS r WHERE r.id = p_reservation_id)
+    FOR NO KEY UPDATE;
+    SELECT * INTO v_res FROM public.cost_reservations AS r WHERE r.id = p_reservation_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'P0002',
+            MESSAGE = format('cost reservation %s not found', p_reservation_id);
+    END IF;
+
+    IF v_res.status = 'settled' THEN
+        IF v_res.actual_cost <> v_actual THEN
+            RAISE EXCEPTION USING
+                ERRCODE = '23505',
+                MESSAGE = format(
+                    'cost reservation %s was already settled at %s, not %s',
+                    p_reservation_id, v_res.actual_cost, v_actual);
+        END IF;
+        SELECT j.total_cost, j.reserved_cost INTO v_total, v_reserved
+        FROM public.jobs AS j WHERE j.id = v_res.job_id;
+        RETURN public._vg_reservation_json(v_res, v_total, v_reserved, NULL, true);
+    END IF;
+    IF v_res.status <> 'held' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '55000',
+            MESSAGE = format(
+                'cost reservation %s is %s and cannot be settled', p_reservation_id, v_res.status);
+    END IF;
+
+    UPDATE public.cost_reservations AS r
+    SET status = 'settled', actual_cost = v_actual, settled_at = now()
+    WHERE r.id = p_reservation_id
+    RETURNING * INTO v_res;
+
+    INSERT INTO public.job_costs (job_id, stage_name, api_name, cost, idempotency_key)
+    VALUES (v_res.job_id, v_res.stage_name, v_res.api_name, v_actual,
+            'reservation:' || v_res.id::text);
+
+    UPDATE public.jobs AS j
+    SET reserved_cost = j.reserved_cost - v_res.amount,
+        total_cost = j.total_cost + v_actual
+    WHERE j.id = v_res.job_id
+    RETURNING j.total_cost, j.reserved_cost INTO v_total, v_reserved;
+
+    UPDATE public.job_stages AS s
+    SET cost = s.cost + v_actual
+    WHERE s.job_id = v_res.job_id AND s.stage_name = v_res.stage_name;
+
+    RETURN public._vg_reservation_json(v_res, v_total, v_reserved, NULL, false);
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION public.release_cost(p_reservation_id uuid)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_res public.cost_reservations%ROWTYPE;
+    v_total numeric(18, 6);
+    v_reserved numeric(18, 6);
+BEGIN
+    IF p_reservation_id IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'reservation_id must not be null';
+    END IF;
+    PERFORM 1 FROM public.jobs AS j
+    WHERE j.id = (SELECT r.job_id FROM public.cost_reservations AS r WHERE r.id = p_reservation_id)
+    FOR NO KEY UPDATE;
+    SELECT * INTO v_res FROM public.cost_reservations AS r WHERE r.id = p_reservation_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'P0002',
+            MESSAGE = format('cost reservation %s not found', p_reservation_id);
+    END IF;
+
+    IF v_res.status = 'released' THEN
+        SELECT j.total_cost, j.reserved_cost INTO v_total, v_reserved
+        FROM public.jobs AS j WHERE j.id = v_res.job_id;
+        RETURN public._vg_reservation_json(v_res, v_total, v_reserved, NULL, true);
+    END IF;
+    IF v_res.status <> 'held' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '55000',
+            MESSAGE = format(
+                'cost reservation %s is %s and cannot be released', p_reservation_id, v_res.status);
+    END IF;
+
+    UPDATE public.cost_reservations AS r
+    SET status = 'released', settled_at = now()
+    WHERE r.id = p_reservation_id
+    RETURNING * INTO v_res;
+
+    UPDATE public.jobs AS j
+    SET reserved_cost = j.reserved_cost - v_res.amount
+    WHERE j.id = v_res.job_id
+    RETURNING j.total_cost, j.reserved_cost INTO v_total, v_reserved;
+
+    RETURN public._vg_reservation_json(v_res, v_total, v_reserved, NULL, false);
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION public.job_cost_summary(p_job_id uuid)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_job record;
+    v_by_stage jsonb;
+BEGIN
+    SELECT j.total_cost, j.reserved_cost INTO v_job FROM public.jobs AS j WHERE j.id = p_job_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'P0002',
+            MESSAGE = format('job %s not found', p_job_id);
+    END IF;
+    SELECT coalesce(jsonb_object_agg(t.stage_name, t.spent::text), '{}'::jsonb) INTO v_by_stage
+    FROM (
+        SELECT c.stage_name, sum(c.cost) AS spent
+        FROM public.job_costs AS c
+        WHERE c.job_id = p_job_id
+        GROUP BY c.stage_name
+    ) AS t;
+    RETURN jsonb_build_object(
+        'job_id', p_job_id,
+        'total_cost', v_job.total_cost::text,
+        'reserved_cost', v_job.reserved_cost::text,
+        'by_stage', v_by_stage);
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION public._vg_stage_cost_from_ledger()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    PERFORM 1 FROM public.jobs AS j WHERE j.id = NEW.job_id FOR NO KEY UPDATE;
+    NEW.cost := NEW.cost + coalesce(
+        (SELECT sum(c.cost) FROM public.job_costs AS c
+         WHERE c.job_id = NEW.job_id AND c.stage_name = NEW.stage_name),
+        0);
+    RETURN NEW;
+END
+$fn$;
+
+DROP TRIGGER IF EXISTS job_stages_cost_from_ledger ON public.job_stages;
+CREATE TRIGGER job_stages_cost_from_ledger
+    BEFORE INSERT ON public.job_stages
+    FOR EACH ROW EXECUTE FUNCTION public._vg_stage_cost_from_ledger();
