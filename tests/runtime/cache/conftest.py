@@ -1,0 +1,36 @@
+"""Fixtures for the Redis cache tests: a RedisCache on the machine's Redis with its own prefix."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from cache_support import REDIS_URL, delete_prefix
+from redis.asyncio import Redis
+
+from runtime.redis_client import RedisCache
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"vgtest:{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture
+async def raw_redis(prefix: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(REDIS_URL)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+        await delete_prefix(REDIS_URL, prefix)
+
+
+@pytest.fixture
+async def cache(prefix: str) -> AsyncIterator[RedisCache]:
+    async with RedisCache(url=REDIS_URL, key_prefix=prefix) as client:
+        try:
+            yield client
+        finally:
+            await delete_prefix(REDIS_URL, prefix)

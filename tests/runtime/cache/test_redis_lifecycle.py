@@ -1,0 +1,117 @@
+"""Construction, lifecycle and the lazy module-level cache."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cache_support import REDIS_URL, delete_prefix, make_settings
+from redis.asyncio import Redis
+
+from runtime.config import override_settings
+from runtime.errors import CacheError, ConfigError
+from runtime.redis_client import RedisCache, get_redis, redis
+
+
+def test_importing_the_module_reads_no_settings_and_connects_nowhere(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPABASE", "REDIS"))}
+    code = (
+        "from runtime.errors import ConfigError\n"
+        "from runtime.redis_client import redis\n"
+        "try:\n"
+        "    redis.key_prefix\n"
+        "except ConfigError:\n"
+        "    print('lazy')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "lazy"
+
+
+def test_get_redis_returns_the_module_cache() -> None:
+    assert get_redis() is redis
+
+
+async def test_the_module_cache_is_configured_from_settings(prefix: str) -> None:
+    settings = make_settings(cache_key_prefix=prefix, cache_ttl_seconds=123)
+    try:
+        with override_settings(settings):
+            await redis.set("k", "v")
+            remaining = await redis.ttl("k")
+            raw = Redis.from_url(REDIS_URL)
+            stored = await raw.get(f"{prefix}k")
+            await raw.aclose()
+    finally:
+        await redis.aclose()
+        await delete_prefix(REDIS_URL, prefix)
+    assert stored == b"v"
+    assert remaining is not None
+    assert 120 <= remaining <= 123
+
+
+async def test_the_module_cache_rereads_settings_after_aclose(prefix: str) -> None:
+    try:
+        with override_settings(make_settings(cache_key_prefix=f"{prefix}one:")):
+            first = redis.key("k")
+        await redis.aclose()
+        with override_settings(make_settings(cache_key_prefix=f"{prefix}two:")):
+            second = redis.key("k")
+    finally:
+        await redis.aclose()
+    assert (first, second) == (f"{prefix}one:k", f"{prefix}two:k")
+
+
+async def test_a_closed_cache_refuses_commands() -> None:
+    cache = RedisCache(url=REDIS_URL)
+    await cache.aclose()
+    with pytest.raises(CacheError) as info:
+        await cache.set("k", "v", ex=60)
+    assert info.value.code == "cache_closed"
+
+
+async def test_aclose_closes_the_connections_it_opened(raw_redis: Redis) -> None:
+    async with RedisCache(url=REDIS_URL) as cache:
+        connection_id = await cache.client.client_id()
+        before = await raw_redis.execute_command("CLIENT", "LIST", "ID", connection_id)
+        assert f"id={connection_id} ".encode() in before
+    listed = await raw_redis.execute_command("CLIENT", "LIST", "ID", connection_id)
+    assert listed in (b"", "")
+
+
+async def test_an_injected_client_is_left_open(prefix: str) -> None:
+    raw = Redis.from_url(REDIS_URL)
+    try:
+        async with RedisCache(client=raw, key_prefix=prefix) as cache:
+            await cache.set("k", "v", ex=60)
+            await cache.delete("k")
+        assert await raw.ping() is True
+    finally:
+        await raw.aclose()
+
+
+def test_url_or_client_is_required() -> None:
+    with pytest.raises(ConfigError, match="url= or client="):
+        RedisCache()
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"url": "http://127.0.0.1:6379"},
+        {"url": REDIS_URL, "key_prefix": ""},
+        {"url": REDIS_URL, "max_connections": 0},
+        {"url": REDIS_URL, "max_attempts": 11},
+        {"url": REDIS_URL, "socket_timeout_seconds": 0},
+        {"url": REDIS_URL, "default_ttl_seconds": 0},
+        {"url": REDIS_URL, "pool_timeout_seconds": True},
+    ],
+    ids=["scheme", "prefix", "pool", "attempts", "socket-timeout", "ttl", "bool"],
+)
+def test_out_of_range_options_are_config_errors(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ConfigError):
+        RedisCache(**kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,119 @@
+"""Recovery on a real server: this test runs its own redis-server, stops it and starts it again."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cache_support import free_port
+
+from runtime.errors import ServiceUnavailableError
+from runtime.redis_client import RedisCache
+
+pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+
+
+class RedisServer:
+    """A throw-away redis-server on its own port, without persistence."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port", str(self.port),
+                "--bind", "127.0.0.1",
+                "--save", "",
+                "--appendonly", "no",
+                "--dir", str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while not self._answers():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start on port {self.port}")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        self.process = None
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def quick_client(url: str) -> RedisCache:
+    return RedisCache(
+        url=url,
+        max_attempts=3,
+        retry_base_delay_seconds=0.01,
+        retry_max_delay_seconds=0.05,
+        connect_timeout_seconds=0.5,
+        socket_timeout_seconds=1.0,
+    )
+
+
+async def test_outage_then_restart_is_served_by_the_same_client(redis_server: RedisServer) -> None:
+    async with quick_client(redis_server.url) as cache:
+        await cache.set("k", "before", ex=60)
+        client_before = cache.client
+        assert await cache.get("k") == "before"
+
+        redis_server.stop()
+        assert await cache.health_check() is False
+        assert await cache.get("k") is None
+        with pytest.raises(ServiceUnavailableError):
+            await cache.set("k", "during", ex=60)
+
+        redis_server.start()
+        assert await cache.health_check() is True
+        await cache.set("k", "after", ex=60)
+        assert await cache.get("k") == "after"
+        assert cache.client is client_before
+
+
+async def test_first_command_after_a_silent_restart_succeeds(redis_server: RedisServer) -> None:
+    async with quick_client(redis_server.url) as cache:
+        await cache.set("k", "v", ex=60)  # leaves an open connection in the pool
+        redis_server.stop()
+        redis_server.start()
+        # The pooled connection is dead; the command reconnects instead of failing.
+        assert await cache.set("k", "again", ex=60) is True
+        assert await cache.get("k") == "again"
