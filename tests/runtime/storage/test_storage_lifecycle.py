@@ -1,0 +1,107 @@
+"""Construction, lifecycle and the lazy module-level storage client."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from fake_storage_server import FakeStorage
+from storage_mock import MP3, PROJECT_URL, SERVICE_KEY, make_settings
+
+from runtime.config import override_settings
+from runtime.errors import ConfigError, StorageError
+from runtime.storage import StorageClient, get_storage, storage
+from runtime.storage_tus import drop_connection_after_upload_error
+
+
+def test_importing_the_module_reads_no_settings(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPABASE", "REDIS"))}
+    code = (
+        "from runtime.errors import ConfigError\n"
+        "from runtime.storage import storage\n"
+        "try:\n"
+        "    storage.options\n"
+        "except ConfigError:\n"
+        "    print('lazy')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "lazy"
+
+
+def test_get_storage_returns_the_module_client() -> None:
+    assert get_storage() is storage
+
+
+async def test_the_module_client_is_configured_from_settings(fake: FakeStorage) -> None:
+    settings = make_settings(supabase_url=fake.url, supabase_service_key=fake.service_key)
+    try:
+        with override_settings(settings):
+            await storage.upload_file("audio-uploads", "u/j/song.mp3", MP3)
+    finally:
+        await storage.aclose()
+    assert fake.object_bytes("audio-uploads", "u/j/song.mp3") == MP3
+
+
+async def test_the_module_client_rereads_settings_after_aclose() -> None:
+    try:
+        with override_settings(make_settings(supabase_url="https://aaaaaaaaaaaa.supabase.co")):
+            first = storage.object_url("video-clips", "a.mp4")
+        await storage.aclose()
+        with override_settings(make_settings(supabase_url="https://bbbbbbbbbbbb.supabase.co")):
+            second = storage.object_url("video-clips", "a.mp4")
+    finally:
+        await storage.aclose()
+    assert first.startswith("https://aaaaaaaaaaaa.supabase.co/storage/v1/object/")
+    assert second.startswith("https://bbbbbbbbbbbb.supabase.co/storage/v1/object/")
+
+
+async def test_aclose_closes_the_http_client_it_built() -> None:
+    client = StorageClient(url=PROJECT_URL, service_key=SERVICE_KEY)
+    http = client.api.session
+    await client.aclose()
+    assert http.is_closed
+
+
+async def test_a_closed_client_refuses_calls() -> None:
+    client = StorageClient(url=PROJECT_URL, service_key=SERVICE_KEY)
+    await client.aclose()
+    with pytest.raises(StorageError) as info:
+        await client.upload_file("audio-uploads", "a.mp3", MP3)
+    assert info.value.code == "storage_closed"
+
+
+async def test_an_injected_http_client_is_left_open_and_hooked_once() -> None:
+    async with httpx.AsyncClient() as http:
+        for _ in range(2):
+            async with StorageClient(
+                url=PROJECT_URL, service_key=SERVICE_KEY, http_client=http
+            ) as client:
+                assert client.api.session is http
+        assert not http.is_closed
+        assert http.event_hooks["response"] == [drop_connection_after_upload_error]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"url": "ftp://x"},
+        {"service_key": ""},
+        {"max_attempts": 0},
+        {"timeout_seconds": 0},
+        {"chunk_size_bytes": 1024},
+        {"max_connections": True},
+        {"buckets": {}},
+    ],
+    ids=["url", "key", "attempts", "timeout", "chunk", "bool", "no-buckets"],
+)
+def test_out_of_range_options_are_config_errors(kwargs: dict[str, object]) -> None:
+    values: dict[str, object] = {"url": PROJECT_URL, "service_key": SERVICE_KEY, **kwargs}
+    with pytest.raises(ConfigError):
+        StorageClient(**values)  # type: ignore[arg-type]
