@@ -68,7 +68,7 @@ from pydantic import BaseModel, SecretStr
 from runtime.error_mapping import translate_exception
 from runtime.errors import ConfigError, DatabaseError, PipelineError, ValidationError
 from runtime.http import new_http_client
-from runtime.lifecycle import LazyClient, run_health_check
+from runtime.lifecycle import LazyClient, check_bound, run_health_check
 from runtime.logging import get_logger
 from runtime.retry import retry_with_backoff
 
@@ -320,10 +320,8 @@ class DatabaseOptions:
             raise ConfigError("the Supabase service key must not be empty")
         if not self.schema:
             raise ConfigError("schema must not be empty")
-        if not 1 <= self.max_connections <= 100:
-            raise ConfigError(f"max_connections must be 1 to 100, got {self.max_connections}")
-        if not 1 <= self.max_attempts <= 10:
-            raise ConfigError(f"max_attempts must be 1 to 10, got {self.max_attempts}")
+        check_bound("max_connections", self.max_connections, low=1, high=100, whole=True)
+        check_bound("max_attempts", self.max_attempts, low=1, high=10, whole=True)
         for name in (
             "timeout_seconds",
             "connect_timeout_seconds",
@@ -331,13 +329,8 @@ class DatabaseOptions:
             "retry_max_delay_seconds",
             "health_check_timeout_seconds",
         ):
-            seconds = getattr(self, name)
-            if not 0 < seconds <= 300:
-                raise ConfigError(f"{name} must be above 0 and at most 300, got {seconds}")
-        if not 0 <= self.retry_base_delay_seconds <= 60:
-            raise ConfigError(
-                f"retry_base_delay_seconds must be 0 to 60, got {self.retry_base_delay_seconds}"
-            )
+            check_bound(name, getattr(self, name), low=0, high=300, above_low=True)
+        check_bound("retry_base_delay_seconds", self.retry_base_delay_seconds, low=0, high=60)
 
 
 def _options_from_settings() -> DatabaseOptions:

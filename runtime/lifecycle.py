@@ -3,7 +3,8 @@
 :class:`LazyClient` gives a client its deferred options (``Client.lazy(factory)``: the
 module-level singletons read no configuration until first use), ``async with`` support and the
 abstract :meth:`~LazyClient.aclose`. :func:`run_health_check` is the "never raises" wrapper
-around one bounded health probe.
+around one bounded health probe. :func:`check_bound` is the one range check every client's
+options use.
 
 Each client keeps its own connection handling: what ``aclose`` releases and whether a closed
 client may be used again differ between them.
@@ -18,10 +19,48 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
-__all__ = ["LazyClient", "OptionsT", "run_health_check"]
+from runtime.errors import ConfigError
+
+__all__ = ["LazyClient", "OptionsT", "check_bound", "run_health_check"]
 
 OptionsT = TypeVar("OptionsT")
 """The type of a client's options object."""
+
+
+def check_bound(
+    name: str,
+    value: float,
+    *,
+    low: float,
+    high: float,
+    whole: bool = False,
+    above_low: bool = False,
+) -> None:
+    """Check one client option against its bounds.
+
+    Args:
+        name: The option's name, as the caller passes it (``max_connections``).
+        value: Its value; ``bool`` is refused even though it is an ``int``.
+        low: The smallest value allowed (excluded when ``above_low``).
+        high: The largest value allowed.
+        whole: Only integers are allowed.
+        above_low: ``low`` itself is not allowed (a timeout must be above 0).
+
+    Raises:
+        ConfigError: The value is of the wrong type or out of range; the message names the
+            option and the range.
+    """
+    kinds: tuple[type, ...] = (int,) if whole else (int, float)
+    in_range = (
+        not isinstance(value, bool)
+        and isinstance(value, kinds)
+        and (low < value if above_low else low <= value)
+        and value <= high
+    )
+    if not in_range:
+        kind = "an integer" if whole else "a number"
+        opening = "(" if above_low else "["
+        raise ConfigError(f"{name} must be {kind} in {opening}{low:g}, {high:g}], got {value!r}")
 
 
 class LazyClient(ABC, Generic[OptionsT]):

@@ -51,7 +51,7 @@ from pydantic import SecretStr
 from runtime.database import Transaction, _Final, _with_retries, to_json_value
 from runtime.error_mapping import translate_exception
 from runtime.errors import ConfigError, DatabaseError, PipelineError, ValidationError
-from runtime.lifecycle import LazyClient, run_health_check
+from runtime.lifecycle import LazyClient, check_bound, run_health_check
 from runtime.logging import get_logger
 
 __all__ = [
@@ -142,30 +142,27 @@ class PostgresOptions:
             raise ConfigError(
                 "DATABASE_URL must be a postgresql:// URL or a libpq key=value string"
             )
-        if not 1 <= self.max_connections <= 100:
-            raise ConfigError(f"max_connections must be 1 to 100, got {self.max_connections}")
-        if not 0 <= self.min_connections <= self.max_connections:
-            raise ConfigError(
-                f"min_connections must be 0 to max_connections, got {self.min_connections}"
-            )
-        if not 1 <= self.max_attempts <= 10:
-            raise ConfigError(f"max_attempts must be 1 to 10, got {self.max_attempts}")
+        check_bound("max_connections", self.max_connections, low=1, high=100, whole=True)
+        check_bound(
+            "min_connections", self.min_connections, low=0, high=self.max_connections, whole=True
+        )
+        check_bound("max_attempts", self.max_attempts, low=1, high=10, whole=True)
         for name in (
             "connect_timeout_seconds",
             "pool_timeout_seconds",
             "retry_max_delay_seconds",
             "health_check_timeout_seconds",
         ):
-            seconds = getattr(self, name)
-            if not 0 < seconds <= 300:
-                raise ConfigError(f"{name} must be above 0 and at most 300, got {seconds}")
-        timeout = self.statement_timeout_seconds
-        if timeout is not None and not 0 < timeout <= 3600:
-            raise ConfigError(f"statement_timeout_seconds must be 0 to 3600, got {timeout}")
-        if not 0 <= self.retry_base_delay_seconds <= 60:
-            raise ConfigError(
-                f"retry_base_delay_seconds must be 0 to 60, got {self.retry_base_delay_seconds}"
+            check_bound(name, getattr(self, name), low=0, high=300, above_low=True)
+        if self.statement_timeout_seconds is not None:
+            check_bound(
+                "statement_timeout_seconds",
+                self.statement_timeout_seconds,
+                low=0,
+                high=3600,
+                above_low=True,
             )
+        check_bound("retry_base_delay_seconds", self.retry_base_delay_seconds, low=0, high=60)
 
 
 def _options_from_settings() -> PostgresOptions:

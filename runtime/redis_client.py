@@ -83,7 +83,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from runtime.error_mapping import translate_exception
 from runtime.errors import CacheError, ConfigError, ValidationError
-from runtime.lifecycle import LazyClient
+from runtime.lifecycle import LazyClient, check_bound
 from runtime.logging import get_logger
 
 __all__ = [
@@ -122,16 +122,6 @@ return 0
 _logger = get_logger("runtime.redis_client")
 _UNAVAILABLE: Final = (RedisConnectionError, RedisTimeoutError)
 _MISS: Final = object()
-
-
-def _positive(name: str, value: float, *, high: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= high:
-        raise ConfigError(f"{name} must be a number in (0, {high:g}], got {value!r}")
-
-
-def _whole(name: str, value: int, *, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,16 +163,40 @@ class CacheOptions:
             raise ConfigError("Redis url must start with redis://, rediss:// or unix://")
         if not isinstance(self.key_prefix, str) or not self.key_prefix:
             raise ConfigError("key_prefix must be a non-empty string")
-        _whole("default_ttl_seconds", self.default_ttl_seconds, low=1, high=MAX_TTL_SECONDS)
-        _whole("max_connections", self.max_connections, low=1, high=1000)
-        _whole("max_attempts", self.max_attempts, low=1, high=10)
-        _whole("max_value_bytes", self.max_value_bytes, low=1, high=512 * 1024 * 1024)
-        _positive("pool_timeout_seconds", self.pool_timeout_seconds, high=300)
-        _positive("socket_timeout_seconds", self.socket_timeout_seconds, high=300)
-        _positive("connect_timeout_seconds", self.connect_timeout_seconds, high=300)
-        _positive("retry_base_delay_seconds", self.retry_base_delay_seconds, high=60)
-        _positive("retry_max_delay_seconds", self.retry_max_delay_seconds, high=60)
-        _positive("health_check_timeout_seconds", self.health_check_timeout_seconds, high=60)
+        check_bound(
+            "default_ttl_seconds", self.default_ttl_seconds, low=1, high=MAX_TTL_SECONDS, whole=True
+        )
+        check_bound("max_connections", self.max_connections, low=1, high=1000, whole=True)
+        check_bound("max_attempts", self.max_attempts, low=1, high=10, whole=True)
+        check_bound(
+            "max_value_bytes", self.max_value_bytes, low=1, high=512 * 1024 * 1024, whole=True
+        )
+        check_bound(
+            "pool_timeout_seconds", self.pool_timeout_seconds, low=0, high=300, above_low=True
+        )
+        check_bound(
+            "socket_timeout_seconds", self.socket_timeout_seconds, low=0, high=300, above_low=True
+        )
+        check_bound(
+            "connect_timeout_seconds", self.connect_timeout_seconds, low=0, high=300, above_low=True
+        )
+        check_bound(
+            "retry_base_delay_seconds",
+            self.retry_base_delay_seconds,
+            low=0,
+            high=60,
+            above_low=True,
+        )
+        check_bound(
+            "retry_max_delay_seconds", self.retry_max_delay_seconds, low=0, high=60, above_low=True
+        )
+        check_bound(
+            "health_check_timeout_seconds",
+            self.health_check_timeout_seconds,
+            low=0,
+            high=60,
+            above_low=True,
+        )
 
 
 @lru_cache(maxsize=256)

@@ -88,7 +88,7 @@ from runtime.content_types import SNIFF_BYTES, sniff_content_type
 from runtime.error_mapping import translate_exception
 from runtime.errors import ConfigError, ConflictError, StorageError, ValidationError
 from runtime.http import new_http_client
-from runtime.lifecycle import LazyClient
+from runtime.lifecycle import LazyClient, check_bound
 from runtime.logging import get_logger
 from runtime.retry import retry_with_backoff
 from runtime.storage_buckets import DEFAULT_BUCKETS, MIB, BucketPolicy, validate_object_path
@@ -122,12 +122,6 @@ FileData = bytes | bytearray | memoryview | os.PathLike[str] | IO[bytes]
 
 _logger = get_logger("runtime.storage")
 _NEVER_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-def _bounded(name: str, value: float, low: float, high: float, *, whole: bool = False) -> None:
-    kinds: tuple[type, ...] = (int,) if whole else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
-        raise ConfigError(f"{name} must be in [{low:g}, {high:g}], got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -169,17 +163,27 @@ class StorageOptions:
             raise ConfigError("Storage needs the service key")
         if not self.buckets:
             raise ConfigError("Storage needs at least one bucket policy")
-        _bounded("timeout_seconds", self.timeout_seconds, 0.1, 600)
-        _bounded("max_connections", self.max_connections, 1, 100, whole=True)
-        _bounded("max_attempts", self.max_attempts, 1, 10, whole=True)
-        _bounded("retry_base_delay_seconds", self.retry_base_delay_seconds, 0, 60)
-        _bounded("retry_max_delay_seconds", self.retry_max_delay_seconds, 0.01, 600)
-        _bounded(
-            "resumable_threshold_bytes", self.resumable_threshold_bytes, 1, 50 * MIB, whole=True
+        check_bound("timeout_seconds", self.timeout_seconds, low=0.1, high=600)
+        check_bound("max_connections", self.max_connections, low=1, high=100, whole=True)
+        check_bound("max_attempts", self.max_attempts, low=1, high=10, whole=True)
+        check_bound("retry_base_delay_seconds", self.retry_base_delay_seconds, low=0, high=60)
+        check_bound("retry_max_delay_seconds", self.retry_max_delay_seconds, low=0.01, high=600)
+        check_bound(
+            "resumable_threshold_bytes",
+            self.resumable_threshold_bytes,
+            low=1,
+            high=50 * MIB,
+            whole=True,
         )
-        _bounded("chunk_size_bytes", self.chunk_size_bytes, 64 * 1024, 64 * MIB, whole=True)
-        _bounded("cache_control_seconds", self.cache_control_seconds, 0, 31_536_000, whole=True)
-        _bounded("download_chunk_bytes", self.download_chunk_bytes, 4096, 64 * MIB, whole=True)
+        check_bound(
+            "chunk_size_bytes", self.chunk_size_bytes, low=64 * 1024, high=64 * MIB, whole=True
+        )
+        check_bound(
+            "cache_control_seconds", self.cache_control_seconds, low=0, high=31_536_000, whole=True
+        )
+        check_bound(
+            "download_chunk_bytes", self.download_chunk_bytes, low=4096, high=64 * MIB, whole=True
+        )
 
     @property
     def storage_url(self) -> str:

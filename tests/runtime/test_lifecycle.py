@@ -1,4 +1,4 @@
-"""The shared client lifecycle: lazy options, ``async with`` and the never-raising health check."""
+"""The shared client lifecycle: lazy options, ``async with``, option bounds and the health check."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from runtime.errors import ConfigError
-from runtime.lifecycle import LazyClient, run_health_check
+from runtime.lifecycle import LazyClient, check_bound, run_health_check
 from runtime.logging import get_logger
 from runtime.testing import capture_logs
 
@@ -177,3 +177,31 @@ async def test_health_check_lets_cancellation_through() -> None:
 
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+@pytest.mark.parametrize("value", [1, 5, 10, 2.5])
+def test_check_bound_accepts_values_within_a_closed_range(value: float) -> None:
+    check_bound("max_attempts", value, low=1, high=10)
+
+
+@pytest.mark.parametrize("value", [0, 11, -1.0, 10.01])
+def test_check_bound_refuses_values_outside_the_range(value: float) -> None:
+    with pytest.raises(ConfigError, match=r"max_attempts must be a number in \[1, 10\]"):
+        check_bound("max_attempts", value, low=1, high=10)
+
+
+def test_check_bound_excludes_low_when_asked() -> None:
+    check_bound("timeout_seconds", 0.001, low=0, high=300, above_low=True)
+    with pytest.raises(ConfigError, match=r"timeout_seconds must be a number in \(0, 300\]"):
+        check_bound("timeout_seconds", 0, low=0, high=300, above_low=True)
+
+
+def test_check_bound_refuses_fractions_for_whole_options() -> None:
+    with pytest.raises(ConfigError, match="must be an integer"):
+        check_bound("max_connections", 2.5, low=1, high=100, whole=True)
+
+
+@pytest.mark.parametrize("value", [True, "5", None])
+def test_check_bound_refuses_values_that_are_not_numbers(value: object) -> None:
+    with pytest.raises(ConfigError, match="got"):
+        check_bound("max_connections", value, low=0, high=100)  # type: ignore[arg-type]
