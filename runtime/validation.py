@@ -57,7 +57,6 @@ _MIME_ALIASES: Final[dict[str, frozenset[str]]] = {
 _GENERIC_MIME_TYPES: Final = frozenset({"application/octet-stream", "binary/octet-stream"})
 _MB: Final = 1024 * 1024
 _MAX_SIZE_LIMIT_MB: Final = 1024
-_READ_CHUNK: Final = 1024 * 1024
 _MAX_ID3_PADDING: Final = 4096
 _MIN_PRESENT_FRACTION: Final = 0.9  # of the bytes an MP3's duration and bitrate imply
 
@@ -264,17 +263,22 @@ def _read_limited(source: object, limit: int) -> bytes:
 
 
 def _read_stream(stream: IO[bytes], limit: int) -> bytes:
+    """Read up to ``limit`` bytes, holding them once.
+
+    Files and ``BytesIO`` hand everything over in the first ``read``, which ``b"".join`` then
+    returns without copying; pipes and sockets give shorter reads and loop.
+    """
     chunks: list[bytes] = []
     remaining = limit
     while remaining > 0:
-        chunk: Any = stream.read(min(remaining, _READ_CHUNK))
+        chunk: Any = stream.read(remaining)
         if isinstance(chunk, str):
             raise ValidationError("The file object is in text mode; open it in binary mode ('rb').")
         if not chunk:
             break
         if not isinstance(chunk, bytes | bytearray):
             raise TypeError(f"read() returned {type(chunk).__name__}, expected bytes")
-        chunks.append(bytes(chunk))
+        chunks.append(chunk if type(chunk) is bytes else bytes(chunk))
         remaining -= len(chunk)
     return b"".join(chunks)
 
