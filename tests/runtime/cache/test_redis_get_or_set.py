@@ -98,24 +98,22 @@ async def test_a_failed_computation_propagates_and_releases_the_lock(
     assert await cache.get_json("song") is None
 
 
-async def test_a_waiter_takes_over_when_the_holder_fails(
-    cache: RedisCache, raw_redis: Redis, prefix: str
-) -> None:
+async def test_a_waiter_takes_over_when_the_holder_fails(cache: RedisCache) -> None:
     calls = 0
+    holder_computing = asyncio.Event()
 
     async def flaky() -> object:
         nonlocal calls
         calls += 1
+        holder_computing.set()
         await asyncio.sleep(0.2)
         if calls == 1:
             raise RuntimeError("first attempt fails")
         return {"ok": True}
 
     holder = asyncio.create_task(cache.get_or_set("song", flaky, ttl=60))
-    # Start the waiter only once the holder owns the lock, so the roles are fixed.
-    async with asyncio.timeout(5):
-        while not await raw_redis.exists(f"{prefix}__lock__:song"):
-            await asyncio.sleep(0.005)
+    # Only the lock's owner computes: once flaky runs, the roles are fixed.
+    await asyncio.wait_for(holder_computing.wait(), timeout=5)
     waiter = await cache.get_or_set("song", flaky, ttl=60)
     with pytest.raises(RuntimeError, match="first attempt fails"):
         await holder
