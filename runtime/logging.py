@@ -184,24 +184,63 @@ _PATTERNS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     ),
 )
 _SECRET_KEY_NAME: Final = re.compile(
-    r"(?i)(?:^|[_-])(password|passwd|secret|secret_key|token|access_token|refresh_token|api_key|"
-    r"apikey|api_token|authorization|credentials?|private_key|service_key|anon_key|jwt|cookie)$"
+    r"(?:^|_)(password|passwd|secret|secret_key|token|access_token|refresh_token|api_key|"
+    r"apikey|api_token|authorization|credentials?|private_key|service_key|anon_key|jwt|cookie|"
+    r"openai_key|supabase_key|replicate_key)$"
 )
+_MAX_REDACT_DEPTH: Final = 20
+
+
+def _is_secret_name(name: object) -> bool:
+    """Whether a field or dict key names a secret (``x-api-key``, ``DB_PASSWORD``, ``jwt``)."""
+    return isinstance(name, str) and (
+        _SECRET_KEY_NAME.search(name.lower().replace("-", "_")) is not None
+    )
+
+
+def _redact_named(value: Any, depth: int = 0) -> Any:
+    """Blank values held under secret-looking keys anywhere inside dicts and lists.
+
+    Returns ``value`` itself when nothing inside it needed blanking (no copy on the hot path).
+    """
+    if depth > _MAX_REDACT_DEPTH:
+        return value
+    if isinstance(value, Mapping):
+        changed = False
+        result: dict[Any, Any] = {}
+        for key, item in value.items():
+            if item is not None and _is_secret_name(key):
+                result[key] = REDACTED
+                changed = True
+            else:
+                new_item = _redact_named(item, depth + 1)
+                changed = changed or new_item is not item
+                result[key] = new_item
+        return result if changed else value
+    if isinstance(value, list | tuple):
+        items = [_redact_named(item, depth + 1) for item in value]
+        if any(new is not old for new, old in zip(items, value, strict=True)):
+            return items
+    return value
+
 
 _secrets_lock = threading.Lock()
 _secrets: dict[str, None] = {}
+_pinned_secrets: set[str] = set()
 _secrets_pattern: re.Pattern[str] | None = None
 
 
-def register_secret(value: str | None) -> None:
+def register_secret(value: str | None, *, pinned: bool = False) -> None:
     """Make every later log line replace ``value`` with ``[REDACTED]``.
 
-    :mod:`runtime.config` registers the value of every secret setting when settings are built.
-    Values shorter than six characters are ignored (they would blank out ordinary words), and only
-    the most recent 256 values are kept.
+    :mod:`runtime.config` registers the value of every secret setting when settings are built,
+    pinned for the process-wide settings. Values shorter than six characters are ignored (they
+    would blank out ordinary words). Unpinned values are bounded: beyond the most recent 256 the
+    oldest is forgotten (tests build many throwaway settings); pinned values are never forgotten.
 
     Args:
         value: The secret text; ``None`` or empty is ignored.
+        pinned: Keep the value for the life of the process whatever else is registered.
     """
     global _secrets_pattern
     if not value or len(value) < _MIN_SECRET_LENGTH:
@@ -210,13 +249,17 @@ def register_secret(value: str | None) -> None:
     with _secrets_lock:
         changed = False
         for form in forms:
-            if form not in _secrets:
+            if pinned and form not in _pinned_secrets:
+                _pinned_secrets.add(form)
+                _secrets.pop(form, None)
+                changed = True
+            elif not pinned and form not in _secrets and form not in _pinned_secrets:
                 _secrets[form] = None
                 changed = True
         while len(_secrets) > _MAX_REGISTERED_SECRETS:
             del _secrets[next(iter(_secrets))]
         if changed:
-            ordered = sorted(_secrets, key=len, reverse=True)
+            ordered = sorted({*_secrets, *_pinned_secrets}, key=len, reverse=True)
             _secrets_pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
 
@@ -290,6 +333,43 @@ def _safe_value(value: Any) -> Any:
     return value
 
 
+def _message(record: logging.LogRecord) -> str:
+    """``record.getMessage()``, or the template and its arguments when they do not fit.
+
+    A bad ``%`` format must not make the stdlib print the raw arguments (secrets included) to
+    stderr: the line is still one JSON object, and still redacted.
+    """
+    try:
+        return record.getMessage()
+    except Exception as exc:
+        try:
+            args = repr(record.args)[:_MAX_REPR_CHARS]
+        except Exception:
+            args = "<unrepresentable>"
+        return (
+            f"{record.msg!s} [log arguments did not fit the message: "
+            f"{type(exc).__name__}; args={args}]"
+        )
+
+
+def _handle_error_redacted(record: logging.LogRecord) -> None:
+    """Stand-in for ``Handler.handleError``: report a failed write without the record's args.
+
+    The stdlib version prints the raw arguments to stderr, secrets included.
+    """
+    if not logging.raiseExceptions:
+        return
+    exc = sys.exc_info()[1]
+    message = f"a log record from {record.name} could not be written: {type(exc).__name__}: {exc}"
+    try:
+        sys.stderr.write(
+            redact(_dump({"level": "ERROR", "module": "runtime.logging", "message": message}))
+            + "\n"
+        )
+    except Exception:  # nowhere left to report to
+        return
+
+
 def _module_name(logger_name: str) -> str:
     prefix = BASE_LOGGER_NAME + "."
     return logger_name[len(prefix) :] if logger_name.startswith(prefix) else logger_name
@@ -320,15 +400,15 @@ class JsonFormatter(logging.Formatter):
             "module": _module_name(record.name),
             "job_id": record.__dict__.get("job_id"),
             "stage": record.__dict__.get("stage"),
-            "message": record.getMessage(),
+            "message": _message(record),
         }
         for key, value in record.__dict__.items():
             if key in _RESERVED or key in _FIXED_FIELDS or key.startswith("_"):
                 continue
-            if value is not None and _SECRET_KEY_NAME.search(key):
+            if value is not None and _is_secret_name(key):
                 payload[key] = REDACTED
             else:
-                payload[key] = value
+                payload[key] = _redact_named(value)
         if record.exc_info and record.exc_info[0] is not None:
             payload["exc_type"] = record.exc_info[0].__name__
             payload["exception"] = self.formatException(record.exc_info)
@@ -476,6 +556,7 @@ def configure_logging(
             formatter = JsonFormatter()
             for handler in handlers:
                 handler._videogen_handler = True  # type: ignore[attr-defined]
+                handler.handleError = _handle_error_redacted  # type: ignore[method-assign]
                 handler.setLevel(chosen_level)
                 handler.setFormatter(formatter)
                 handler.addFilter(LogContextFilter())

@@ -139,7 +139,11 @@ class _CaptureHandler(logging.Handler):
         self.addFilter(_vlogging.LogContextFilter())
 
     def emit(self, record: logging.LogRecord) -> None:
-        line = self.format(record)
+        try:
+            line = self.format(record)
+        except Exception:  # as in production: a broken record never raises into the caller
+            _vlogging._handle_error_redacted(record)
+            return
         self._sink.lines.append(line)
         self._sink.records.append(json.loads(line))
 

@@ -345,6 +345,75 @@ def test_fields_named_like_secrets_are_redacted_but_counts_are_not() -> None:
     assert (record["token_count"], record["max_tokens"]) == (1200, 300)
 
 
+def test_secret_named_keys_are_redacted_inside_nested_extras() -> None:
+    with capture_logs() as logs:
+        get_logger("t").info(
+            "call",
+            extra={
+                "payload": {"cfg": {"password": "hunter2hunter2", "retries": 3}},
+                "headers": [{"x-api-key": "plainvalue123", "accept": "json"}],
+                "openai_key": "not-shaped-like-a-key",
+                "cache_key": "songs:1",
+            },
+        )
+    record = logs.records[0]
+    assert record["payload"] == {"cfg": {"password": REDACTED, "retries": 3}}
+    assert record["headers"] == [{"x-api-key": REDACTED, "accept": "json"}]
+    assert record["openai_key"] == REDACTED
+    assert record["cache_key"] == "songs:1"
+
+
+def test_pinned_secret_survives_many_later_registrations() -> None:
+    register_secret("pinned-value-for-this-test", pinned=True)
+    for index in range(300):
+        register_secret(f"unpinned-throwaway-{index:04d}")
+    assert redact("x pinned-value-for-this-test y") == f"x {REDACTED} y"
+
+
+def test_arguments_that_do_not_fit_the_message_still_give_one_redacted_line(
+    fresh_logging: None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure_logging(level="INFO", log_file=None)
+    # Only our handlers: pytest attaches its own to non-propagating loggers, and they raise.
+    monkeypatch.setattr(logging.getLogger(BASE_LOGGER_NAME), "handlers", _videogen_handlers())
+    get_logger("t").info("auth %s %d", "Bearer sk-proj-abcdefghijklmnopqrstuvwxyz", "x")
+    err = capsys.readouterr().err
+    (line,) = err.splitlines()
+    message = json.loads(line)["message"]
+    assert message.startswith("auth %s %d [log arguments did not fit the message: TypeError")
+    assert "abcdefghijklmnop" not in err
+    assert "Logging error" not in err
+
+
+class _FailingStderr:
+    """A stderr whose writes of log lines fail, and that keeps anything else written to it."""
+
+    def __init__(self) -> None:
+        self.kept: list[str] = []
+
+    def write(self, text: str) -> int:
+        if "boom-marker" in text:
+            raise OSError("disk full")
+        self.kept.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_a_failed_write_is_reported_without_the_records_arguments(
+    fresh_logging: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure_logging(level="INFO", log_file=None)
+    failing = _FailingStderr()
+    monkeypatch.setattr(sys, "stderr", failing)
+    get_logger("t").info("boom-marker %s", "Bearer sk-proj-abcdefghijklmnopqrstuvwxyz")
+    report = "".join(failing.kept)
+    assert "could not be written: OSError: disk full" in report
+    assert "abcdefghijklmnop" not in report
+    assert "Arguments" not in report
+
+
 # ---------------------------------------------------------------------------------------------
 # Levels, console, configuration
 # ---------------------------------------------------------------------------------------------
