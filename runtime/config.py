@@ -122,6 +122,14 @@ _EXPECTED: Final[dict[str, str]] = {
 }
 
 
+def _mask_url_password(url: str) -> str:
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":**********@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
 def _is_production(info: ValidationInfo) -> bool:
     return info.data.get("environment") == "production"
 
@@ -145,7 +153,7 @@ def _jwt_claims(token: str) -> dict[str, Any] | None:
     return claims
 
 
-def _check_supabase_key(value: str, *, role: str, new_prefix: str) -> None:
+def _check_supabase_key(value: str, *, role: str, new_prefix: str, info: ValidationInfo) -> None:
     if value.startswith(new_prefix):
         if len(value) <= len(new_prefix) + 8:
             raise ValueError(f"the {new_prefix} key is too short")
@@ -156,6 +164,8 @@ def _check_supabase_key(value: str, *, role: str, new_prefix: str) -> None:
     if claims is None:
         raise ValueError(f"not a JWT (three base64url parts, eyJ...) nor a {new_prefix} key")
     found = claims.get("role")
+    if found is None and _is_production(info):
+        raise ValueError(f"this JWT has no role claim; production needs role {role!r}")
     if found is not None and found != role:
         raise ValueError(f"this JWT has role {found!r}; expected role {role!r}")
 
@@ -224,7 +234,9 @@ class Settings(BaseSettings):
         try:
             super().__init__(_env_file=_env_file, **values)
         except PydanticValidationError as exc:
-            raise ConfigError(_describe(exc), details={"problems": _problems(exc)}) from exc
+            # ``from None``: pydantic's error keeps every raw input (secrets included) in
+            # ``.errors()``; ``details["problems"]`` carries all a caller needs.
+            raise ConfigError(_describe(exc), details={"problems": _problems(exc)}) from None
 
     def model_post_init(self, context: Any, /) -> None:
         """Register every secret value for log redaction.
@@ -234,10 +246,32 @@ class Settings(BaseSettings):
         """
         from runtime.logging import register_secret
 
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if isinstance(value, SecretStr):
-                register_secret(value.get_secret_value())
+        for value in self.secret_values():
+            register_secret(value)
+
+    def secret_values(self) -> list[str]:
+        """The secret texts these settings hold: every ``SecretStr`` and the Redis password.
+
+        Returns:
+            The values, for redaction.
+        """
+        values = [
+            value.get_secret_value()
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr)
+        ]
+        password = urlsplit(self.redis_url).password
+        if password:
+            values.append(password)
+        return values
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        """Pydantic's repr arguments, with the Redis password masked.
+
+        ``REDIS_URL`` stays a plain string, as the PRD has it, but may carry a password.
+        """
+        for name, value in super().__repr_args__():
+            yield name, _mask_url_password(value) if name == "redis_url" else value
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -303,7 +337,7 @@ class Settings(BaseSettings):
     @classmethod
     def _check_service_key(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
         text = value.get_secret_value().strip()
-        _check_supabase_key(text, role="service_role", new_prefix="sb_secret_")
+        _check_supabase_key(text, role="service_role", new_prefix="sb_secret_", info=info)
         _check_not_placeholder(text, info)
         return SecretStr(text)
 
@@ -311,7 +345,7 @@ class Settings(BaseSettings):
     @classmethod
     def _check_anon_key(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
         text = value.get_secret_value().strip()
-        _check_supabase_key(text, role="anon", new_prefix="sb_publishable_")
+        _check_supabase_key(text, role="anon", new_prefix="sb_publishable_", info=info)
         _check_not_placeholder(text, info)
         return SecretStr(text)
 
@@ -338,8 +372,8 @@ class Settings(BaseSettings):
     def _check_jwt_secret(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
         text = value.get_secret_value()
         minimum = 32 if _is_production(info) else 16
-        if len(text) < minimum:
-            raise ValueError(f"must be at least {minimum} characters long")
+        if len(text.strip()) < minimum:
+            raise ValueError(f"must be at least {minimum} characters long, spaces aside")
         _check_not_placeholder(text, info)
         return value
 
@@ -437,7 +471,12 @@ def get_settings() -> Settings:
     if _cached is None:
         with _lock:
             if _cached is None:
-                _cached = Settings()
+                from runtime.logging import register_secret
+
+                built = Settings()
+                for value in built.secret_values():  # the process's own secrets stay redacted
+                    register_secret(value, pinned=True)
+                _cached = built
     return _cached
 
 

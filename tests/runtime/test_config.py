@@ -143,6 +143,40 @@ def test_error_never_contains_the_secret_value(settings_values: dict[str, Any]) 
     assert "short" not in str(error).replace("too short", "")
 
 
+def test_error_does_not_chain_pydantics_error_which_keeps_raw_inputs(
+    settings_values: dict[str, Any],
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        build(settings_values, openai_api_key="totally-secret-value-1234567890")
+    assert info.value.__cause__ is None
+    assert info.value.__suppress_context__
+
+
+def test_redis_password_is_masked_in_repr_and_str(settings_values: dict[str, Any]) -> None:
+    s = build(settings_values, redis_url="redis://:hunter2secretpw@10.0.0.5:6379/0")
+    assert "hunter2secretpw" not in repr(s)
+    assert "hunter2secretpw" not in str(s)
+    assert "redis://:**********@10.0.0.5:6379/0" in repr(s)
+    assert s.redis_url == "redis://:hunter2secretpw@10.0.0.5:6379/0"
+
+
+def test_redis_password_is_redacted_from_logs(settings_values: dict[str, Any]) -> None:
+    build(settings_values, redis_url="redis://default:another-redis-pw@10.0.0.5/0")
+    assert redact("auth failed for another-redis-pw") == f"auth failed for {REDACTED}"
+
+
+def test_global_settings_secrets_stay_redacted_after_many_other_settings(
+    clean_env: Path, settings_values: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = "live-jwt-secret-value-that-must-stay-hidden"
+    for key, value in {**settings_values, "jwt_secret_key": live}.items():
+        monkeypatch.setenv(key.upper(), value)
+    get_settings()
+    for index in range(300):
+        build(settings_values, jwt_secret_key=f"throwaway-jwt-secret-number-{index:04d}")
+    assert redact(f"token {live}") == f"token {REDACTED}"
+
+
 @pytest.mark.parametrize(
     ("field", "value", "fragment"),
     [
@@ -251,6 +285,25 @@ def test_production_accepts_plain_redis_inside_the_private_network(
 def test_production_needs_a_32_character_jwt_secret(settings_values: dict[str, Any]) -> None:
     with pytest.raises(ConfigError, match="at least 32 characters"):
         production(settings_values, jwt_secret_key="x7" * 10)
+
+
+def test_production_refuses_a_jwt_secret_of_spaces(settings_values: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError, match="spaces aside"):
+        production(settings_values, jwt_secret_key=" " * 40)
+
+
+def test_production_refuses_a_supabase_jwt_without_a_role_claim(
+    settings_values: dict[str, Any], jwt_factory: Any
+) -> None:
+    with pytest.raises(ConfigError, match="no role claim"):
+        production(settings_values, supabase_service_key=jwt_factory({"iss": "supabase"}))
+
+
+def test_development_accepts_a_supabase_jwt_without_a_role_claim(
+    settings_values: dict[str, Any], jwt_factory: Any
+) -> None:
+    key = jwt_factory({"iss": "supabase"})
+    assert build(settings_values, supabase_service_key=key).supabase_service_key.get_secret_value()
 
 
 def test_production_refuses_placeholder_secrets(settings_values: dict[str, Any]) -> None:
