@@ -58,6 +58,7 @@ _GENERIC_MIME_TYPES: Final = frozenset({"application/octet-stream", "binary/octe
 _MB: Final = 1024 * 1024
 _MAX_SIZE_LIMIT_MB: Final = 1024
 _MAX_ID3_PADDING: Final = 4096
+_PLAIN_WHITESPACE: Final = frozenset(" \t\n\r")
 _MIN_PRESENT_FRACTION: Final = 0.9  # of the bytes an MP3's duration and bitrate imply
 
 # What other common files start with, to say what an upload really is.
@@ -191,10 +192,12 @@ def validate_prompt(prompt: str, min_length: int = 50, max_length: int = 500) ->
         raise ValidationError(f"Prompt must be text, got {type(prompt).__name__}.")
     text = unicodedata.normalize("NFC", prompt)
     for index, char in enumerate(text):
-        if char.isspace():
+        if char in _PLAIN_WHITESPACE:
             continue
         category = unicodedata.category(char)
-        if category == "Cc":
+        if category == "Zs":  # spaces (no-break, ideographic...) collapse to one space below
+            continue
+        if category in ("Cc", "Zl", "Zp"):
             raise ValidationError(
                 f"Prompt contains a control character (U+{ord(char):04X}) at position "
                 f"{index}; use printable text only."
@@ -205,6 +208,11 @@ def validate_prompt(prompt: str, min_length: int = 50, max_length: int = 500) ->
             raise ValidationError(
                 f"Prompt contains an invisible formatting character (U+{ord(char):04X}, "
                 f"{unicodedata.name(char, 'unnamed')}) at position {index}; remove it."
+            )
+        if category in ("Co", "Cn"):
+            raise ValidationError(
+                f"Prompt contains a private-use or unassigned character (U+{ord(char):04X}) at "
+                f"position {index}; use standard characters only."
             )
     cleaned = " ".join(text.split())
     length = len(cleaned)
@@ -374,18 +382,136 @@ def _check_wav_chunks(data: bytes) -> None:
 
 
 def _check_flac_frames(data: bytes, start: int) -> None:
-    """Walk the FLAC metadata blocks and check that an audio frame follows them."""
+    """Walk the FLAC metadata blocks and check the audio frames after them.
+
+    An audio frame must follow the metadata, and the last frame present must reach the end of
+    the stream that STREAMINFO announces.
+    """
     position = start + 4
+    streaminfo: bytes | None = None
     while True:
         if position + 4 > len(data):
             raise ValidationError("The FLAC file is truncated inside its metadata.")
         header = data[position]
         length = int.from_bytes(data[position + 1 : position + 4], "big")
+        if header & 0x7F == 0 and length >= 34:
+            streaminfo = data[position + 4 : position + 4 + 34]
         position += 4 + length
         if header & 0x80:
             break
     if position + 2 > len(data) or data[position] != 0xFF or data[position + 1] & 0xFC != 0xF8:
         raise ValidationError("The FLAC file has metadata but no audio frames.")
+    if streaminfo is not None and len(streaminfo) == 34:
+        _check_flac_complete(data, position, streaminfo)
+
+
+def _crc8(data: bytes) -> int:
+    """CRC-8 with polynomial x^8 + x^2 + x + 1, as FLAC frame headers use."""
+    crc = 0
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x07) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
+    return crc
+
+
+def _crc16_table() -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        crc = byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x8005) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC16: Final = _crc16_table()
+
+
+def _crc16(data: bytes) -> int:
+    """CRC-16 with polynomial x^16 + x^15 + x^2 + 1, as FLAC frame footers use."""
+    crc = 0
+    for byte in data:
+        crc = ((crc << 8) & 0xFFFF) ^ _CRC16[(crc >> 8) ^ byte]
+    return crc
+
+
+def _flac_frame_span(data: bytes, at: int, fixed_block: int) -> tuple[int, int] | None:
+    """Parse the FLAC frame header at ``at``; return (first sample, samples) or ``None``.
+
+    A header is only believed when its CRC-8 matches, so stray ``FF F8`` bytes inside audio
+    data are not taken for a frame.
+    """
+    if at + 6 > len(data) or data[at] != 0xFF or data[at + 1] & 0xFE != 0xF8:
+        return None
+    variable = data[at + 1] & 0x01
+    block_code, rate_code = data[at + 2] >> 4, data[at + 2] & 0x0F
+    if block_code == 0 or rate_code == 15 or data[at + 3] & 0x01:
+        return None
+    first = data[at + 4]
+    extra = 0
+    while extra < 7 and first & (0x80 >> extra):
+        extra += 1
+    if extra == 1 or extra > 7:
+        return None
+    width = 1 if extra == 0 else extra
+    cursor = at + 4 + width
+    if cursor > len(data):
+        return None
+    number = first & (0x7F >> extra) if extra else first
+    for byte in data[at + 5 : cursor]:
+        if byte & 0xC0 != 0x80:
+            return None
+        number = (number << 6) | (byte & 0x3F)
+    if block_code == 1:
+        block = 192
+    elif block_code <= 5:
+        block = 576 << (block_code - 2)
+    elif block_code in (6, 7):
+        size = 1 if block_code == 6 else 2
+        block = int.from_bytes(data[cursor : cursor + size], "big") + 1
+        cursor += size
+    else:
+        block = 256 << (block_code - 8)
+    cursor += {12: 1, 13: 2, 14: 2}.get(rate_code, 0)
+    if cursor >= len(data) or _crc8(data[at:cursor]) != data[cursor]:
+        return None
+    return (number if variable else number * fixed_block), block
+
+
+def _check_flac_complete(data: bytes, audio_start: int, streaminfo: bytes) -> None:
+    """Refuse a FLAC whose last frame ends before the total sample count STREAMINFO states."""
+    max_block = int.from_bytes(streaminfo[2:4], "big")
+    max_frame = int.from_bytes(streaminfo[7:10], "big")
+    sample_rate = int.from_bytes(streaminfo[10:13], "big") >> 4
+    total = int.from_bytes(streaminfo[13:18], "big") & 0xFFFFFFFFF
+    if total == 0 or sample_rate == 0 or max_block == 0:
+        return  # unknown length: nothing to compare with (zero samples is refused elsewhere)
+    window = max(max_frame, 16 * 1024) * 2 if max_frame else 1024 * 1024
+    at = len(data) - 2
+    floor = max(audio_start, len(data) - window)
+    while at >= floor:
+        at = data.rfind(b"\xff", floor, at + 1)
+        if at < 0:
+            break
+        span = _flac_frame_span(data, at, max_block)
+        if span is not None:
+            end = span[0] + span[1]
+            if end < total:
+                raise ValidationError(
+                    f"The FLAC file is truncated: its header describes {total / sample_rate:.2f} s "
+                    f"of audio but its frames stop at {end / sample_rate:.2f} s."
+                )
+            # The last frame runs to the end of the file (or to an ID3v1 tag) and its CRC-16
+            # footer covers all of it: a cut inside the last frame breaks it.
+            stop = len(data) - 128 if data[-128:-125] == b"TAG" else len(data)
+            if stop - at < 4 or _crc16(data[at : stop - 2]) != int.from_bytes(
+                data[stop - 2 : stop], "big"
+            ):
+                raise ValidationError("The FLAC file is truncated inside its last audio frame.")
+            return
+        at -= 1
+    raise ValidationError("The FLAC file is truncated: no complete audio frame near its end.")
 
 
 def _or_list(formats: Collection[str]) -> str:

@@ -397,6 +397,21 @@ def test_flac_metadata_without_audio_frames_is_refused() -> None:
     assert "no audio frames" in rejected(data[:position] + b"garbage!")
 
 
+@pytest.mark.parametrize("fraction", [0.5, 0.9])
+def test_flac_cut_between_frames_is_refused(fraction: float) -> None:
+    data = FLAC.read_bytes()
+    assert "its frames stop at" in rejected(data[: int(len(data) * fraction)])
+
+
+def test_flac_cut_inside_its_last_frame_is_refused() -> None:
+    assert "inside its last audio frame" in rejected(FLAC.read_bytes()[:-3])
+
+
+def test_flac_followed_by_an_id3v1_tag_is_accepted() -> None:
+    tagged = FLAC.read_bytes() + b"TAG" + bytes(125)
+    assert validate_audio_file(tagged).duration_seconds == pytest.approx(0.5)
+
+
 def test_mp3_frame_followed_by_garbage_is_refused() -> None:
     first_frame = MP3.read_bytes()[:104]  # one 32 kbit/s 22.05 kHz frame is 104 bytes
     assert "not followed by another" in rejected(first_frame + b"\x00" * 600)
@@ -509,13 +524,28 @@ def test_prompt_is_unicode_normalised_before_counting() -> None:
     [
         ("\x00", "control character (U+0000)"),
         ("\x07", "control character (U+0007)"),
+        ("\x0b", "control character (U+000B)"),
+        ("\x0c", "control character (U+000C)"),
+        ("\x1f", "control character (U+001F)"),
+        ("\x85", "control character (U+0085)"),
+        ("\u2028", "control character (U+2028)"),
         ("\u202e", "invisible formatting character (U+202E"),
         ("\u200b", "invisible formatting character (U+200B"),
+        ("\ue000", "private-use or unassigned character (U+E000)"),
+        ("\u0378", "private-use or unassigned character (U+0378)"),
+        ("\ufffe", "private-use or unassigned character (U+FFFE)"),
     ],
 )
 def test_control_and_invisible_characters_are_refused(char: str, fragment: str) -> None:
     with pytest.raises(ValidationError, match=re.escape(fragment)):
         validate_prompt("x" * 30 + char + "y" * 30)
+
+
+def test_no_break_and_ideographic_spaces_count_as_spaces() -> None:
+    text = "A neon city\u00a0at night,\u3000rain on the streets, a lone dancer on the beat"
+    assert validate_prompt(text) == (
+        "A neon city at night, rain on the streets, a lone dancer on the beat"
+    )
 
 
 def test_emoji_joined_with_zero_width_joiner_is_accepted() -> None:
