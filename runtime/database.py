@@ -330,7 +330,12 @@ class DatabaseOptions:
             "health_check_timeout_seconds",
         ):
             check_bound(name, getattr(self, name), low=0, high=300, above_low=True)
-        check_bound("retry_base_delay_seconds", self.retry_base_delay_seconds, low=0, high=60)
+        check_bound(  # never above the cap, which would make every delay the cap
+            "retry_base_delay_seconds",
+            self.retry_base_delay_seconds,
+            low=0,
+            high=min(60, self.retry_max_delay_seconds),
+        )
 
 
 def _options_from_settings() -> DatabaseOptions:

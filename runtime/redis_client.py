@@ -181,14 +181,14 @@ class CacheOptions:
             "connect_timeout_seconds", self.connect_timeout_seconds, low=0, high=300, above_low=True
         )
         check_bound(
+            "retry_max_delay_seconds", self.retry_max_delay_seconds, low=0, high=60, above_low=True
+        )
+        check_bound(  # never above the cap, which would make every delay the cap
             "retry_base_delay_seconds",
             self.retry_base_delay_seconds,
             low=0,
-            high=60,
+            high=self.retry_max_delay_seconds,
             above_low=True,
-        )
-        check_bound(
-            "retry_max_delay_seconds", self.retry_max_delay_seconds, low=0, high=60, above_low=True
         )
         check_bound(
             "health_check_timeout_seconds",

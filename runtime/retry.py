@@ -35,7 +35,7 @@ import functools
 import inspect
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Final, ParamSpec, TypeVar
 
 import tenacity
@@ -167,8 +167,9 @@ def retry_with_backoff(
     Raises:
         TypeError: An argument has the wrong type, ``retry_on`` holds something that is not an
             ``Exception`` subclass, or the decorated object is a generator function (or the
-            decorator was used without parentheses).
-        ValueError: A bound is out of range.
+            decorator was used without parentheses). The decorated plain function raises it
+            when it returns a coroutine (its failures would escape the retries).
+        ValueError: A bound is out of range, or ``base_delay`` exceeds ``max_delay``.
     """
     if callable(max_attempts) and not isinstance(max_attempts, int):
         raise TypeError("use @retry_with_backoff() with parentheses")
@@ -180,6 +181,11 @@ def retry_with_backoff(
         )
     base = _check_number("base_delay", base_delay, 0.0, MAX_DELAY_LIMIT_SECONDS, low_open=False)
     cap = _check_number("max_delay", max_delay, 0.0, MAX_DELAY_LIMIT_SECONDS, low_open=True)
+    if base > cap:
+        raise ValueError(
+            f"base_delay ({base:g} s) must not exceed max_delay ({cap:g} s): every delay would "
+            "be max_delay"
+        )
     spread = _check_number("jitter", jitter, 0.0, 1.0, low_open=False)
     extra_types = _normalise_retry_on(retry_on)
 
@@ -251,7 +257,8 @@ def retry_with_backoff(
             "reraise": True,
         }
 
-        if inspect.iscoroutinefunction(func):
+        call_method = getattr(type(func), "__call__", None)  # noqa: B004 (the method itself)
+        if inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(call_method):
 
             async def async_sleep(seconds: float) -> None:
                 await asyncio.sleep(0 if _testing else seconds)
@@ -259,7 +266,8 @@ def retry_with_backoff(
             @functools.wraps(func)
             async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
                 retrying = tenacity.AsyncRetrying(sleep=async_sleep, **common)
-                return await retrying(func, *args, **kwargs)
+                coroutine_function: Callable[..., Awaitable[Any]] = func  # type: ignore[assignment]
+                return await retrying(coroutine_function, *args, **kwargs)
 
             return async_wrapper  # type: ignore[return-value]
 
@@ -270,7 +278,16 @@ def retry_with_backoff(
         @functools.wraps(func)
         def sync_wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             retrying = tenacity.Retrying(sleep=sync_sleep, **common)
-            return retrying(func, *args, **kwargs)
+            result = retrying(func, *args, **kwargs)
+            if inspect.iscoroutine(result):
+                # A plain function (a lambda, say) that returns a coroutine: its failures would
+                # surface only when awaited, outside the retry loop. Refuse rather than mislead.
+                result.close()
+                raise TypeError(
+                    f"{name} returned a coroutine: retry an async def function (or an object "
+                    "with an async __call__) so that each attempt is awaited"
+                )
+            return result
 
         return sync_wrapper
 

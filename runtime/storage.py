@@ -166,8 +166,13 @@ class StorageOptions:
         check_bound("timeout_seconds", self.timeout_seconds, low=0.1, high=600)
         check_bound("max_connections", self.max_connections, low=1, high=100, whole=True)
         check_bound("max_attempts", self.max_attempts, low=1, high=10, whole=True)
-        check_bound("retry_base_delay_seconds", self.retry_base_delay_seconds, low=0, high=60)
         check_bound("retry_max_delay_seconds", self.retry_max_delay_seconds, low=0.01, high=600)
+        check_bound(  # never above the cap, which would make every delay the cap
+            "retry_base_delay_seconds",
+            self.retry_base_delay_seconds,
+            low=0,
+            high=min(60, self.retry_max_delay_seconds),
+        )
         check_bound(
             "resumable_threshold_bytes",
             self.resumable_threshold_bytes,
@@ -840,7 +845,11 @@ class StorageClient(LazyClient[StorageOptions]):
         self.policy(bucket)
         validate_object_path(path)
         size = chunk_size_bytes or self.options.download_chunk_bytes
-        response = await self._retrying()(lambda: self._open(bucket, path, job_id))()
+
+        async def open_stream() -> httpx.Response:
+            return await self._open(bucket, path, job_id)
+
+        response = await self._retrying()(open_stream)()
 
         async def chunks() -> AsyncIterator[bytes]:
             try:

@@ -464,3 +464,38 @@ def test_generator_functions_are_refused() -> None:
 
     with pytest.raises(TypeError, match="generator"):
         retry_with_backoff()(numbers)
+
+
+def test_base_delay_above_max_delay_is_refused() -> None:
+    with pytest.raises(ValueError, match="must not exceed max_delay"):
+        retry_with_backoff(base_delay=10, max_delay=1)
+
+
+class AsyncFlakyCallable:
+    """An object with an async ``__call__`` that fails once with a retryable error."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def __call__(self) -> str:
+        self.calls += 1
+        if self.calls == 1:
+            raise RetryableError("transient")
+        return "ok"
+
+
+async def test_an_object_with_an_async_call_is_retried() -> None:
+    target = AsyncFlakyCallable()
+    wrapped = retry_with_backoff(max_attempts=3)(target)
+    assert inspect.iscoroutinefunction(wrapped)
+    assert await wrapped() == "ok"
+    assert target.calls == 2
+
+
+async def test_a_plain_function_returning_a_coroutine_is_refused() -> None:
+    async def fetch() -> str:
+        return "never awaited"
+
+    wrapped = retry_with_backoff(max_attempts=3)(lambda: fetch())
+    with pytest.raises(TypeError, match="returned a coroutine"):
+        wrapped()

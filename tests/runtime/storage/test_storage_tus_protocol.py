@@ -229,6 +229,22 @@ async def test_download_file_restarts_a_download_that_broke(mock: StorageMock) -
     assert len(mock.requests) == 2
 
 
+async def test_stream_file_retries_a_server_fault_when_opening(mock: StorageMock) -> None:
+    mock.on(
+        "GET",
+        "/storage/v1/object/video-clips/j/c.mp4",
+        httpx.Response(503, text="upstream connect error"),
+        httpx.Response(200, content=MP4, headers={"content-type": "video/mp4"}),
+    )
+    async with (
+        mock.client() as storage,
+        storage.stream_file("video-clips", "j/c.mp4", chunk_size_bytes=64) as chunks,
+    ):
+        received = b"".join([chunk async for chunk in chunks])
+    assert received == MP4
+    assert len(mock.requests) == 2
+
+
 async def test_stream_file_reports_a_break_while_iterating(mock: StorageMock) -> None:
     mock.on("GET", "/storage/v1/object/video-clips/j/c.mp4", broken_then_whole(MP4)[0])
 
