@@ -25,8 +25,8 @@ network, proxy and remote protocol
 errors
 httpx ``HTTPStatusError``          404 ``NotFoundError``; 401/403 ``PermissionDeniedError``;
                                    409 ``ConflictError``; 413 ``PayloadTooLargeError``;
-                                   408/429/502/503/504 ``ServiceUnavailableError`` *; other
-                                   ``ServiceError`` [no]
+                                   408/429 and 5xx but 501/505 ``ServiceUnavailableError`` *;
+                                   other ``ServiceError`` [no]
 other httpx errors                 ``ServiceError`` [no] (bad URL, redirects, decoding...)
 postgrest ``APIError`` and         by code: SQLSTATE ``23505``/``23503`` ``ConflictError``;
 psycopg errors (``sqlstate``)      ``42501``, ``28xxx``, ``PGRST301``-``303`` ``PermissionDenied
@@ -45,8 +45,8 @@ storage3 ``StorageApiError``       by the status in the body (Storage answers HT
                                    real status as a string): ``"404"`` ``NotFoundError``;
                                    ``"409"`` ``ConflictError``; ``"413"`` ``PayloadTooLarge
                                    Error``; ``"401"``/``"403"``/``InvalidJWT`` ``PermissionDenied
-                                   Error``; ``"429"``/``5xx`` ``ServiceUnavailableError`` *; other
-                                   ``StorageError`` [no]
+                                   Error``; ``"429"``/``5xx`` (but 501/505) ``ServiceUnavailable
+                                   Error`` *; other ``StorageError`` [no]
 other storage3 errors              ``StorageError`` [no]
 redis ``ConnectionError``,         ``ServiceUnavailableError`` * (``service="cache"``)
 ``TimeoutError``, ``BusyLoading
@@ -122,6 +122,23 @@ _HTTP_STATUS_CLASSES: Final[dict[int, type[ServiceError]]] = {
     503: ServiceUnavailableError,
     504: ServiceUnavailableError,
 }
+_NOT_TRANSIENT_5XX: Final = frozenset({501, 505})  # not implemented, HTTP version: permanent
+
+
+def _class_for_status(status: int, default: type[ServiceError]) -> type[ServiceError]:
+    """The one HTTP status rule every client shares (httpx, PostgREST, Storage, TUS).
+
+    A server fault (5xx other than 501/505), a timeout (408) or throttling (429) is transient
+    and retryable; 401/403/404/409/413 have their own classes; anything else is ``default``.
+    """
+    known = _HTTP_STATUS_CLASSES.get(status)
+    if known is not None:
+        return known
+    if 500 <= status <= 599 and status not in _NOT_TRANSIENT_5XX:
+        return ServiceUnavailableError
+    return default
+
+
 _SQLSTATE_CLASSES: Final[dict[str, type[ServiceError]]] = {
     "23505": ConflictError,  # unique_violation
     "23503": ConflictError,  # foreign_key_violation
@@ -245,7 +262,7 @@ def _from_httpx(
     if isinstance(exc, httpx.HTTPStatusError):
         response = exc.response
         status = response.status_code
-        cls = _HTTP_STATUS_CLASSES.get(status, ServiceError)
+        cls = _class_for_status(status, ServiceError)
         request = exc.request
         retry_after = _status_int(response.headers.get("Retry-After"))
         return _build(
@@ -324,7 +341,7 @@ def _from_sql_code(
         retryable = True
     elif status is not None and 100 <= status <= 599:
         # postgrest puts the HTTP status in ``code`` when the error body is not PostgREST JSON.
-        cls = _HTTP_STATUS_CLASSES.get(status, DatabaseError)
+        cls = _class_for_status(status, DatabaseError)
     elif connection_problem:
         cls = ServiceUnavailableError
     return _build(
@@ -385,10 +402,8 @@ def _from_storage(
     status = _status_int(exc.status)
     code = str(exc.code) if exc.code is not None else None
     cls: type[ServiceError] = StorageError
-    if status is not None and status in _HTTP_STATUS_CLASSES:
-        cls = _HTTP_STATUS_CLASSES[status]
-    elif status is not None and 500 <= status <= 599:
-        cls = ServiceUnavailableError
+    if status is not None and _class_for_status(status, StorageError) is not StorageError:
+        cls = _class_for_status(status, StorageError)
     elif code is not None and code.lower() in _STORAGE_CODE_CLASSES:
         cls = _STORAGE_CODE_CLASSES[code.lower()]
     return _build(

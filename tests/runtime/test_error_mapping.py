@@ -535,8 +535,10 @@ async def test_httpx_transport_errors_raised_by_a_transport_are_unavailable(
         (502, ServiceUnavailableError, True),
         (503, ServiceUnavailableError, True),
         (504, ServiceUnavailableError, True),
+        (500, ServiceUnavailableError, True),
         (400, ServiceError, False),
-        (500, ServiceError, False),
+        (501, ServiceError, False),
+        (505, ServiceError, False),
     ],
 )
 async def test_httpx_status_error_maps_by_status(
