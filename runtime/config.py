@@ -500,6 +500,8 @@ def override_settings(new: Settings) -> Iterator[Settings]:
     Raises:
         TypeError: ``new`` is not a :class:`Settings`.
     """
+    if isinstance(new, _LazySettings):
+        new = get_settings()  # the proxy itself: pin what it points at now
     if not isinstance(new, Settings):
         raise TypeError(f"override_settings expects Settings, got {type(new).__name__}")
     token = _override.set(new)
@@ -525,6 +527,11 @@ class _LazySettings:
 
     def __repr__(self) -> str:
         return "<lazy runtime.config.settings>"
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:
+        """``Settings``, so that ``isinstance(settings, Settings)`` holds for the proxy."""
+        return Settings
 
 
 settings: Settings = cast(Settings, _LazySettings())

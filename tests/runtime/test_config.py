@@ -501,3 +501,16 @@ def test_settings_proxy_is_read_only_and_lists_fields() -> None:
         settings.redis_url = "redis://x"  # type: ignore[misc]
     assert "supabase_url" in dir(settings)
     assert repr(settings) == "<lazy runtime.config.settings>"
+
+
+def test_settings_proxy_is_an_instance_of_settings() -> None:
+    assert isinstance(settings, Settings)
+
+
+def test_override_settings_with_the_proxy_pins_the_current_settings(
+    clean_env: Path, settings_values: dict[str, Any]
+) -> None:
+    custom = build(settings_values, cache_ttl_seconds=7)
+    with override_settings(custom), override_settings(settings) as pinned:
+        assert pinned is custom
+        assert settings.cache_ttl_seconds == 7
