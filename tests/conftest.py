@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,8 +37,25 @@ def fresh_database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def apply_schema(dsn: str) -> None:
-    """Apply the Supabase stand-in (roles, auth.uid()) and then every shipped SQL script."""
+def apply_schema(dsn: str, *, attempts: int = 5) -> None:
+    """Apply the Supabase stand-in (roles, auth.uid()) and then every shipped SQL script.
+
+    Roles are cluster-wide, so test sessions running at once on one server share them. The shim
+    serialises its role statements with a cluster-wide lock (see supabase_shim.sql); should a
+    concurrent catalog update still surface as "tuple concurrently updated", the whole
+    (idempotent) set-up is retried a few times after a short pause.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            _apply_schema_once(dsn)
+            return
+        except psycopg.errors.InternalError as exc:
+            if "tuple concurrently updated" not in str(exc) or attempt == attempts:
+                raise
+            time.sleep(0.1 * attempt)
+
+
+def _apply_schema_once(dsn: str) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         shim = SUPPORT / "supabase_shim.sql"
         if shim.exists():

@@ -10,43 +10,50 @@
 --   there is granted to anon, authenticated and service_role. Our SQL must therefore revoke what
 --   it does not want exposed; the row-level security tests prove that it does.
 --
--- Roles are cluster-wide while schemas are per database, so this script is idempotent and safe to
--- run concurrently from several test databases.
+-- Roles are cluster-wide while schemas are per database. Several test sessions may run this
+-- script at once on the same server, each in its own database, and two sessions changing the same
+-- pg_authid row (ALTER ROLE) fail with "tuple concurrently updated". So every role statement runs
+-- in one DO block (one transaction) that first takes a SHARE ROW EXCLUSIVE lock on the shared
+-- catalog pg_authid: a shared catalog's lock is cluster-wide (advisory locks are per database),
+-- it conflicts with itself and with the ROW EXCLUSIVE lock role DDL takes, so concurrent runs
+-- queue here, and the later ones find the roles as wanted and change nothing. Logins only read
+-- pg_authid (ACCESS SHARE) and are not blocked.
 
 DO $shim$
 DECLARE
     r text;
 BEGIN
+    LOCK TABLE pg_catalog.pg_authid IN SHARE ROW EXCLUSIVE MODE;
+
     FOREACH r IN ARRAY ARRAY['anon', 'authenticated', 'service_role', 'authenticator'] LOOP
-        BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
             EXECUTE format('CREATE ROLE %I NOLOGIN NOINHERIT', r);
-        EXCEPTION
-            WHEN duplicate_object OR unique_violation THEN
-                NULL;  -- created by an earlier (or concurrent) run
-        END;
+        END IF;
     END LOOP;
-END
-$shim$;
 
-ALTER ROLE anon NOLOGIN NOINHERIT NOBYPASSRLS;
-ALTER ROLE authenticated NOLOGIN NOINHERIT NOBYPASSRLS;
-ALTER ROLE service_role NOLOGIN NOINHERIT BYPASSRLS;
-ALTER ROLE authenticator LOGIN NOINHERIT NOBYPASSRLS;
+    -- Attributes: changed only when they differ, so later runs write nothing.
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'anon'
+               AND (rolcanlogin OR rolinherit OR rolbypassrls)) THEN
+        ALTER ROLE anon NOLOGIN NOINHERIT NOBYPASSRLS;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'authenticated'
+               AND (rolcanlogin OR rolinherit OR rolbypassrls)) THEN
+        ALTER ROLE authenticated NOLOGIN NOINHERIT NOBYPASSRLS;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'service_role'
+               AND (rolcanlogin OR rolinherit OR NOT rolbypassrls)) THEN
+        ALTER ROLE service_role NOLOGIN NOINHERIT BYPASSRLS;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'authenticator'
+               AND (NOT rolcanlogin OR rolinherit OR rolbypassrls)) THEN
+        ALTER ROLE authenticator LOGIN NOINHERIT NOBYPASSRLS;
+    END IF;
 
-DO $shim$
-BEGIN
-    IF NOT pg_has_role('authenticator', 'anon', 'MEMBER') THEN
-        GRANT anon TO authenticator;
-    END IF;
-    IF NOT pg_has_role('authenticator', 'authenticated', 'MEMBER') THEN
-        GRANT authenticated TO authenticator;
-    END IF;
-    IF NOT pg_has_role('authenticator', 'service_role', 'MEMBER') THEN
-        GRANT service_role TO authenticator;
-    END IF;
-EXCEPTION
-    WHEN unique_violation OR duplicate_object THEN
-        NULL;  -- a concurrent run granted the same membership
+    FOREACH r IN ARRAY ARRAY['anon', 'authenticated', 'service_role'] LOOP
+        IF NOT pg_catalog.pg_has_role('authenticator', r, 'MEMBER') THEN
+            EXECUTE format('GRANT %I TO authenticator', r);
+        END IF;
+    END LOOP;
 END
 $shim$;
 

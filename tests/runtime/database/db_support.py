@@ -260,6 +260,32 @@ class RpcGateway:
         return httpx.Response(200, json=next(iter(row.values())))
 
 
+def apply_schema(dsn: str, *, attempts: int = 5) -> None:
+    """The shim and every shipped SQL script, as tests/conftest.py's apply_schema does.
+
+    The shim serialises its cluster-wide role statements itself; "tuple concurrently updated"
+    (two sessions changing one role row) is still retried a few times, the set-up being
+    idempotent.
+    """
+    import time
+    from pathlib import Path
+
+    from runtime.resources import sql_scripts
+
+    shim = Path(__file__).parents[2] / "support" / "supabase_shim.sql"
+    for attempt in range(1, attempts + 1):
+        try:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(shim.read_text(encoding="utf-8"))  # type: ignore[arg-type]
+                for _name, text in sql_scripts():
+                    conn.execute(text)  # type: ignore[arg-type]
+            return
+        except psycopg.errors.InternalError as exc:
+            if "tuple concurrently updated" not in str(exc) or attempt == attempts:
+                raise
+            time.sleep(0.1 * attempt)
+
+
 @contextmanager
 def scratch_database() -> Iterator[str]:
     """A database with the shim and every shipped SQL script, for one module's read-only tests.
@@ -268,9 +294,6 @@ def scratch_database() -> Iterator[str]:
     only read or roll back.
     """
     import os
-    from pathlib import Path
-
-    from runtime.resources import sql_scripts
 
     admin_dsn = os.environ.get(
         "VIDEOGEN_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -279,14 +302,10 @@ def scratch_database() -> Iterator[str]:
     info = psycopg.conninfo.conninfo_to_dict(admin_dsn)
     info["dbname"] = name
     dsn = psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
-    shim = Path(__file__).parents[2] / "support" / "supabase_shim.sql"
     with psycopg.connect(admin_dsn, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
     try:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(shim.read_text(encoding="utf-8"))  # type: ignore[arg-type]
-            for _name, text in sql_scripts():
-                conn.execute(text)  # type: ignore[arg-type]
+        apply_schema(dsn)
         yield dsn
     finally:
         with psycopg.connect(admin_dsn, autocommit=True) as admin:
