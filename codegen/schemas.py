@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+from jsonschema.protocols import Validator
 from jsonschema.validators import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from runtime.contracts import ContractValidator
 
 __all__ = [
     "BASE_URI",
@@ -93,13 +96,19 @@ class SchemaSet:
         name = pointer[len(prefix) :]
         return doc, name, doc.definitions()[name]
 
-    def validator(self, area: str, definition: str) -> Draft202012Validator:
-        """A format-checking validator for one definition, resolving references across files."""
+    def validator(self, area: str, definition: str) -> Validator:
+        """A format-checking validator for one definition, resolving references across files.
+
+        ``pattern`` follows ECMA-262, the dialect JSON Schema specifies (``$`` matches only at the
+        very end of the string): the validator class of :func:`runtime.contracts.validator_for`, so
+        ``check`` accepts exactly the examples the shipped validators accept.
+        """
         doc = self.by_area[area]
         schema = {"$ref": f"{doc.id}#/$defs/{definition}"}
-        return Draft202012Validator(
+        validator: Validator = ContractValidator(
             schema, registry=self.registry, format_checker=Draft202012Validator.FORMAT_CHECKER
         )
+        return validator
 
     def meta_errors(self) -> list[str]:
         """Problems found by checking every file against the 2020-12 meta-schema and our rules."""

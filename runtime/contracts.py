@@ -38,6 +38,7 @@ from runtime.resources import load_schema, schema_names
 
 __all__ = [
     "ContractNotFoundError",
+    "ContractValidator",
     "contract_definitions",
     "dereferenced_schema",
     "ecma_pattern",
@@ -138,9 +139,14 @@ def _pattern_keyword(
 
 
 # The stubs leave ``extend`` untyped; it returns a validator class like Draft202012Validator.
-_ContractValidator: type[Validator] = extend(  # type: ignore[no-untyped-call]
+ContractValidator: type[Validator] = extend(  # type: ignore[no-untyped-call]
     Draft202012Validator, {"pattern": _pattern_keyword}
 )
+"""Draft 2020-12 validator class whose ``pattern`` follows ECMA-262 (``$`` only at the very end).
+
+Every validator of this module is one; ``codegen`` (``nox -s check``) validates the schema
+examples with it too, so that ``check`` and :func:`validator_for` agree on every pattern.
+"""
 
 
 @cache
@@ -148,7 +154,7 @@ def _validator(area: str, definition: str) -> Validator:
     _definition(area, definition)
     document = _documents()[area]
     schema = {"$ref": f"{document['$id']}#/$defs/{definition}"}
-    validator: Validator = _ContractValidator(
+    validator: Validator = ContractValidator(
         schema,
         registry=_registry(),
         format_checker=Draft202012Validator.FORMAT_CHECKER,
