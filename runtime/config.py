@@ -114,7 +114,7 @@ _EXPECTED: Final[dict[str, str]] = {
     "job_budget_limit": "a dollar amount above 0 and at most 10000, e.g. 20.00",
     "cache_ttl_seconds": "whole seconds from 1 to 2592000 (30 days)",
     "cache_key_prefix": "a non-empty prefix ending in ':', e.g. videogen:cache:",
-    "db_pool_max_connections": "an integer from 1 to 100",
+    "db_pool_max_connections": "an integer from 1 to 10",
     "http_timeout_seconds": "seconds above 0 and at most 300",
     "redis_max_connections": "an integer from 1 to 1000",
     "redis_socket_timeout_seconds": "seconds above 0 and at most 300",
@@ -222,7 +222,7 @@ class Settings(BaseSettings):
     job_budget_limit: Decimal = Field(default=Decimal("20.00"), gt=0, le=10000, decimal_places=4)
     cache_ttl_seconds: int = Field(default=3600, ge=1, le=30 * 24 * 3600)
     cache_key_prefix: str = "videogen:cache:"
-    db_pool_max_connections: int = Field(default=10, ge=1, le=100)
+    db_pool_max_connections: int = Field(default=10, ge=1, le=10)
     http_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     redis_max_connections: int = Field(default=20, ge=1, le=1000)
     redis_socket_timeout_seconds: float = Field(default=5.0, gt=0, le=300)

@@ -77,6 +77,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_BATCH_OPERATIONS",
+    "MAX_CONNECTIONS",
     "Database",
     "DatabaseOptions",
     "FunctionCaller",
@@ -92,6 +93,10 @@ __all__ = [
 
 MAX_BATCH_OPERATIONS: Final = 1000
 """Most operations one transaction may hold (the SQL function enforces the same bound)."""
+
+MAX_CONNECTIONS: Final = 10
+"""The most connections either database path may open (PRD: "max 10 connections"); the upper
+bound of ``max_connections`` here, in :mod:`runtime.postgres` and of ``DB_POOL_MAX_CONNECTIONS``."""
 
 _logger = get_logger("runtime.database")
 
@@ -288,7 +293,7 @@ class DatabaseOptions:
         url: The Supabase project URL (``https://<ref>.supabase.co``).
         service_key: The service-role key (bypasses row-level security; backend only).
         schema: The exposed schema the tables and functions live in.
-        max_connections: Upper bound on open HTTP connections.
+        max_connections: Upper bound on open HTTP connections (1 to :data:`MAX_CONNECTIONS`).
         timeout_seconds: Read/write timeout of one request.
         connect_timeout_seconds: Time allowed to open a connection.
         pool_timeout_seconds: Time a request waits for a free connection.
@@ -320,7 +325,9 @@ class DatabaseOptions:
             raise ConfigError("the Supabase service key must not be empty")
         if not self.schema:
             raise ConfigError("schema must not be empty")
-        check_bound("max_connections", self.max_connections, low=1, high=100, whole=True)
+        check_bound(
+            "max_connections", self.max_connections, low=1, high=MAX_CONNECTIONS, whole=True
+        )
         check_bound("max_attempts", self.max_attempts, low=1, high=10, whole=True)
         for name in (
             "timeout_seconds",
@@ -462,7 +469,7 @@ class Database(LazyClient[DatabaseOptions]):
             (:meth:`aclose` leaves it open). By default one is built with
             :func:`runtime.http.new_http_client` and closed by :meth:`aclose`.
         schema: The exposed schema.
-        max_connections: Upper bound on HTTP connections (for a client built here).
+        max_connections: Upper bound on HTTP connections, 1 to 10 (for a client built here).
         timeout_seconds: Read/write timeout per request (for a client built here).
         connect_timeout_seconds: Connect timeout (for a client built here).
         pool_timeout_seconds: Wait for a free connection (for a client built here).

@@ -48,7 +48,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from pydantic import SecretStr
 
-from runtime.database import Transaction, _Final, _with_retries, to_json_value
+from runtime.database import MAX_CONNECTIONS, Transaction, _Final, _with_retries, to_json_value
 from runtime.error_mapping import translate_exception
 from runtime.errors import ConfigError, DatabaseError, PipelineError, ValidationError
 from runtime.lifecycle import LazyClient, check_bound, run_health_check
@@ -103,7 +103,7 @@ class PostgresOptions:
 
     Args:
         dsn: The connection string (``postgresql://user:password@host:5432/postgres``).
-        max_connections: Upper bound on pooled connections.
+        max_connections: Upper bound on pooled connections (1 to 10).
         min_connections: Connections kept open while idle.
         connect_timeout_seconds: Time allowed to open one connection.
         pool_timeout_seconds: Time a call waits for a free connection.
@@ -142,7 +142,9 @@ class PostgresOptions:
             raise ConfigError(
                 "DATABASE_URL must be a postgresql:// URL or a libpq key=value string"
             )
-        check_bound("max_connections", self.max_connections, low=1, high=100, whole=True)
+        check_bound(
+            "max_connections", self.max_connections, low=1, high=MAX_CONNECTIONS, whole=True
+        )
         check_bound(
             "min_connections", self.min_connections, low=0, high=self.max_connections, whole=True
         )
@@ -196,7 +198,7 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
 
     Args:
         dsn: The connection string (``DATABASE_URL``).
-        max_connections: Upper bound on pooled connections.
+        max_connections: Upper bound on pooled connections (1 to 10).
         min_connections: Connections kept open while idle.
         connect_timeout_seconds: Time allowed to open one connection.
         pool_timeout_seconds: Time a call waits for a free connection.

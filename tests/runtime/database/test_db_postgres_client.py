@@ -289,7 +289,7 @@ def test_module_pg_without_database_url_raises_config_error() -> None:
     "kwargs",
     [
         {"max_connections": 0},
-        {"max_connections": 101},
+        {"max_connections": 11},
         {"max_attempts": 0},
         {"pool_timeout_seconds": 0},
         {"statement_timeout_seconds": -1},

@@ -23,6 +23,7 @@ from db_support import SERVICE_KEY, SUPABASE_URL, Recorder, pgrst_error, setting
 from runtime.config import Settings, override_settings
 from runtime.database import (
     MAX_BATCH_OPERATIONS,
+    MAX_CONNECTIONS,
     Database,
     _options_from_settings,
     get_database,
@@ -591,6 +592,19 @@ def test_importing_opens_nothing_and_reads_no_configuration() -> None:
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60, cwd="/"
     )
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_settings_refuse_more_than_ten_database_connections() -> None:
+    assert Settings(_env_file=None, **settings_values(db_pool_max_connections=10))
+    with pytest.raises(ConfigError, match="DB_POOL_MAX_CONNECTIONS") as caught:
+        Settings(_env_file=None, **settings_values(db_pool_max_connections=11))
+    assert "1 to 10" in str(caught.value)
+
+
+def test_client_refuses_more_than_ten_connections() -> None:
+    assert Database(url=SUPABASE_URL, service_key=SERVICE_KEY, max_connections=MAX_CONNECTIONS)
+    with pytest.raises(ConfigError, match="max_connections"):
+        Database(url=SUPABASE_URL, service_key=SERVICE_KEY, max_connections=11)
 
 
 @pytest.mark.parametrize(
