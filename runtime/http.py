@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import httpx
 
+from runtime.lifecycle import check_bound
+
 __all__ = ["DEFAULT_MAX_CONNECTIONS", "DEFAULT_TIMEOUT_SECONDS", "new_http_client"]
 
 DEFAULT_MAX_CONNECTIONS = 10
@@ -36,12 +38,16 @@ def new_http_client(
         A new client; the caller owns it and must ``await client.aclose()``.
 
     Raises:
-        ValueError: A bound is not positive.
+        ConfigError: A bound is out of range (1 to 100 connections; timeouts above 0 and at
+            most 600 seconds).
     """
-    if max_connections < 1:
-        raise ValueError(f"max_connections must be >= 1, got {max_connections}")
-    if min(timeout_seconds, connect_timeout_seconds, pool_timeout_seconds) <= 0:
-        raise ValueError("timeouts must be positive numbers of seconds")
+    check_bound("max_connections", max_connections, low=1, high=100, whole=True)
+    for name, seconds in (
+        ("timeout_seconds", timeout_seconds),
+        ("connect_timeout_seconds", connect_timeout_seconds),
+        ("pool_timeout_seconds", pool_timeout_seconds),
+    ):
+        check_bound(name, seconds, low=0, high=600, above_low=True)
     return httpx.AsyncClient(
         limits=httpx.Limits(
             max_connections=max_connections,
