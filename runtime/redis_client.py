@@ -56,7 +56,20 @@ When Redis is down or too slow
     * ``health_check`` returns ``False``; it never raises.
 
     The client is not rebuilt after an outage: the pool reconnects on the next command once
-    Redis answers again. Other Redis errors (a wrong type, an authentication failure) are raised
+    Redis answers again.
+
+Retried commands that are not safe to repeat
+    redis-py retries a command after a timeout even when Redis applied it and only the reply was
+    lost. For ``SET ... NX`` the retry then answers "already exists". The two NX writes here
+    correct for that: after a refused ``SET NX``, the ``get_or_set`` lock (whose value is a token
+    unique to the caller) is read back and counts as acquired when it holds our token; and
+    ``set``/``set_json`` with ``nx=True``, when redis-py had to retry the command (the client
+    built here records failed attempts), read the key back and report ``True`` if it holds
+    exactly the value written. The limitation: if that retried write was in fact refused and
+    another writer had stored the very same bytes, ``nx=True`` also reports ``True``; claims
+    that must have a single winner should write a value unique to the writer (a worker id or a
+    UUID). With an injected ``client=`` retries cannot be observed and ``nx=True`` trusts the
+    reply. Other Redis errors (a wrong type, an authentication failure) are raised
     as the error :func:`runtime.error_mapping.translate_exception` gives, from reads too.
 """
 
@@ -64,10 +77,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final, TypeVar, cast, overload
@@ -122,6 +137,32 @@ return 0
 _logger = get_logger("runtime.redis_client")
 _UNAVAILABLE: Final = (RedisConnectionError, RedisTimeoutError)
 _MISS: Final = object()
+
+# Failed attempts of the command now running in this task, counted by _ObservedRetry (None when
+# nobody is counting).
+_FAILED_ATTEMPTS: ContextVar[list[int] | None] = ContextVar(
+    "videogen_redis_failed_attempts", default=None
+)
+
+
+class _ObservedRetry(Retry):
+    """redis-py's ``Retry`` that also counts, for the caller awaiting the command, failed attempts.
+
+    redis-py calls ``fail`` once per failed attempt before it retries; the count tells a caller
+    whether the reply it got came from a repeated command (see ``RedisCache._set_nx``).
+    """
+
+    async def call_with_retry(
+        self, do: Callable[[], Awaitable[T]], fail: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> T:
+        async def observed(*fail_args: Any) -> Any:
+            failures = _FAILED_ATTEMPTS.get()
+            if failures is not None:
+                failures[0] += 1
+            result = fail(*fail_args)
+            return await result if inspect.isawaitable(result) else result
+
+        return await super().call_with_retry(do, observed, *args, **kwargs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,12 +357,15 @@ class RedisCache(LazyClient[CacheOptions]):
                 timeout=opts.pool_timeout_seconds,
                 socket_timeout=opts.socket_timeout_seconds,
                 socket_connect_timeout=opts.connect_timeout_seconds,
-                retry=Retry(
+                retry=_ObservedRetry(
                     ExponentialWithJitterBackoff(
                         base=opts.retry_base_delay_seconds, cap=opts.retry_max_delay_seconds
                     ),
                     retries=opts.max_attempts - 1,
                 ),
+                # Explicit, so every supported redis-py (>= 6.0) retries exactly these two,
+                # whatever its defaults for Retry's supported errors.
+                retry_on_error=[RedisConnectionError, RedisTimeoutError],
             )
             self._client = Redis.from_pool(pool)
         return self._client
@@ -422,7 +466,8 @@ class RedisCache(LazyClient[CacheOptions]):
             key: The cache key (namespaced automatically).
             value: ``str`` (stored as UTF-8), ``bytes``, ``int`` or ``float``.
             ex: Seconds until the key expires; the default TTL when omitted.
-            nx: Only store when the key does not exist yet.
+            nx: Only store when the key does not exist yet (a reply lost to a timeout and
+                retried is checked by reading the key back; see the module docstring).
 
         Returns:
             ``True`` when stored; ``False`` when ``nx`` was set and the key already existed.
@@ -452,10 +497,54 @@ class RedisCache(LazyClient[CacheOptions]):
 
     async def _write(self, full_key: str, data: bytes, ttl: int, nx: bool) -> bool:
         try:
-            result = await self.client.set(full_key, data, ex=ttl, nx=nx)
+            if nx:
+                return await self._set_nx(full_key, data, unique=False, ex=ttl)
+            return bool(await self.client.set(full_key, data, ex=ttl))
         except RedisError as exc:
             raise translate_exception(exc, service="cache") from exc
-        return bool(result)
+
+    async def _set_nx(
+        self,
+        full_key: str,
+        data: bytes,
+        *,
+        unique: bool,
+        ex: int | None = None,
+        px: int | None = None,
+    ) -> bool:
+        """``SET full_key data NX`` that also counts a write whose reply was lost as stored.
+
+        redis-py retries a timed-out command; if the first ``SET NX`` was applied, the retry
+        answers nil. So after a nil from a command that redis-py had to repeat, the key is read
+        back and the write counts as ours when it holds ``data`` (exact for a ``unique`` value
+        such as a lock token). A nil from a single attempt is final. With an injected client,
+        whose retries cannot be observed, a ``unique`` value is always read back and any other
+        nil is trusted.
+
+        Args:
+            full_key: The namespaced key.
+            data: The value to store.
+            unique: ``data`` cannot have been written by anyone else.
+            ex: Expiry in seconds.
+            px: Expiry in milliseconds.
+
+        Returns:
+            ``True`` when the key now holds our write.
+
+        Raises:
+            RedisError: From either command.
+        """
+        failures = [0]
+        counting = _FAILED_ATTEMPTS.set(failures)
+        try:
+            stored = await self.client.set(full_key, data, nx=True, ex=ex, px=px)
+        finally:
+            _FAILED_ATTEMPTS.reset(counting)
+        if stored:
+            return True
+        if failures[0] == 0 and (self._owns_client or not unique):
+            return False  # answered by the only attempt: the key really was taken
+        return bool(await self.client.get(full_key) == data)
 
     async def get_bytes(self, key: str) -> bytes | None:
         """Return the raw bytes stored under ``key``.
@@ -621,7 +710,8 @@ class RedisCache(LazyClient[CacheOptions]):
             value: A ``dict``/``list``/scalar tree, a Pydantic model, or any value Pydantic can
                 serialise (``Decimal``, ``UUID``, ``datetime`` become JSON strings).
             ttl: Seconds until the key expires; the default TTL when omitted.
-            nx: Only store when the key does not exist yet.
+            nx: Only store when the key does not exist yet (a reply lost to a timeout and
+                retried is checked by reading the key back; see the module docstring).
 
         Returns:
             ``True`` when stored; ``False`` when ``nx`` was set and the key already existed.
@@ -767,6 +857,8 @@ class RedisCache(LazyClient[CacheOptions]):
         long computation keeps it) and runs ``compute``; the others poll until the value appears
         (20 ms, doubling to 250 ms) and return it. If the holder fails, the lock is released and
         a waiter takes over; if the holder dies, the lock expires after ``lock_ttl_seconds``.
+        A lock whose ``SET NX`` reply was lost and retried is read back: holding our token, it
+        is ours (the caller does not wait on its own lock).
         A waiter that has waited ``wait_timeout_seconds`` computes the value itself. When Redis
         is unavailable the value is computed without caching. Exceptions from ``compute``
         propagate unchanged.
@@ -809,7 +901,9 @@ class RedisCache(LazyClient[CacheOptions]):
                 if cached is not _MISS:
                     return cached
                 token = uuid.uuid4().hex
-                acquired = await self.client.set(lock_key, token, nx=True, px=lock_ttl_ms)
+                acquired = await self._set_nx(
+                    lock_key, token.encode("ascii"), unique=True, px=lock_ttl_ms
+                )
                 if acquired:
                     cached = await self._lookup(key, full_key, model)  # filled while we locked?
                     if cached is not _MISS:
