@@ -40,6 +40,22 @@ async def test_a_miss_computes_and_caches_the_value(cache: RedisCache) -> None:
     assert await cache.get_json("song") == {"bpm": 120}
 
 
+async def test_get_or_set_stores_the_value_for_its_ttl(cache: RedisCache) -> None:
+    await cache.get_or_set("song", Counter({"bpm": 120}), ttl=120)
+    remaining = await cache.ttl("song")
+    assert remaining is not None
+    assert 115 <= remaining <= 120
+
+
+async def test_get_or_set_without_ttl_uses_the_default_ttl(prefix: str) -> None:
+    async with RedisCache(url=REDIS_URL, key_prefix=prefix, default_ttl_seconds=777) as cache:
+        await cache.get_or_set("song", Counter({"bpm": 120}))
+        remaining = await cache.ttl("song")
+        await cache.delete("song")
+    assert remaining is not None
+    assert 770 <= remaining <= 777
+
+
 async def test_a_hit_does_not_compute(cache: RedisCache) -> None:
     await cache.set_json("song", {"bpm": 90}, ttl=60)
     compute = Counter({"bpm": 120})

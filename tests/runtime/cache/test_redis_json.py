@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -105,6 +106,13 @@ async def test_set_json_applies_its_ttl(cache: RedisCache) -> None:
     remaining = await cache.ttl("short")
     assert remaining is not None
     assert remaining <= 1
+
+
+async def test_set_json_with_ttl_expires_for_real(cache: RedisCache) -> None:
+    await cache.set_json("short", {"a": 1}, ttl=1)
+    assert await cache.get_json("short") == {"a": 1}
+    await asyncio.sleep(1.2)
+    assert await cache.get_json("short") is None
 
 
 async def test_set_json_refuses_none(cache: RedisCache) -> None:
