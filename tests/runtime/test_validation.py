@@ -29,6 +29,8 @@ from starlette.datastructures import UploadFile
 from runtime.errors import ValidationError
 from runtime.validation import (
     AudioFileInfo,
+    _crc8,
+    _flac_frame_span,
     validate_audio_file,
     validate_file_size,
     validate_prompt,
@@ -607,3 +609,69 @@ def test_size_that_is_not_a_byte_count_is_refused(size: Any) -> None:
 def test_invalid_size_bounds_are_a_value_error(low: Any, high: Any) -> None:
     with pytest.raises(ValueError, match="size_bytes"):
         validate_file_size(1, max_size_bytes=high, min_size_bytes=low)
+
+
+# ---------------------------------------------------------------------------------------------
+# FLAC frame headers (the parser behind the truncation check)
+# ---------------------------------------------------------------------------------------------
+
+
+def _utf8_number(number: int) -> bytes:
+    """FLAC's UTF-8-like coding of a frame or sample number."""
+    if number < 0x80:
+        return bytes([number])
+    if number < 0x800:
+        return bytes([0xC0 | number >> 6, 0x80 | number & 0x3F])
+    return bytes([0xE0 | number >> 12, 0x80 | (number >> 6) & 0x3F, 0x80 | number & 0x3F])
+
+
+def _frame_header(
+    number: int, *, block_code: int, rate_code: int = 9, tail: bytes = b"", variable: bool = False
+) -> bytes:
+    body = (
+        bytes([0xFF, 0xF9 if variable else 0xF8, block_code << 4 | rate_code, 0x18])
+        + _utf8_number(number)
+        + tail
+    )
+    return body + bytes([_crc8(body)])
+
+
+@pytest.mark.parametrize(
+    ("header", "span"),
+    [
+        (_frame_header(3, block_code=12), (3 * 4096, 4096)),
+        (_frame_header(1000, block_code=12), (1000 * 4096, 4096)),
+        (_frame_header(5000, block_code=12), (5000 * 4096, 4096)),
+        (_frame_header(2, block_code=1), (2 * 4096, 192)),
+        (_frame_header(2, block_code=3), (2 * 4096, 1152)),
+        (_frame_header(2, block_code=6, tail=bytes([99])), (2 * 4096, 100)),
+        (_frame_header(2, block_code=7, tail=(999).to_bytes(2, "big")), (2 * 4096, 1000)),
+        (_frame_header(2, block_code=12, rate_code=12, tail=bytes([44])), (2 * 4096, 4096)),
+        (_frame_header(60000, block_code=12, variable=True), (60000, 4096)),
+    ],
+)
+def test_flac_frame_headers_give_their_first_sample_and_length(
+    header: bytes, span: tuple[int, int]
+) -> None:
+    assert _flac_frame_span(header + bytes(8), 0, 4096) == span
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        _frame_header(3, block_code=0),  # reserved block size
+        _frame_header(3, block_code=12, rate_code=15),  # invalid sample rate
+        bytes([0xFF, 0xF8, 0xC9, 0x19, 0x03, 0x00]),  # reserved bit set
+        bytes([0xFF, 0xF8, 0xC9, 0x18, 0x80, 0x00]),  # a continuation byte cannot lead
+        bytes([0xFF, 0xF8, 0xC9, 0x18, 0xC1, 0x41, 0x00]),  # the second byte is not 10xxxxxx
+        _frame_header(3, block_code=12)[:-1] + b"\x00",  # CRC-8 does not match
+        b"\xff\xf8\xc9",  # too short
+    ],
+)
+def test_flac_frame_header_candidates_that_are_not_headers_are_ignored(header: bytes) -> None:
+    assert _flac_frame_span(header + bytes(8), 0, 4096) is None
+
+
+def test_flac_with_junk_after_its_last_frame_is_refused() -> None:
+    junk = b"\xff\xf8\x00\x00\x00\x00\x00\x00"
+    assert "inside its last audio frame" in rejected(FLAC.read_bytes() + junk)
