@@ -9,7 +9,11 @@ Storage accepts large files at ``{storage_url}/upload/resumable``:
    ``Content-Type: application/offset+octet-stream``; each answer is ``204`` with the new
    ``Upload-Offset``. Every chunk but the last must be exactly 6 MiB (Storage's rule).
 3. ``HEAD`` that URL to learn how far the server got; after a failed ``PATCH`` the upload goes on
-   from there instead of starting again.
+   from there instead of starting again. A ``409`` on a ``PATCH`` usually means our offset is not
+   the server's; but Storage also answers ``409`` when the object already exists (another writer
+   stored it first). So after a ``409`` the ``HEAD`` decides: the server moved, and the upload
+   resumes from its offset; it is still at the refused offset (no progress), and the ``409`` is
+   raised as the non-retryable ``ConflictError`` with the server's message.
 
 Errors here are real HTTP statuses with plain-text bodies (409 exists, 403 refused, 413 too
 large), unlike the JSON API (HTTP 400 with the status as a string in the body):
@@ -39,7 +43,7 @@ import httpx
 from storage3.exceptions import StorageApiError
 
 from runtime.error_mapping import translate_exception
-from runtime.errors import RetryableError, StorageError
+from runtime.errors import PipelineError, RetryableError, StorageError
 from runtime.logging import get_logger
 from runtime.retry import retry_with_backoff
 
@@ -222,6 +226,9 @@ class TusUpload:
         self._location: str | None = None
         self._offset = 0
         self._resync = False
+        # The offset of a PATCH refused with 409, and the translated error, until the HEAD after
+        # it tells whether the server moved (an offset mismatch) or not (a real conflict).
+        self._refused: tuple[int, PipelineError] | None = None
         self.requests = 0
 
     def _retrying(self) -> Callable[[Callable[[], Awaitable[Any]]], Callable[[], Awaitable[Any]]]:
@@ -316,6 +323,11 @@ class TusUpload:
         if self._resync:
             self._offset = await self._server_offset(location)
             self._resync = False
+            refused, self._refused = self._refused, None
+            if refused is not None and refused[0] == self._offset:
+                # The server is where we were: the 409 was no offset mismatch but a refusal
+                # (Storage answers 409 too when another writer stored the object first).
+                raise refused[1]
             if self._offset >= self.size:
                 return
         offset = self._offset
@@ -338,8 +350,10 @@ class TusUpload:
         except Exception as exc:
             # Whatever happened, the server may hold more or less than we think: ask it next time.
             self._resync = True
-            if getattr(exc, "status_code", None) == 409:
-                # TUS 409 on PATCH: our offset is not the server's. Re-read it and go on.
+            if getattr(exc, "status_code", None) == 409 and isinstance(exc, PipelineError):
+                # TUS 409 on PATCH: our offset is not the server's (re-read it and go on), or the
+                # object exists (the HEAD then shows no progress and the conflict is raised).
+                self._refused = (offset, exc)
                 raise RetryableError(
                     f"resumable upload offset {offset} rejected; resynchronising",
                     self.job_id,

@@ -14,7 +14,9 @@ It implements what the client uses, the way the real server answers:
   never reads the rest of the body, and never answers another request on that connection.
 
 Objects are written to a folder on disk (nothing large is kept in memory), so the server can
-take a 200 MB upload. Faults can be queued for the next ``PATCH`` requests.
+take a 200 MB upload. Faults can be queued for the next ``PATCH`` requests (``"503"``, ``"403"``,
+``"drop"``, ``"another_writer"``: another writer stores the object first, so the final chunk of
+an upload without upsert gets 409 with the offset unchanged; anything else: no fault).
 """
 
 from __future__ import annotations
@@ -261,6 +263,12 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "403":
             self._reject_upload(403, b"new row violates row-level security policy", "text/plain")
             return
+        if fault == "another_writer":  # someone else stores the object while we upload
+            other = self.state.root / uuid.uuid4().hex
+            other.write_bytes(b"another writer's object")
+            self.state.objects[(upload.bucket, upload.name)] = StoredObject(
+                other, upload.content_type, "3600"
+            )
         if self.headers.get("Content-Type") != "application/offset+octet-stream":
             self._reject_upload(415, b"Unsupported Media Type", "text/plain")
             return
@@ -270,6 +278,10 @@ class _Handler(BaseHTTPRequestHandler):
         final = upload.offset + length == upload.length
         if not final and length != CHUNK:
             self._reject_upload(400, b"Chunk size must be 6MB", "text/plain")
+            return
+        if final and not upload.upsert and (upload.bucket, upload.name) in self.state.objects:
+            # The object appeared since the upload was created: the offset stays where it was.
+            self._reject_upload(409, b"The resource already exists", "text/plain")
             return
         self.state.chunk_sizes.append(length)
         with upload.file.open("ab") as handle:

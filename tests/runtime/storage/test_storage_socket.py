@@ -222,6 +222,18 @@ async def test_a_resumable_duplicate_is_a_conflict_with_the_servers_text(
     assert info.value.status_code == 409
 
 
+async def test_a_resumable_upload_overtaken_by_another_writer_is_a_conflict(
+    client: StorageClient, fake: FakeStorage
+) -> None:
+    fake.state.patch_faults.extend(["none", "another_writer"])
+    with pytest.raises(ConflictError, match="The resource already exists") as info:
+        await client.upload_file("video-clips", "j/raced.mp4", MP4 + b"\0" * 7 * MIB)
+    assert info.value.retryable is False
+    assert fake.object_bytes("video-clips", "j/raced.mp4") == b"another writer's object"
+    assert fake.state.requests["PATCH"] == 2  # the refused chunk was not sent again
+    assert fake.state.requests["HEAD"] == 1
+
+
 async def test_a_resumable_upsert_replaces(
     client: StorageClient, fake: FakeStorage, tmp_path: Path
 ) -> None:

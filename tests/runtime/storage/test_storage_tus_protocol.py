@@ -8,9 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from storage3.exceptions import StorageApiError
 from storage_mock import MP4, SERVICE_KEY, STORAGE, StorageMock
 
-from runtime.errors import ServiceUnavailableError, StorageError
+from runtime.errors import ConflictError, ServiceUnavailableError, StorageError
 from runtime.storage import StorageClient
 from runtime.storage_tus import drop_connection_after_upload_error, storage_api_error
 
@@ -107,6 +108,34 @@ async def test_an_offset_conflict_resynchronises_from_head(mock: StorageMock) ->
         await storage.upload_file("video-clips", "j/c.mp4", BIG)
     patches = mock.calls("PATCH", UPLOAD)
     assert [r.headers["Upload-Offset"] for r in patches] == ["0", str(6 * MIB)]
+    assert len(mock.calls("HEAD", UPLOAD)) == 1
+
+
+async def test_a_409_chunk_with_no_progress_is_a_conflict_with_the_servers_message(
+    mock: StorageMock,
+) -> None:
+    # Another writer stored the object while we uploaded: the last PATCH gets Storage's
+    # plain-text 409 and the HEAD shows the server still at the refused offset.
+    mock.on("POST", CREATE, created())
+    mock.on(
+        "PATCH",
+        UPLOAD,
+        appended(6 * MIB),
+        httpx.Response(409, text="The resource already exists"),
+    )
+    mock.on(
+        "HEAD",
+        UPLOAD,
+        httpx.Response(200, headers={"Upload-Offset": str(6 * MIB), "Tus-Resumable": "1.0.0"}),
+    )
+    async with mock.client() as storage:
+        with pytest.raises(ConflictError) as info:
+            await storage.upload_file("video-clips", "j/c.mp4", BIG)
+    error = info.value
+    assert error.message == "The resource already exists"
+    assert (error.status_code, error.retryable) == (409, False)
+    assert isinstance(error.__cause__, StorageApiError)
+    assert len(mock.calls("PATCH", UPLOAD)) == 2
     assert len(mock.calls("HEAD", UPLOAD)) == 1
 
 
