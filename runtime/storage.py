@@ -56,10 +56,17 @@ Errors
 Retries
     Transient failures (``ServiceUnavailableError``) are retried with jittered exponential
     backoff (``max_attempts``, via :func:`runtime.retry.retry_with_backoff`) where that is safe:
-    downloads, signed URLs and deletes always; uploads when ``upsert=True``, when the request
-    never reached the server (connect errors), or when the server answered with a failure.
-    An upload with ``upsert=False`` whose fate is unknown (a timeout after sending) is not
-    retried: the retry could fail with a conflict although the first attempt stored the file.
+    downloads, signed URLs and deletes always, and uploads too. A single-request upload with
+    ``upsert=False`` that failed with its outcome unknown (a 5xx, or a timeout or broken
+    connection after the request went out) may have stored the object, so when its retry is
+    refused with "already exists" the client reads the object's info
+    (``GET /object/info/{bucket}/{path}``) before believing it: the same size and an MD5 ETag
+    equal to our bytes' MD5 mean the earlier attempt stored it, and the upload succeeds; a
+    different size or MD5 is another writer's object, a ``ConflictError``; when that cannot be
+    told (the info fails, or its ETag is not a plain MD5) the upload fails with
+    ``StorageError(code="upload_outcome_unknown")`` rather than a false conflict. A failure
+    before the request was sent (connect errors) or a plain 409 on the first attempt needs no
+    check. Resumable uploads resume from the server's offset (:mod:`runtime.storage_tus`).
     After an upload error the connection is closed rather than reused (Storage leaves the
     rest of a rejected body unread, which would hang the next request on it).
 """
@@ -67,8 +74,10 @@ Retries
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import os
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -86,7 +95,13 @@ from storage3.utils import StorageException
 
 from runtime.content_types import SNIFF_BYTES, sniff_content_type
 from runtime.error_mapping import translate_exception
-from runtime.errors import ConfigError, ConflictError, StorageError, ValidationError
+from runtime.errors import (
+    ConfigError,
+    ConflictError,
+    PipelineError,
+    StorageError,
+    ValidationError,
+)
 from runtime.http import new_http_client
 from runtime.lifecycle import LazyClient, check_bound
 from runtime.logging import get_logger
@@ -122,6 +137,9 @@ FileData = bytes | bytearray | memoryview | os.PathLike[str] | IO[bytes]
 
 _logger = get_logger("runtime.storage")
 _NEVER_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_HASH_SLICE_BYTES: Final = MIB
+# A plain MD5 ETag (what Storage reports for an object stored in one piece), quotes optional.
+_MD5_ETAG: Final = re.compile(r'(?:W/)?"?([0-9a-fA-F]{32})"?')
 
 
 @dataclass(frozen=True)
@@ -216,6 +234,13 @@ class _Source:
     async def whole(self) -> bytes | Path:
         """The payload for a single-request upload (only used up to the resumable threshold)."""
         raise NotImplementedError
+
+    async def md5(self) -> str:
+        """The hex MD5 of the whole payload, read in 1 MiB slices."""
+        digest = hashlib.md5(usedforsecurity=False)
+        for offset in range(0, self.size, _HASH_SLICE_BYTES):
+            digest.update(await self.read(offset, min(_HASH_SLICE_BYTES, self.size - offset)))
+        return digest.hexdigest()
 
     def close(self) -> None:
         """Release what the source opened."""
@@ -560,12 +585,14 @@ class StorageClient(LazyClient[StorageOptions]):
         Raises:
             ValidationError: Unknown bucket, bad path, empty or too large a file, a content type
                 the bucket refuses or the bytes contradict, or unusable ``file_data``.
-            ConflictError: The object exists and ``upsert`` is false.
+            ConflictError: The object exists and ``upsert`` is false (and, after a retry, it
+                is not ours: see "Retries" in the module docstring).
             PermissionDeniedError: The key may not write there.
             PayloadTooLargeError: Storage refused the size (its own limit is lower than ours).
             NotFoundError: The bucket does not exist on the server.
             ServiceUnavailableError: Storage stayed unreachable or failing after the retries.
-            StorageError: Any other refusal.
+            StorageError: Any other refusal; ``code="upload_outcome_unknown"`` when a retried
+                upload without upsert found an object there that cannot be compared with ours.
         """
         policy = self.policy(bucket)
         validate_object_path(path)
@@ -623,28 +650,72 @@ class StorageClient(LazyClient[StorageOptions]):
             "upsert": "true" if upsert else "false",
         }
 
+        # An earlier attempt failed without telling whether the object was stored (a 5xx, or a
+        # timeout or broken connection after the request went out).
+        outcome_unknown = False
+
         async def attempt() -> None:
+            nonlocal outcome_unknown
             payload = await source.whole()
             try:
                 await api.from_(bucket).upload(path, payload, file_options)
             except (StorageException, httpx.HTTPError) as exc:
                 error = translate_exception(exc, service="storage", job_id=job_id)
-                server_answered = isinstance(exc, StorageException)
-                if error.retryable and not (
-                    upsert or server_answered or isinstance(exc, _NEVER_SENT)
-                ):
-                    raise StorageError(
-                        f"the upload of {bucket}/{path} may or may not have been stored "
-                        f"({error.message}); not retried because a retry without upsert could "
-                        "fail with a conflict: check the object, or upload with upsert=True",
-                        job_id,
-                        code="upload_outcome_unknown",
-                        service="storage",
-                        upstream_code=getattr(error, "upstream_code", None),
-                    ) from exc
+                if isinstance(error, ConflictError) and outcome_unknown:
+                    verdict = await self._stored_is_ours(bucket, path, source, job_id)
+                    if verdict is True:  # an earlier attempt stored it after all
+                        _logger.info(
+                            "Upload of %s/%s found stored by an earlier attempt",
+                            bucket,
+                            path,
+                            extra={"bucket": bucket, "path": path, "job_id": job_id},
+                        )
+                        return
+                    if isinstance(verdict, str):
+                        raise self._outcome_unknown(bucket, path, error, verdict) from exc
+                if error.retryable and not upsert and not isinstance(exc, _NEVER_SENT):
+                    outcome_unknown = True
                 raise error from exc
 
         await self._retrying()(attempt)()
+
+    async def _stored_is_ours(
+        self, bucket: str, path: str, source: _Source, job_id: UUID | None
+    ) -> bool | str:
+        """Tell whether the object at ``bucket/path`` holds exactly ``source``'s bytes.
+
+        Reads the object's info (``GET /object/info/{bucket}/{path}``): the same size and an MD5
+        ETag equal to the MD5 of our bytes mean it does.
+
+        Returns:
+            ``True`` (ours), ``False`` (a different size or MD5: another writer's object), or
+            why it cannot be told (the info failed or carries no plain MD5 ETag).
+        """
+        api = self._conn().api
+        try:
+            info = await self._call(lambda: api.from_(bucket).info(path), job_id=job_id)
+        except PipelineError as exc:
+            return f"reading its info failed ({exc.message})"
+        size = info.get("size") if isinstance(info, dict) else None
+        etag = info.get("etag") if isinstance(info, dict) else None
+        if isinstance(size, int) and size != source.size:
+            return False
+        match = _MD5_ETAG.fullmatch(etag) if isinstance(etag, str) else None
+        if match is None:
+            return f"its ETag {etag!r} is not an MD5 to compare with"
+        return match.group(1).lower() == await source.md5()
+
+    @staticmethod
+    def _outcome_unknown(bucket: str, path: str, conflict: ConflictError, why: str) -> StorageError:
+        return StorageError(
+            f"the upload of {bucket}/{path} was retried after a failure of unknown outcome and "
+            f"found an object there ({conflict.message}), but whether it is ours cannot be told: "
+            f"{why}; check the object, or upload with upsert=True",
+            conflict.job_id,
+            code="upload_outcome_unknown",
+            service="storage",
+            upstream_code=conflict.upstream_code,
+        )
 
     async def _upload_resumable(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -42,6 +43,7 @@ from runtime.storage import MAX_SIGNED_URL_SECONDS
 
 UPLOADED = httpx.Response(200, json={"Key": "audio-uploads/u/j/song.mp3", "Id": str(uuid4())})
 AUDIO_PATH = "/storage/v1/object/audio-uploads/u/j/song.mp3"
+INFO_PATH = "/storage/v1/object/info/audio-uploads/u/j/song.mp3"
 
 
 # -- upload ----------------------------------------------------------------------------------
@@ -227,15 +229,89 @@ async def test_an_upload_that_never_reached_the_server_is_retried(mock: StorageM
     assert len(mock.requests) == 2
 
 
-async def test_an_upload_of_unknown_fate_without_upsert_is_not_retried(mock: StorageMock) -> None:
-    mock.on("POST", AUDIO_PATH, httpx.ReadTimeout("timed out"), UPLOADED)
+def object_info(data: bytes, *, etag: str | None = None) -> httpx.Response:
+    """Storage's ``GET /object/info/{bucket}/{path}`` answer (v1.70's info renderer)."""
+    md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+    return httpx.Response(
+        200,
+        json={
+            "id": str(uuid4()),
+            "name": "u/j/song.mp3",
+            "version": str(uuid4()),
+            "bucket_id": "audio-uploads",
+            "size": len(data),
+            "content_type": "audio/mpeg",
+            "cache_control": "max-age=3600",
+            "etag": f'"{md5}"' if etag is None else etag,
+            "metadata": {},
+            "last_modified": "2025-06-01T12:00:00.000Z",
+            "created_at": "2025-06-01T12:00:00.000Z",
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "first",
+    [httpx.Response(502, text="Bad Gateway"), httpx.ReadTimeout("timed out")],
+    ids=["server-fault", "timeout-after-sending"],
+)
+async def test_a_retry_refused_as_duplicate_succeeds_when_the_stored_object_is_ours(
+    mock: StorageMock, first: httpx.Response | Exception
+) -> None:
+    mock.on("POST", AUDIO_PATH, first, storage_error(*DUPLICATE))
+    mock.on("GET", INFO_PATH, object_info(MP3))
     async with mock.client() as storage:
-        with pytest.raises(StorageError, match="may or may not have been stored") as info:
+        url = await storage.upload_file("audio-uploads", "u/j/song.mp3", MP3)
+    assert url.endswith("/object/audio-uploads/u/j/song.mp3")
+    assert len(mock.calls("POST", AUDIO_PATH)) == 2
+    assert len(mock.calls("GET", INFO_PATH)) == 1
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [MP3[:-1] + b"\x01", MP3 + b"\0"],
+    ids=["same-size-other-bytes", "other-size"],
+)
+async def test_a_retry_refused_as_duplicate_is_a_conflict_when_the_stored_object_differs(
+    mock: StorageMock, stored: bytes
+) -> None:
+    mock.on("POST", AUDIO_PATH, httpx.Response(503, text="busy"), storage_error(*DUPLICATE))
+    mock.on("GET", INFO_PATH, object_info(stored))
+    async with mock.client() as storage:
+        with pytest.raises(ConflictError) as info:
+            await storage.upload_file("audio-uploads", "u/j/song.mp3", MP3)
+    assert info.value.message == DUPLICATE[2]
+    assert info.value.retryable is False
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [object_info(MP3, etag='"0123456789abcdef0123456789abcdef-2"'), storage_error(*NOT_FOUND)],
+    ids=["multipart-etag", "info-fails"],
+)
+async def test_a_retry_refused_as_duplicate_is_outcome_unknown_when_it_cannot_be_compared(
+    mock: StorageMock, answer: httpx.Response
+) -> None:
+    mock.on("POST", AUDIO_PATH, httpx.Response(503, text="busy"), storage_error(*DUPLICATE))
+    mock.on("GET", INFO_PATH, answer)
+    async with mock.client() as storage:
+        with pytest.raises(StorageError, match="cannot be told") as info:
             await storage.upload_file("audio-uploads", "u/j/song.mp3", MP3)
     assert info.value.code == "upload_outcome_unknown"
     assert info.value.retryable is False
-    assert isinstance(info.value.__cause__, httpx.ReadTimeout)
-    assert len(mock.requests) == 1
+    assert not isinstance(info.value, ConflictError)
+
+
+async def test_a_path_upload_is_compared_by_reading_the_file(
+    mock: StorageMock, tmp_path: Path
+) -> None:
+    source = tmp_path / "song.mp3"
+    source.write_bytes(MP3)
+    mock.on("POST", AUDIO_PATH, httpx.Response(503, text="busy"), storage_error(*DUPLICATE))
+    mock.on("GET", INFO_PATH, object_info(MP3))
+    async with mock.client() as storage:
+        await storage.upload_file("audio-uploads", "u/j/song.mp3", source)
+    assert len(mock.calls("GET", INFO_PATH)) == 1
 
 
 async def test_an_upload_of_unknown_fate_with_upsert_is_retried(mock: StorageMock) -> None:
