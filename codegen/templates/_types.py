@@ -10,14 +10,18 @@ The JSON forms are the ones the schemas define (``schemas/common.schema.json``):
   :class:`datetime.datetime`.
 
 JSON input must be a string of that exact form. Python input may also be the native type
-(``Decimal``, ``UUID``, aware ``datetime``); anything else, floats included, is rejected.
+(``Decimal``, ``UUID``, aware ``datetime``) when the JSON it is written as matches the schema's
+pattern: a ``Decimal`` with at most 12 integer and 6 fractional digits (negative zero is
+normalised to zero, since the pattern has no sign), a ``datetime`` in the years 1000-2999 with a
+whole-minute UTC offset. Anything else, floats included, is rejected. Models validate assignments
+too, so no model can hold a value whose JSON would fail its schema.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -47,15 +51,15 @@ TIMESTAMP_PATTERN = "{{Timestamp.pattern}}"
 _MONEY = re.compile(MONEY_PATTERN)
 _UUID = re.compile(UUID_PATTERN)
 _TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
-_MAX_MONEY = Decimal("999999999999.999999")
 
 
 class ContractModel(BaseModel):
-    """Base of every generated model: closed, defaults validated, docstrings as descriptions."""
+    """Base of every generated model: closed, validates assignments, docstrings as descriptions."""
 
     model_config = ConfigDict(
         extra="forbid",
         validate_default=True,
+        validate_assignment=True,
         use_attribute_docstrings=True,
         ser_json_inf_nan="strings",
     )
@@ -73,20 +77,11 @@ def _validate_money(value: Any) -> Decimal:
     # A Decimal, UUID or datetime can only come from Python code or a field default (JSON
     # parsing yields str, int and float only), so the native types are accepted in every mode:
     # defaults such as ``total_cost = Decimal("0.00")`` are validated while reading JSON too.
+    # A native value is accepted when the JSON it is written as matches the Money pattern.
     if isinstance(value, Decimal):
-        try:
-            finite = value.is_finite()
-            exponent = value.as_tuple().exponent
-        except InvalidOperation:  # pragma: no cover - defensive
-            finite = False
-            exponent = 0
-        if (
-            finite
-            and isinstance(exponent, int)
-            and exponent >= -6
-            and Decimal(0) <= value <= _MAX_MONEY
-        ):
-            return value
+        amount = value.copy_abs() if value.is_zero() else value  # -0 would be written "-0"
+        if amount.is_finite() and _MONEY.fullmatch(_serialize_money(amount)):
+            return amount
         raise PydanticCustomError(
             "money_range",
             "money must be a finite non-negative Decimal with at most 6 fractional digits "
@@ -119,8 +114,16 @@ def _validate_timestamp(value: Any) -> datetime:
             parsed = None
         if parsed is not None:
             return parsed
-    elif isinstance(value, datetime) and value.utcoffset() is not None:
-        return value
+    elif isinstance(value, datetime):
+        # Accepted when the JSON it is written as matches the Timestamp pattern: aware, a year
+        # from 1000 to 2999 and an offset of whole minutes (never +05:30:15).
+        if value.utcoffset() is not None and _TIMESTAMP.fullmatch(_serialize_timestamp(value)):
+            return value
+        raise PydanticCustomError(
+            "timestamp_range",
+            "a datetime must be timezone-aware, in the years 1000-2999, with a UTC offset of "
+            "whole minutes",
+        )
     raise PydanticCustomError(
         "timestamp_format",
         "expected an RFC 3339 date-time with an explicit offset, such as 2025-11-14T10:30:00Z",
