@@ -391,6 +391,12 @@ class FakeStorage:
     def object_bytes(self, bucket: str, name: str) -> bytes:
         return self.state.objects[(bucket, name)].path.read_bytes()
 
+    def put_object(self, bucket: str, name: str, source: Path, content_type: str) -> None:
+        """Store a copy of ``source`` as an object directly (no request), e.g. to download it."""
+        target = self.state.root / uuid.uuid4().hex
+        shutil.copyfile(source, target)
+        self.state.objects[(bucket, name)] = StoredObject(target, content_type, "3600")
+
     def __enter__(self) -> FakeStorage:
         self._thread.start()
         return self

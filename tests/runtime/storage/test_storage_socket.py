@@ -328,3 +328,43 @@ def test_a_large_upload_never_holds_the_file_in_memory(fake: FakeStorage, tmp_pa
     # One 6 MiB chunk (plus its slices) at a time: far below the file size.
     assert figures["tracemalloc_peak_bytes"] < 16 * MIB
     assert figures["rss_growth_bytes"] < 24 * MIB
+
+
+def run_probe(fake: FakeStorage, file: Path, object_path: str, mode: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [sys.executable, str(PROBE), fake.url, fake.service_key, str(file), "video-outputs",
+         object_path, mode],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    figures: dict[str, Any] = json.loads(result.stdout.splitlines()[-1])
+    return figures
+
+
+@pytest.mark.slow
+def test_download_to_path_never_holds_the_file_in_memory(fake: FakeStorage, tmp_path: Path) -> None:
+    size = 48 * MIB
+    source = video_file(tmp_path / "big.mp4", size)
+    fake.put_object("video-outputs", "j/m.mp4", source, "video/mp4")
+    target = tmp_path / "copy.mp4"
+    figures = run_probe(fake, target, "j/m.mp4", "download_to_path")
+    assert figures["size_bytes"] == size
+    assert target.read_bytes() == source.read_bytes()
+    # A 1 MiB chunk at a time: far below the file size.
+    assert figures["tracemalloc_peak_bytes"] < 16 * MIB
+    assert figures["rss_growth_bytes"] < 24 * MIB
+
+
+@pytest.mark.slow
+def test_stream_file_never_holds_the_file_in_memory(fake: FakeStorage, tmp_path: Path) -> None:
+    size = 48 * MIB
+    source = video_file(tmp_path / "big.mp4", size)
+    fake.put_object("video-outputs", "j/m.mp4", source, "video/mp4")
+    source.unlink()
+    figures = run_probe(fake, tmp_path / "unused", "j/m.mp4", "stream_file")
+    assert figures["size_bytes"] == size
+    assert figures["tracemalloc_peak_bytes"] < 16 * MIB
+    assert figures["rss_growth_bytes"] < 24 * MIB

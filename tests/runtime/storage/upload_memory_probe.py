@@ -1,11 +1,18 @@
-"""Upload one file in a fresh process and print its memory figures as JSON.
+"""Upload or download one file in a fresh process and print its memory figures as JSON.
 
-Usage: python upload_memory_probe.py URL SERVICE_KEY FILE BUCKET OBJECT_PATH
+Usage: python upload_memory_probe.py URL SERVICE_KEY FILE BUCKET OBJECT_PATH [MODE]
 
-Prints ``{"size_bytes", "tracemalloc_peak_bytes", "rss_before_bytes", "peak_rss_bytes",
-"rss_growth_bytes", "seconds"}``: the Python-level allocation peak during the upload, and the
-growth of the process's peak resident set (``VmHWM``, reset just before the upload through
-``/proc/self/clear_refs``) over its resident set before the upload.
+MODE is one of:
+
+* ``upload`` (the default): ``upload_file(BUCKET, OBJECT_PATH, FILE)`` from the path;
+* ``download_to_path``: ``download_to_path(BUCKET, OBJECT_PATH, FILE)``;
+* ``stream_file``: ``stream_file(BUCKET, OBJECT_PATH)``, every chunk counted and dropped (FILE is
+  not used).
+
+Prints ``{"mode", "size_bytes", "tracemalloc_peak_bytes", "rss_before_bytes", "peak_rss_bytes",
+"rss_growth_bytes", "seconds"}``: the bytes moved, the Python-level allocation peak during the
+transfer, and the growth of the process's peak resident set (``VmHWM``, reset just before the
+transfer through ``/proc/self/clear_refs``) over its resident set before the transfer.
 
 ``ru_maxrss`` is not used: Linux carries it across ``exec``, so a child started by a big parent
 (pytest after other large uploads) reports the parent's size.
@@ -23,6 +30,8 @@ from pathlib import Path
 
 from runtime.storage import StorageClient
 
+MODES = ("upload", "download_to_path", "stream_file")
+
 
 def _status_bytes(field: str) -> int:
     """Return a ``kB`` field of ``/proc/self/status`` (``VmRSS``, ``VmHWM``) in bytes."""
@@ -38,22 +47,39 @@ def _reset_peak_rss() -> None:
         handle.write("5")  # reset VmHWM to the current resident set
 
 
+async def _transfer(
+    storage: StorageClient, mode: str, file: Path, bucket: str, object_path: str
+) -> int:
+    if mode == "upload":
+        await storage.upload_file(bucket, object_path, file)
+        return os.path.getsize(file)  # noqa: ASYNC240 - one stat after the upload
+    if mode == "download_to_path":
+        return await storage.download_to_path(bucket, object_path, file)
+    received = 0
+    async with storage.stream_file(bucket, object_path) as chunks:
+        async for chunk in chunks:
+            received += len(chunk)
+    return received
+
+
 async def main(
-    url: str, key: str, file: Path, bucket: str, object_path: str
-) -> dict[str, int | float]:
-    size = os.path.getsize(file)  # noqa: ASYNC240 - once, before measuring
+    url: str, key: str, file: Path, bucket: str, object_path: str, mode: str = "upload"
+) -> dict[str, int | float | str]:
+    if mode not in MODES:
+        raise SystemExit(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     async with StorageClient(url=url, service_key=key, timeout_seconds=30.0) as storage:
         assert storage.api is not None  # build the HTTP client before measuring
         _reset_peak_rss()
         rss_before = _status_bytes("VmRSS")
         tracemalloc.start()
         started = time.perf_counter()
-        await storage.upload_file(bucket, object_path, file)
+        size = await _transfer(storage, mode, file, bucket, object_path)
         seconds = time.perf_counter() - started
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         peak_rss = _status_bytes("VmHWM")
     return {
+        "mode": mode,
         "size_bytes": size,
         "tracemalloc_peak_bytes": peak,
         "rss_before_bytes": rss_before,
@@ -65,4 +91,5 @@ async def main(
 
 if __name__ == "__main__":
     url, key, file, bucket, object_path = sys.argv[1:6]
-    print(json.dumps(asyncio.run(main(url, key, Path(file), bucket, object_path))))
+    mode = sys.argv[6] if len(sys.argv) > 6 else "upload"
+    print(json.dumps(asyncio.run(main(url, key, Path(file), bucket, object_path, mode))))
