@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import tracemalloc
 from collections.abc import AsyncIterator
 from pathlib import Path
 from uuid import uuid4
@@ -39,7 +40,7 @@ from runtime.errors import (
     StorageError,
     ValidationError,
 )
-from runtime.storage import MAX_SIGNED_URL_SECONDS
+from runtime.storage import MAX_SIGNED_URL_SECONDS, StorageClient
 
 UPLOADED = httpx.Response(200, json={"Key": "audio-uploads/u/j/song.mp3", "Id": str(uuid4())})
 AUDIO_PATH = "/storage/v1/object/audio-uploads/u/j/song.mp3"
@@ -160,6 +161,64 @@ async def test_an_unseekable_stream_is_refused(mock: StorageMock) -> None:
     async with mock.client() as storage:
         with pytest.raises(ValidationError, match="seekable"):
             await storage.upload_file("audio-uploads", "a.mp3", Pipe())  # type: ignore[arg-type]
+
+
+class Draining(httpx.AsyncBaseTransport):
+    """A transport that consumes a request body piece by piece, keeping none of it.
+
+    (``httpx.MockTransport`` reads the whole body before its handler sees the request, so it
+    cannot tell a streamed upload from a buffered one.)
+    """
+
+    def __init__(self) -> None:
+        self.received = 0
+        self.pieces: list[int] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        async for piece in request.stream:
+            self.received += len(piece)
+            self.pieces.append(len(piece))
+        return httpx.Response(200, json={"Key": "video-clips/j/c.mp4", "Id": str(uuid4())})
+
+
+def threshold_sized_video(tmp_path: Path) -> Path:
+    """An MP4-looking file of exactly 6 MiB: the largest that still goes in one request."""
+    source = tmp_path / "clip.mp4"
+    with source.open("wb") as handle:
+        handle.write(MP4)
+        handle.truncate(6 * 1024 * 1024)
+    return source
+
+
+async def test_a_small_upload_from_a_path_reaches_the_transport_in_pieces(tmp_path: Path) -> None:
+    source = threshold_sized_video(tmp_path)
+    drain = Draining()
+    async with (
+        httpx.AsyncClient(transport=drain) as http,
+        StorageClient(url=PROJECT_URL, service_key=SERVICE_KEY, http_client=http) as storage,
+    ):
+        await storage.upload_file("video-clips", "j/c.mp4", source)
+    assert drain.received > source.stat().st_size  # the file and the multipart framing
+    assert max(drain.pieces) <= 1024 * 1024  # never the whole file in one piece
+
+
+async def test_a_small_upload_from_a_path_never_holds_the_file_in_memory(tmp_path: Path) -> None:
+    source = threshold_sized_video(tmp_path)
+    size = source.stat().st_size
+    async with (
+        httpx.AsyncClient(transport=Draining()) as http,
+        StorageClient(url=PROJECT_URL, service_key=SERVICE_KEY, http_client=http) as storage,
+    ):
+        storage.api  # noqa: B018 - build the client before measuring
+        tracemalloc.start()
+        try:
+            before, _ = tracemalloc.get_traced_memory()
+            await storage.upload_file("video-clips", "j/c.mp4", source)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak - before < size // 4
 
 
 # -- errors ----------------------------------------------------------------------------------
