@@ -20,7 +20,9 @@
 -- conflicts on the table's natural key (jobs: id; job_stages: job_id, stage_name).
 --
 -- Returns a JSON array with one object per operation: {"op", "table", "count", "rows"}, where
--- rows are the affected rows as JSON.
+-- rows are the affected rows as JSON objects. Every numeric column (the money columns
+-- jobs.total_cost, jobs.reserved_cost, job_stages.cost) is a decimal string such as "0.060000",
+-- never a JSON number, so clients read it into Decimal exactly, as the generated models require.
 --
 -- Error codes: 22023 for a malformed or disallowed operation (the message names the operation's
 -- position and the offending table, column or key); constraint violations keep PostgreSQL's own
@@ -123,6 +125,7 @@ DECLARE
     v_key text;
     v_sql text;
     v_rows jsonb;
+    v_money text;
     v_results jsonb := '[]'::jsonb;
 BEGIN
     IF p_operations IS NULL OR jsonb_typeof(p_operations) <> 'array' THEN
@@ -222,8 +225,20 @@ BEGIN
                 coalesce(quote_literal(v_kind), 'null')));
         END IF;
 
+        -- Money goes back exactly: every numeric column of the table (total_cost,
+        -- reserved_cost, cost...) replaces its JSON number with the decimal string.
+        SELECT string_agg(
+                   format(' || jsonb_build_object(%L, w.%I::text)', a.attname, a.attname),
+                   '' ORDER BY a.attnum)
+        INTO v_money
+        FROM pg_catalog.pg_attribute AS a
+        WHERE a.attrelid = format('public.%I', v_table)::regclass
+          AND a.attnum > 0
+          AND NOT a.attisdropped
+          AND a.atttypid = 'pg_catalog.numeric'::regtype;
         v_sql := 'WITH w AS (' || v_sql || ' RETURNING t.*) '
-            || 'SELECT coalesce(jsonb_agg(to_jsonb(w)), ''[]''::jsonb) FROM w';
+            || 'SELECT coalesce(jsonb_agg(to_jsonb(w)' || coalesce(v_money, '')
+            || '), ''[]''::jsonb) FROM w';
         EXECUTE v_sql INTO v_rows USING v_values, v_match;
         v_results := v_results || jsonb_build_array(jsonb_build_object(
             'op', v_kind,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -66,6 +68,50 @@ def test_batch_applies_inserts_in_order_and_returns_rows(schema_database: str) -
     ]
     assert result[0]["rows"][0]["status"] == "queued"
     assert result[1]["rows"][0]["status"] == "pending"
+
+
+def test_batch_returns_money_columns_as_decimal_strings(schema_database: str) -> None:
+    job = new_job()
+    result = batch(
+        schema_database,
+        [
+            {"op": "insert", "table": "jobs", "values": job},
+            {
+                "op": "insert",
+                "table": "job_stages",
+                "values": {"job_id": job["id"], "stage_name": "audio_analysis"},
+            },
+            {
+                "op": "update",
+                "table": "jobs",
+                "values": {"progress": 5},
+                "match": {"id": job["id"]},
+            },
+        ],
+    )
+    inserted, stage, updated = (item["rows"][0] for item in result)
+    assert (inserted["total_cost"], inserted["reserved_cost"]) == ("0.000000", "0.000000")
+    assert stage["cost"] == "0.000000"
+    assert (updated["total_cost"], updated["progress"]) == ("0.000000", 5)
+
+
+def test_batch_money_strings_validate_into_the_generated_models(schema_database: str) -> None:
+    from generated.job import Job, JobStage
+
+    job = new_job()
+    result = batch(
+        schema_database,
+        [
+            {"op": "insert", "table": "jobs", "values": job},
+            {
+                "op": "insert",
+                "table": "job_stages",
+                "values": {"job_id": job["id"], "stage_name": "audio_analysis"},
+            },
+        ],
+    )
+    assert Job.model_validate_json(json.dumps(result[0]["rows"][0])).total_cost == Decimal(0)
+    assert JobStage.model_validate_json(json.dumps(result[1]["rows"][0])).cost == Decimal(0)
 
 
 def test_batch_is_all_or_nothing(schema_database: str) -> None:
