@@ -19,20 +19,33 @@ Usage::
         hold.charge(Decimal("0.06"))          # settled at 0.06; without charge() at the amount
 
 Every operation is one call of a SQL function (``sql/handwritten/010_cost_functions.sql``), so the
-guarantees hold for every process and every caller, in one round trip:
+guarantees hold for every process and every caller, in one round trip. The budget rule: no call
+that is given a limit lets ``total_cost + reserved_cost`` pass it (each check runs under the job's
+row lock), and a spend recorded without a limit is flagged when it leaves the job over budget.
 
 * ``track_cost`` -> ``record_cost``: the ``job_costs`` row and ``jobs.total_cost`` change in one
   transaction, so ``sum(job_costs.cost) == jobs.total_cost`` always. Each call carries an
-  idempotency key (generated when not given), so a retried call never charges twice. Recording a
-  spend never fails for budget reasons: the money is already spent and the ledger must say so.
+  idempotency key (generated when not given), so a retried call never charges twice (the same key
+  with other arguments is a :class:`~runtime.errors.ConflictError`). With ``limit=...`` the spend
+  is refused atomically (:class:`~runtime.errors.BudgetExceededError`, nothing recorded) if it
+  would take spend + holds past the limit. Without it the spend is recorded whatever the total
+  (the money is gone and the ledger must say so), as the PRD's track-then-enforce flow expects;
+  if the job is then over its default limit, :attr:`CostRecord.over_limit` is true and a warning
+  is logged, and :meth:`CostTracker.enforce_budget_limit` raises.
 * ``reserve`` -> ``reserve_cost``: one conditional ``UPDATE`` holds the amount only if
-  ``total_cost + reserved_cost + amount <= limit``, otherwise :class:`~runtime.errors.
-  BudgetExceededError` (SQLSTATE ``VGB01``). Concurrent reservations from any number of processes
-  can never take a job past its limit. ``settle`` records the actual cost (which should not exceed
-  the amount held; a larger actual cost is still recorded, because it was spent, and logged) and
-  ``release`` gives the hold back.
+  ``total_cost + reserved_cost + amount <= limit``, otherwise ``BudgetExceededError`` (SQLSTATE
+  ``VGB01``). Concurrent reservations from any number of processes can never take a job past its
+  limit. Repeating a reservation with its idempotency key returns it while it is held; the key
+  with other arguments is a ``ConflictError`` (``23505``), and a key whose reservation was already
+  settled or released is a ``ConflictError`` (``VGB02``), never a hold that is not there.
+* ``settle`` -> ``settle_cost``: records the actual cost and gives the hold back. Up to the amount
+  held it always succeeds. Above it, the excess must fit the limit (the one the hold was taken
+  under, by default): otherwise ``BudgetExceededError`` and nothing changes - the hold stays in
+  place, still counted against the budget, so the caller can settle at a cost that fits, raise the
+  limit, or ``release`` it. ``release`` gives the hold back without spending.
 * ``check_budget`` and ``enforce_budget_limit`` read ``total_cost + reserved_cost``: they answer
-  "is there room now", which may change a moment later; use ``reserve`` when the answer must hold.
+  "is there room now", which may change a moment later; use ``reserve`` (or ``track_cost`` with
+  ``limit``) when the answer must hold.
 
 Money is :class:`~decimal.Decimal` everywhere: arguments must be ``Decimal`` (or ``int``), at most
 6 decimal places, non-negative; floats are refused because they are not exact. The default limit
@@ -51,13 +64,20 @@ import json
 import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 from uuid import UUID, uuid4
 
 from runtime.database import FunctionCaller
-from runtime.errors import BudgetExceededError, DatabaseError, PipelineError, ValidationError
+from runtime.errors import (
+    BudgetExceededError,
+    ConfigError,
+    ConflictError,
+    DatabaseError,
+    PipelineError,
+    ValidationError,
+)
 from runtime.logging import get_logger
 
 __all__ = [
@@ -174,6 +194,8 @@ class CostRecord:
         cost: The amount recorded.
         total_cost: The job's total after this call.
         recorded: ``False`` when the idempotency key had already been used (nothing charged).
+        reserved_cost: The job's held amount after this call.
+        limit: The limit the job was compared with (``None`` when none was known).
     """
 
     cost_id: UUID
@@ -181,6 +203,13 @@ class CostRecord:
     cost: Decimal
     total_cost: Decimal
     recorded: bool
+    reserved_cost: Decimal = Decimal(0)
+    limit: Decimal | None = None
+
+    @property
+    def over_limit(self) -> bool:
+        """Whether spend plus holds is now past :attr:`limit` (``False`` without a limit)."""
+        return self.limit is not None and self.total_cost + self.reserved_cost > self.limit
 
     @classmethod
     def from_json(cls, data: Any) -> CostRecord:
@@ -202,6 +231,8 @@ class CostRecord:
             cost=_decimal(row, "cost"),
             total_cost=_decimal(row, "total_cost"),
             recorded=bool(row["recorded"]),
+            reserved_cost=_decimal(row, "reserved_cost") if "reserved_cost" in row else Decimal(0),
+            limit=_optional_decimal(row, "limit"),
         )
 
 
@@ -219,8 +250,9 @@ class Reservation:
         actual_cost: The settled cost (``None`` unless settled).
         total_cost: The job's recorded spend after the call.
         reserved_cost: The job's total held amount after the call.
-        replayed: ``True`` when the call repeated an earlier one (same key, or already
-            settled/released) and changed nothing.
+        replayed: ``True`` when the call repeated an earlier one (same key while held, or
+            already settled/released) and changed nothing.
+        limit: The limit the call was checked against (the reservation's; ``None`` if none).
     """
 
     reservation_id: UUID
@@ -233,6 +265,7 @@ class Reservation:
     total_cost: Decimal
     reserved_cost: Decimal
     replayed: bool
+    limit: Decimal | None = None
 
     @classmethod
     def from_json(cls, data: Any) -> Reservation:
@@ -262,6 +295,7 @@ class Reservation:
             total_cost=_decimal(row, "total_cost"),
             reserved_cost=_decimal(row, "reserved_cost"),
             replayed=bool(row["replayed"]),
+            limit=_optional_decimal(row, "limit"),
         )
 
 
@@ -378,6 +412,18 @@ class CostTracker:
     def _limit(self, limit: Decimal | None) -> Decimal:
         return self.default_limit() if limit is None else _money(limit, "limit")
 
+    def _known_limit(self) -> Decimal | None:
+        """The default limit if one can be known, else ``None`` (no budget_limit, no settings).
+
+        Used only to flag a spend already recorded, which must not fail for want of settings.
+        """
+        if self._budget_limit is not None:
+            return self._budget_limit
+        try:
+            return self.default_limit()
+        except ConfigError:
+            return None
+
     def lock_for(self, job_id: UUID) -> asyncio.Lock:
         """Return the in-process lock that orders this job's cost operations.
 
@@ -401,6 +447,7 @@ class CostTracker:
         cost: Decimal,
         *,
         idempotency_key: str | None = None,
+        limit: Decimal | None = None,
     ) -> CostRecord:
         """Record a spend: a ``job_costs`` row and ``jobs.total_cost``, atomically.
 
@@ -412,29 +459,57 @@ class CostTracker:
             idempotency_key: Makes the call safe to repeat: a second call with the same key
                 charges nothing and returns the first result. Generated when not given (which
                 protects this call's own retries).
+            limit: Enforce this budget atomically: the spend is refused, and nothing recorded,
+                if spend + holds + ``cost`` would exceed it. Without it the spend is recorded
+                whatever the total; the record is then compared with the default limit (when one
+                is known) and :attr:`CostRecord.over_limit` is set and a warning logged if the job
+                is over it.
 
         Returns:
-            The ledger row and the job's new total.
+            The ledger row and the job's new figures.
 
         Raises:
             ValidationError: A bad argument (a float cost, negative, more than 6 decimals...).
+            BudgetExceededError: ``limit`` was given and the spend does not fit; ``details`` has
+                the figures.
             NotFoundError: The job does not exist.
             ConflictError: The key was used before with different arguments.
             PipelineError: The database call failed.
         """
         job = _job_id(job_id)
+        enforced = None if limit is None else _money(limit, "limit")
         params = {
             "p_job_id": job,
             "p_stage_name": _name(stage, "stage"),
             "p_api_name": _name(api_name, "api_name"),
             "p_cost": _money(cost, "cost"),
             "p_idempotency_key": _key(idempotency_key),
+            "p_limit": enforced,
         }
         async with self.lock_for(job):
-            data = await self.database.call_function(
-                "record_cost", params, idempotent=True, job_id=job
-            )
+            try:
+                data = await self.database.call_function(
+                    "record_cost", params, idempotent=True, job_id=job
+                )
+            except BudgetExceededError as exc:
+                exc.details.update(_budget_figures(exc))
+                raise
         record = CostRecord.from_json(data)
+        if record.limit is None:
+            record = replace(record, limit=self._known_limit())
+        if record.over_limit:
+            _logger.warning(
+                "Job over budget after a recorded spend",
+                extra={
+                    "job_id": job,
+                    "stage": params["p_stage_name"],
+                    "api_name": params["p_api_name"],
+                    "cost": str(record.cost),
+                    "total_cost": str(record.total_cost),
+                    "reserved_cost": str(record.reserved_cost),
+                    "limit": str(record.limit),
+                },
+            )
         _logger.info(
             "Cost recorded" if record.recorded else "Cost already recorded (same key)",
             extra={
@@ -566,10 +641,12 @@ class CostTracker:
             idempotency_key: Makes the call safe to repeat (generated when not given).
 
         Returns:
-            The held reservation (``replayed`` when the key had been used).
+            The held reservation (``replayed`` when the key had been used and it is still held).
 
         Raises:
             BudgetExceededError: The hold would take the job past the limit; nothing is held.
+            ConflictError: The key was used before with other arguments (``23505``), or its
+                reservation was already settled or released (``VGB02``): nothing is held.
             ValidationError: A bad argument.
             NotFoundError: The job does not exist.
             PipelineError: The database call failed.
@@ -593,27 +670,56 @@ class CostTracker:
                 raise
         return Reservation.from_json(data)
 
-    async def settle(self, reservation: Reservation | UUID, actual_cost: Decimal) -> Reservation:
+    async def settle(
+        self,
+        reservation: Reservation | UUID,
+        actual_cost: Decimal,
+        *,
+        limit: Decimal | None = None,
+    ) -> Reservation:
         """Turn a hold into a recorded spend of ``actual_cost``; repeating it changes nothing.
+
+        Up to the amount held this always succeeds. Above it the excess must fit the limit
+        (spend + holds - held + actual <= limit, checked atomically); otherwise nothing changes
+        and the hold stays in place, so the caller can settle at a cost that fits, raise the
+        limit, or :meth:`release` it.
 
         Args:
             reservation: The reservation (or its id).
-            actual_cost: What the work really cost; should not exceed the amount held.
+            actual_cost: What the work really cost.
+            limit: The budget for an actual cost above the amount held; defaults to the limit
+                the reservation was taken under, else the default limit (when known). Without
+                any, the actual cost may not exceed the amount held.
 
         Returns:
             The settled reservation with the job's new figures.
 
         Raises:
+            BudgetExceededError: The actual cost exceeds the amount held and does not fit the
+                limit; nothing was recorded and the hold stays.
             ValidationError: A bad argument.
             NotFoundError: No such reservation.
-            ConflictError: Already settled at a different cost.
-            DatabaseError: The reservation was released (SQLSTATE ``55000``).
+            ConflictError: Already settled at a different cost, or released (``55000``).
             PipelineError: The database call failed.
         """
         cost = _money(actual_cost, "actual_cost")
-        result = await self._finish(
-            "settle_cost", reservation, {"p_actual_cost": cost}, action="settle"
-        )
+        budget: Decimal | None
+        if limit is not None:
+            budget = _money(limit, "limit")
+        elif isinstance(reservation, Reservation) and reservation.limit is not None:
+            budget = reservation.limit
+        else:
+            budget = self._known_limit()
+        try:
+            result = await self._finish(
+                "settle_cost",
+                reservation,
+                {"p_actual_cost": cost, "p_limit": budget},
+                action="settle",
+            )
+        except BudgetExceededError as exc:
+            exc.details.update(_budget_figures(exc))
+            raise
         if result.actual_cost is not None and result.actual_cost > result.amount:
             _logger.warning(
                 "Settled above the amount reserved",
@@ -638,7 +744,7 @@ class CostTracker:
         Raises:
             ValidationError: A bad argument.
             NotFoundError: No such reservation.
-            DatabaseError: The reservation was settled (SQLSTATE ``55000``).
+            ConflictError: The reservation was settled (SQLSTATE ``55000``).
             PipelineError: The database call failed.
         """
         return await self._finish("release_cost", reservation, {}, action="release")
@@ -685,7 +791,13 @@ class CostTracker:
         On normal exit the hold is settled at the cost given to
         :meth:`ReservationHandle.charge`, or at the full amount if none was given. If the block
         raises, the hold is settled at the charged cost when one was given (the money was
-        spent), otherwise released; then the exception propagates.
+        spent), otherwise released; then the exception propagates. A charge above the amount
+        held is settled only if it fits the limit the hold was taken under; otherwise
+        :class:`~runtime.errors.BudgetExceededError` is raised on exit and the hold stays in
+        place (see :meth:`settle`).
+
+        The block runs only with a hold in place: a reservation that comes back not ``held``
+        is refused with :class:`~runtime.errors.ConflictError` before the block starts.
 
         Args:
             job_id: The job.
@@ -699,11 +811,23 @@ class CostTracker:
             A :class:`ReservationHandle`; its ``final`` is set after the block.
 
         Raises:
-            BudgetExceededError: No room for ``amount``; the block does not run.
+            BudgetExceededError: No room for ``amount``; the block does not run. Or, on exit,
+                a charge above the amount held does not fit the limit; the hold stays.
+            ConflictError: The idempotency key names a reservation that is not held (settled,
+                released, or taken with other arguments); the block does not run.
         """
         hold = await self.reserve(
             job_id, stage, api_name, amount, limit=limit, idempotency_key=idempotency_key
         )
+        if hold.status != "held":
+            raise ConflictError(
+                f"cost reservation {hold.reservation_id} is {hold.status}, not held; refusing to "
+                "run work that no budget is held for (use a new idempotency key)",
+                hold.job_id,
+                code="reservation_not_held",
+                details={"reservation_id": str(hold.reservation_id), "status": hold.status},
+                service="database",
+            )
         handle = ReservationHandle(hold)
         try:
             yield handle
@@ -724,11 +848,25 @@ class CostTracker:
                 )
             raise
         cost = handle.actual_cost if handle.actual_cost is not None else hold.amount
-        handle.final = await self.settle(hold, cost)
+        try:
+            handle.final = await self.settle(hold, cost)
+        except BudgetExceededError as refused:
+            _logger.error(
+                "Could not settle a cost reservation: the charge does not fit the budget; it "
+                "stays held",
+                extra={
+                    "job_id": hold.job_id,
+                    "reservation_id": hold.reservation_id,
+                    "amount": str(hold.amount),
+                    "actual_cost": str(cost),
+                    "error": str(refused),
+                },
+            )
+            raise
 
 
 def _budget_figures(exc: BudgetExceededError) -> dict[str, Any]:
-    """Parse the figures ``reserve_cost`` puts in the error's DETAIL (a JSON object)."""
+    """Parse the figures the cost functions put in a VGB01 error's DETAIL (a JSON object)."""
     raw = exc.details.get("upstream_details")
     if not isinstance(raw, str):
         return {}
@@ -738,7 +876,15 @@ def _budget_figures(exc: BudgetExceededError) -> dict[str, Any]:
         return {}
     if not isinstance(figures, dict):
         return {}
-    keys = ("total_cost", "reserved_cost", "requested", "limit")
+    keys = (
+        "total_cost",
+        "reserved_cost",
+        "requested",
+        "limit",
+        "reservation_id",
+        "held",
+        "actual_cost",
+    )
     return {key: figures[key] for key in keys if key in figures}
 
 

@@ -36,7 +36,9 @@ psycopg errors (``sqlstate``)      ``42501``, ``28xxx``, ``PGRST301``-``303`` ``
                                    failure, deadlock) ``DatabaseError`` [yes]; ``VGB01`` (our SQL's
                                    budget check) ``BudgetExceededError`` [no]; ``P0002`` (our
                                    SQL: job or reservation missing) ``NotFoundError``; ``55000``
-                                   (e.g. settle after release) ``ConflictError``; an HTTP status in
+                                   (e.g. settle after release) and ``VGB02`` (our SQL: a reserve
+                                   key whose reservation is settled or released) ``Conflict
+                                   Error``; an HTTP status in
                                    the code (non-JSON error body) as for httpx; other
                                    ``DatabaseError`` [no]
 psycopg without a known code       ``OperationalError`` (connection lost, pool timeout)
@@ -146,6 +148,7 @@ _SQLSTATE_CLASSES: Final[dict[str, type[ServiceError]]] = {
     "42501": PermissionDeniedError,  # insufficient_privilege
     "P0002": NotFoundError,  # no_data_found: our SQL functions' "job/reservation not found"
     "55000": ConflictError,  # object_not_in_prerequisite_state: e.g. settle after release
+    "VGB02": ConflictError,  # our SQL: an idempotency key names a reservation no longer held
     "57P01": ServiceUnavailableError,  # admin_shutdown
     "57P02": ServiceUnavailableError,  # crash_shutdown
     "57P03": ServiceUnavailableError,  # cannot_connect_now

@@ -2,21 +2,38 @@
 --
 -- Every caller (the PostgREST path through POST /rest/v1/rpc/<name>, the direct PostgreSQL path,
 -- any other process or language) gets the same guarantees in one round trip, because the data
--- semantics live here:
+-- semantics live here. The budget rule: no function lets total_cost + reserved_cost pass a limit
+-- it was given; each check is made under the job row lock, so it holds under any concurrency.
 --
---   record_cost(p_job_id, p_stage_name, p_api_name, p_cost, p_idempotency_key)
+--   record_cost(p_job_id, p_stage_name, p_api_name, p_cost, p_idempotency_key, p_limit)
 --       Record a spend that has happened: one job_costs row, jobs.total_cost += cost, and the
 --       stage's job_stages.cost += cost when that stage row exists, in one transaction. A repeated
---       call with the same idempotency key returns the first result and charges nothing.
+--       call with the same idempotency key returns the first result and charges nothing; the same
+--       key with a different stage, api or cost raises 23505.
+--       p_limit (optional): when given, a spend that would take total_cost + reserved_cost past it
+--       is refused with VGB01 and nothing is recorded. When null the spend is recorded whatever
+--       the total (the money is gone and the ledger must say so); the result carries total_cost
+--       and reserved_cost so the caller can compare them with its limit (CostTracker.track_cost
+--       flags and logs a job left over its budget).
 --   reserve_cost(p_job_id, p_stage_name, p_api_name, p_amount, p_limit, p_idempotency_key)
 --       Hold budget before spending: one conditional UPDATE adds the amount to
 --       jobs.reserved_cost only if total_cost + reserved_cost + amount <= limit; otherwise raises
 --       SQLSTATE VGB01 (budget exceeded) with the figures. Concurrent callers are serialised by
 --       the row lock the UPDATE takes, and PostgreSQL re-checks the condition against the newest
 --       row version, so the limit holds under any concurrency.
---   settle_cost(p_reservation_id, p_actual_cost)
+--       A repeated call with the same idempotency key (a retry whose first attempt committed)
+--       returns that reservation, replayed, while it is still held. The same key with a different
+--       amount, stage or api raises 23505. A key whose reservation is already settled or released
+--       raises VGB02: nothing is held for it any more, and returning it would let the caller
+--       spend without a hold. Keys are per job (the same key on another job is another hold).
+--   settle_cost(p_reservation_id, p_actual_cost, p_limit)
 --       Turn a hold into a spend: release the held amount, record the actual cost in job_costs
---       (idempotency key 'reservation:<id>') and jobs.total_cost. Repeating it is a no-op.
+--       (idempotency key 'reservation:<id>') and jobs.total_cost. An actual cost up to the amount
+--       held always settles (the hold covered it). Above it, the excess must fit:
+--       total_cost + reserved_cost - amount + actual_cost <= p_limit, checked under the job row
+--       lock; otherwise, or when p_limit is null, VGB01 is raised and nothing changes: the hold
+--       stays in place (still counted against the budget) so the caller can settle at a cost that
+--       fits, raise the limit, or release it. Repeating a settle at the same cost is a no-op.
 --   release_cost(p_reservation_id)
 --       Give a hold back (the work was not done). Repeating it is a no-op.
 --   job_cost_summary(p_job_id)
@@ -33,6 +50,8 @@
 --
 -- Error codes (SQLSTATE), mapped by runtime.error_mapping:
 --   VGB01  budget exceeded (BudgetExceededError); DETAIL is a JSON object with the figures
+--   VGB02  an idempotency key names a reservation that is no longer held: settled or released
+--          (ConflictError); DETAIL is a JSON object with the reservation id and status
 --   P0002  the job or reservation does not exist (NotFoundError)
 --   22023  an argument is invalid: negative or more than 6 decimal places, empty name
 --   23505  an idempotency key was reused with different arguments (ConflictError)
@@ -41,7 +60,11 @@
 -- All functions are SECURITY INVOKER with a fixed search_path and fully qualified names; EXECUTE
 -- is granted to service_role only (090_security.sql).
 
--- Validate one money argument: not null, >= 0, at most 6 decimal places (numeric(18,6)).
+-- Earlier signatures, replaced by the ones below (an optional p_limit was added). Dropped so a
+-- call cannot resolve to the old function, which did not check the limit.
+DROP FUNCTION IF EXISTS public.record_cost(uuid, text, text, numeric, text);
+DROP FUNCTION IF EXISTS public.settle_cost(uuid, numeric);
+
 CREATE OR REPLACE FUNCTION public._vg_check_money(p_value numeric, p_name text)
 RETURNS numeric(18, 6)
 LANGUAGE plpgsql
@@ -93,12 +116,45 @@ BEGIN
 END
 $fn$;
 
+-- VGB01 with the figures as a JSON DETAIL (the same keys wherever it is raised).
+CREATE OR REPLACE FUNCTION public._vg_budget_exceeded(
+    p_message text,
+    p_job_id uuid,
+    p_total numeric,
+    p_reserved numeric,
+    p_requested numeric,
+    p_limit numeric,
+    p_extra jsonb DEFAULT '{}'::jsonb,
+    p_hint text DEFAULT NULL
+)
+RETURNS void
+LANGUAGE plpgsql
+VOLATILE
+SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    RAISE EXCEPTION USING
+        ERRCODE = 'VGB01',
+        MESSAGE = p_message,
+        DETAIL = (jsonb_build_object(
+            'job_id', p_job_id,
+            'total_cost', p_total::text,
+            'reserved_cost', p_reserved::text,
+            'requested', p_requested::text,
+            'limit', p_limit::text) || coalesce(p_extra, '{}'::jsonb))::text,
+        HINT = coalesce(
+            p_hint, 'Reduce the amount, release unused reservations, or raise the job budget.');
+END
+$fn$;
+
 CREATE OR REPLACE FUNCTION public.record_cost(
     p_job_id uuid,
     p_stage_name text,
     p_api_name text,
     p_cost numeric,
-    p_idempotency_key text DEFAULT NULL
+    p_idempotency_key text DEFAULT NULL,
+    p_limit numeric DEFAULT NULL
 )
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -108,14 +164,19 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     v_cost numeric(18, 6) := public._vg_check_money(p_cost, 'cost');
+    v_limit numeric(18, 6);
     v_existing public.job_costs%ROWTYPE;
     v_cost_id uuid;
     v_total numeric(18, 6);
+    v_reserved numeric(18, 6);
 BEGIN
     PERFORM public._vg_check_name(p_stage_name, 'stage_name');
     PERFORM public._vg_check_name(p_api_name, 'api_name');
     IF p_job_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'job_id must not be null';
+    END IF;
+    IF p_limit IS NOT NULL THEN
+        v_limit := public._vg_check_money(p_limit, 'limit');
     END IF;
     IF p_idempotency_key IS NOT NULL AND btrim(p_idempotency_key) = '' THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'idempotency_key must not be blank';
@@ -127,8 +188,9 @@ BEGIN
     END IF;
 
     -- Lock the job row first: every writer of this job's money serialises here, which makes the
-    -- idempotency check below race-free.
-    SELECT j.total_cost INTO v_total FROM public.jobs AS j WHERE j.id = p_job_id FOR NO KEY UPDATE;
+    -- idempotency check and the limit check below race-free.
+    SELECT j.total_cost, j.reserved_cost INTO v_total, v_reserved
+    FROM public.jobs AS j WHERE j.id = p_job_id FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
             ERRCODE = 'P0002',
@@ -158,8 +220,18 @@ BEGIN
                 'job_id', p_job_id,
                 'recorded', false,
                 'cost', v_existing.cost::text,
-                'total_cost', v_total::text);
+                'total_cost', v_total::text,
+                'reserved_cost', v_reserved::text,
+                'limit', v_limit::text);
         END IF;
+    END IF;
+
+    IF v_limit IS NOT NULL AND v_total + v_reserved + v_cost > v_limit THEN
+        PERFORM public._vg_budget_exceeded(
+            format(
+                'budget exceeded for job %s: spent %s + reserved %s + cost %s = %s > limit %s',
+                p_job_id, v_total, v_reserved, v_cost, v_total + v_reserved + v_cost, v_limit),
+            p_job_id, v_total, v_reserved, v_cost, v_limit);
     END IF;
 
     INSERT INTO public.job_costs (job_id, stage_name, api_name, cost, idempotency_key)
@@ -169,7 +241,7 @@ BEGIN
     UPDATE public.jobs AS j
     SET total_cost = j.total_cost + v_cost
     WHERE j.id = p_job_id
-    RETURNING j.total_cost INTO v_total;
+    RETURNING j.total_cost, j.reserved_cost INTO v_total, v_reserved;
 
     UPDATE public.job_stages AS s
     SET cost = s.cost + v_cost
@@ -180,7 +252,9 @@ BEGIN
         'job_id', p_job_id,
         'recorded', true,
         'cost', v_cost::text,
-        'total_cost', v_total::text);
+        'total_cost', v_total::text,
+        'reserved_cost', v_reserved::text,
+        'limit', v_limit::text);
 END
 $fn$;
 
@@ -209,6 +283,59 @@ AS $fn$
         'total_cost', p_total::text,
         'reserved_cost', p_reserved::text,
         'limit', p_limit::text);
+$fn$;
+
+-- The answer to a reserve_cost call whose idempotency key already names reservation p_res: the
+-- same reservation, replayed, if the call asks for the same thing and the hold is still in
+-- place; 23505 if the arguments differ; VGB02 if the reservation was settled or released.
+CREATE OR REPLACE FUNCTION public._vg_reservation_replay(
+    p_res public.cost_reservations,
+    p_stage_name text,
+    p_api_name text,
+    p_amount numeric,
+    p_limit numeric,
+    p_idempotency_key text
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_total numeric(18, 6);
+    v_reserved numeric(18, 6);
+BEGIN
+    IF p_res.amount <> p_amount
+        OR p_res.stage_name <> p_stage_name
+        OR p_res.api_name <> p_api_name THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '23505',
+            MESSAGE = format(
+                'idempotency key %s was already used for job %s with different arguments',
+                p_idempotency_key, p_res.job_id),
+            DETAIL = format(
+                'reserved: stage=%s api=%s amount=%s; this call: stage=%s api=%s amount=%s',
+                p_res.stage_name, p_res.api_name, p_res.amount,
+                p_stage_name, p_api_name, p_amount);
+    END IF;
+    IF p_res.status <> 'held' THEN
+        RAISE EXCEPTION USING
+            ERRCODE = 'VGB02',
+            MESSAGE = format(
+                'idempotency key %s names cost reservation %s, which is already %s: nothing is '
+                'held for it any more', p_idempotency_key, p_res.id, p_res.status),
+            DETAIL = jsonb_build_object(
+                'job_id', p_res.job_id,
+                'reservation_id', p_res.id,
+                'status', p_res.status,
+                'idempotency_key', p_idempotency_key)::text,
+            HINT = 'Use a new idempotency key for new work.';
+    END IF;
+    SELECT j.total_cost, j.reserved_cost INTO v_total, v_reserved
+    FROM public.jobs AS j WHERE j.id = p_res.job_id;
+    RETURN public._vg_reservation_json(p_res, v_total, v_reserved, p_limit, true);
+END
 $fn$;
 
 CREATE OR REPLACE FUNCTION public.reserve_cost(
@@ -241,15 +368,16 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'idempotency_key must not be blank';
     END IF;
 
-    -- A retried call whose first attempt committed: return that reservation, hold nothing more.
+    -- A retried call whose first attempt committed: answer from that reservation, hold nothing
+    -- more. FOR SHARE waits for a concurrent settle/release of it and reads its final status.
     IF p_idempotency_key IS NOT NULL THEN
         SELECT * INTO v_res
         FROM public.cost_reservations AS r
-        WHERE r.job_id = p_job_id AND r.idempotency_key = p_idempotency_key;
+        WHERE r.job_id = p_job_id AND r.idempotency_key = p_idempotency_key
+        FOR SHARE;
         IF FOUND THEN
-            SELECT j.total_cost, j.reserved_cost INTO v_total, v_reserved
-            FROM public.jobs AS j WHERE j.id = p_job_id;
-            RETURN public._vg_reservation_json(v_res, v_total, v_reserved, v_limit, true);
+            RETURN public._vg_reservation_replay(
+                v_res, p_stage_name, p_api_name, v_amount, v_limit, p_idempotency_key);
         END IF;
     END IF;
 
@@ -266,11 +394,11 @@ BEGIN
             -- A concurrent duplicate may have committed while this call waited.
             SELECT * INTO v_res
             FROM public.cost_reservations AS r
-            WHERE r.job_id = p_job_id AND r.idempotency_key = p_idempotency_key;
+            WHERE r.job_id = p_job_id AND r.idempotency_key = p_idempotency_key
+            FOR SHARE;
             IF FOUND THEN
-                SELECT j.total_cost, j.reserved_cost INTO v_total, v_reserved
-                FROM public.jobs AS j WHERE j.id = p_job_id;
-                RETURN public._vg_reservation_json(v_res, v_total, v_reserved, v_limit, true);
+                RETURN public._vg_reservation_replay(
+                    v_res, p_stage_name, p_api_name, v_amount, v_limit, p_idempotency_key);
             END IF;
         END IF;
         SELECT j.total_cost, j.reserved_cost INTO v_total, v_reserved
@@ -280,32 +408,27 @@ BEGIN
                 ERRCODE = 'P0002',
                 MESSAGE = format('job %s not found', p_job_id);
         END IF;
-        RAISE EXCEPTION USING
-            ERRCODE = 'VGB01',
-            MESSAGE = format(
+        PERFORM public._vg_budget_exceeded(
+            format(
                 'budget exceeded for job %s: spent %s + reserved %s + requested %s = %s > limit %s',
                 p_job_id, v_total, v_reserved, v_amount, v_total + v_reserved + v_amount, v_limit),
-            DETAIL = jsonb_build_object(
-                'job_id', p_job_id,
-                'total_cost', v_total::text,
-                'reserved_cost', v_reserved::text,
-                'requested', v_amount::text,
-                'limit', v_limit::text)::text,
-            HINT = 'Reduce the amount, release unused reservations, or raise the job budget.';
+            p_job_id, v_total, v_reserved, v_amount, v_limit);
     END IF;
 
     -- This call holds the job row lock now, so any duplicate key committed before it is visible
     -- to this new statement snapshot, and no other duplicate can commit until this one ends.
+    -- Answering from it raises when it is not a plain replay, which also undoes the UPDATE.
     IF p_idempotency_key IS NOT NULL THEN
         SELECT * INTO v_res
         FROM public.cost_reservations AS r
-        WHERE r.job_id = p_job_id AND r.idempotency_key = p_idempotency_key;
+        WHERE r.job_id = p_job_id AND r.idempotency_key = p_idempotency_key
+        FOR SHARE;
         IF FOUND THEN
             UPDATE public.jobs AS j
             SET reserved_cost = j.reserved_cost - v_amount
-            WHERE j.id = p_job_id
-            RETURNING j.total_cost, j.reserved_cost INTO v_total, v_reserved;
-            RETURN public._vg_reservation_json(v_res, v_total, v_reserved, v_limit, true);
+            WHERE j.id = p_job_id;
+            RETURN public._vg_reservation_replay(
+                v_res, p_stage_name, p_api_name, v_amount, v_limit, p_idempotency_key);
         END IF;
     END IF;
 
@@ -317,7 +440,13 @@ BEGIN
 END
 $fn$;
 
-CREATE OR REPLACE FUNCTION public.settle_cost(p_reservation_id uuid, p_actual_cost numeric)
+-- Settling above the amount held needs room for the excess (see the header): the check runs
+-- under the job row lock, and a refusal changes nothing, so the hold stays in place.
+CREATE OR REPLACE FUNCTION public.settle_cost(
+    p_reservation_id uuid,
+    p_actual_cost numeric,
+    p_limit numeric DEFAULT NULL
+)
 RETURNS jsonb
 LANGUAGE plpgsql
 VOLATILE
@@ -326,6 +455,7 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
     v_actual numeric(18, 6) := public._vg_check_money(p_actual_cost, 'actual_cost');
+    v_limit numeric(18, 6);
     v_res public.cost_reservations%ROWTYPE;
     v_total numeric(18, 6);
     v_reserved numeric(18, 6);
@@ -333,9 +463,13 @@ BEGIN
     IF p_reservation_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'reservation_id must not be null';
     END IF;
+    IF p_limit IS NOT NULL THEN
+        v_limit := public._vg_check_money(p_limit, 'limit');
+    END IF;
     -- Lock order everywhere: jobs row first, then the reservation. Reading the reservation's
     -- job_id without a lock is safe because it never changes.
-    PERFORM 1 FROM public.jobs AS j
+    SELECT j.total_cost, j.reserved_cost INTO v_total, v_reserved
+    FROM public.jobs AS j
     WHERE j.id = (SELECT r.job_id FROM public.cost_reservations AS r WHERE r.id = p_reservation_id)
     FOR NO KEY UPDATE;
     SELECT * INTO v_res FROM public.cost_reservations AS r WHERE r.id = p_reservation_id FOR UPDATE;
@@ -353,15 +487,34 @@ BEGIN
                     'cost reservation %s was already settled at %s, not %s',
                     p_reservation_id, v_res.actual_cost, v_actual);
         END IF;
-        SELECT j.total_cost, j.reserved_cost INTO v_total, v_reserved
-        FROM public.jobs AS j WHERE j.id = v_res.job_id;
-        RETURN public._vg_reservation_json(v_res, v_total, v_reserved, NULL, true);
+        RETURN public._vg_reservation_json(v_res, v_total, v_reserved, v_limit, true);
     END IF;
     IF v_res.status <> 'held' THEN
         RAISE EXCEPTION USING
             ERRCODE = '55000',
             MESSAGE = format(
                 'cost reservation %s is %s and cannot be settled', p_reservation_id, v_res.status);
+    END IF;
+
+    IF v_actual > v_res.amount
+        AND (v_limit IS NULL OR v_total + v_reserved - v_res.amount + v_actual > v_limit) THEN
+        PERFORM public._vg_budget_exceeded(
+            CASE WHEN v_limit IS NULL THEN format(
+                'cost reservation %s holds %s; settling it at %s needs a limit to check the '
+                'excess against, and none was given', p_reservation_id, v_res.amount, v_actual)
+            ELSE format(
+                'budget exceeded for job %s: settling reservation %s at %s (held %s) makes spent '
+                '%s + reserved %s = %s > limit %s', v_res.job_id, p_reservation_id, v_actual,
+                v_res.amount, v_total + v_actual, v_reserved - v_res.amount,
+                v_total + v_reserved - v_res.amount + v_actual, v_limit)
+            END,
+            v_res.job_id, v_total, v_reserved, v_actual, v_limit,
+            jsonb_build_object(
+                'reservation_id', v_res.id,
+                'held', v_res.amount::text,
+                'actual_cost', v_actual::text),
+            'The hold is still in place: settle at a cost that fits the budget, raise the limit, '
+            'or release it.');
     END IF;
 
     UPDATE public.cost_reservations AS r
@@ -383,7 +536,7 @@ BEGIN
     SET cost = s.cost + v_actual
     WHERE s.job_id = v_res.job_id AND s.stage_name = v_res.stage_name;
 
-    RETURN public._vg_reservation_json(v_res, v_total, v_reserved, NULL, false);
+    RETURN public._vg_reservation_json(v_res, v_total, v_reserved, v_limit, false);
 END
 $fn$;
 

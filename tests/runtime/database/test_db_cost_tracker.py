@@ -234,6 +234,185 @@ async def test_settle_above_amount_is_recorded_and_logged(
     assert logs.find(message="Settled above the amount reserved")["actual_cost"] == "0.120000"
 
 
+async def test_settle_above_the_hold_past_the_limit_raises_and_keeps_the_hold(
+    tracker: CostTracker, schema_database: str
+) -> None:
+    job = make_job(schema_database)
+    hold = await tracker.reserve(job, "video_generation", "svd", Decimal("1"))
+    with pytest.raises(BudgetExceededError) as caught:
+        await tracker.settle(hold, Decimal("100"))
+    assert (caught.value.details["held"], caught.value.details["actual_cost"]) == (
+        "1.000000",
+        "100.000000",
+    )
+    assert job_money(schema_database, job) == (Decimal(0), Decimal(1), Decimal(0))
+    assert (await tracker.release(hold)).status == "released"
+
+
+async def test_settle_checks_the_limit_the_hold_was_taken_under(
+    tracker: CostTracker, schema_database: str
+) -> None:
+    job = make_job(schema_database)
+    hold = await tracker.reserve(job, "video_generation", "svd", Decimal("1"), limit=Decimal(2))
+    assert hold.limit == Decimal(2)
+    with pytest.raises(BudgetExceededError):
+        await tracker.settle(hold, Decimal("2.50"))  # fits the tracker's 20, not the hold's 2
+    assert (await tracker.settle(hold, Decimal("2"))).total_cost == Decimal(2)
+
+
+async def test_settle_by_id_uses_the_default_limit(
+    tracker: CostTracker, schema_database: str
+) -> None:
+    job = make_job(schema_database)
+    hold = await tracker.reserve(job, "video_generation", "svd", Decimal("1"))
+    settled = await tracker.settle(hold.reservation_id, Decimal("19.5"))
+    assert (settled.total_cost, settled.limit) == (Decimal("19.5"), Decimal(20))
+
+
+async def test_settle_with_an_explicit_limit_overrides_the_holds(
+    tracker: CostTracker, schema_database: str
+) -> None:
+    job = make_job(schema_database)
+    hold = await tracker.reserve(job, "video_generation", "svd", Decimal("1"), limit=Decimal(2))
+    settled = await tracker.settle(hold, Decimal("5"), limit=Decimal("5"))
+    assert settled.total_cost == Decimal(5)
+
+
+async def test_reserve_with_the_key_of_a_settled_reservation_is_a_conflict(
+    tracker: CostTracker, schema_database: str
+) -> None:
+    job = make_job(schema_database)
+    hold = await tracker.reserve(job, "video_generation", "svd", Decimal("1"), idempotency_key="c")
+    await tracker.settle(hold, Decimal("1"))
+    with pytest.raises(ConflictError) as caught:
+        await tracker.reserve(job, "video_generation", "svd", Decimal("1"), idempotency_key="c")
+    assert caught.value.upstream_code == "VGB02"
+
+
+async def test_reserve_with_the_key_and_another_amount_is_a_conflict(
+    tracker: CostTracker, schema_database: str
+) -> None:
+    job = make_job(schema_database)
+    await tracker.reserve(job, "video_generation", "svd", Decimal("1"), idempotency_key="c")
+    with pytest.raises(ConflictError) as caught:
+        await tracker.reserve(job, "video_generation", "svd", Decimal("2"), idempotency_key="c")
+    assert caught.value.upstream_code == "23505"
+    assert job_money(schema_database, job)[1] == Decimal(1)
+
+
+async def test_reserved_block_with_the_key_of_a_settled_reservation_does_not_run(
+    tracker: CostTracker, schema_database: str
+) -> None:
+    job = make_job(schema_database)
+    async with tracker.reserved(job, "video_generation", "svd", Decimal("1"), idempotency_key="c"):
+        pass
+    ran = False
+
+    async def again() -> None:
+        nonlocal ran
+        async with tracker.reserved(
+            job, "video_generation", "svd", Decimal("1"), idempotency_key="c"
+        ):
+            ran = True
+
+    with pytest.raises(ConflictError):
+        await again()
+    assert ran is False
+    assert job_money(schema_database, job) == (Decimal(1), Decimal(0), Decimal(1))
+
+
+class _SettledAnswer:
+    """A FunctionCaller whose reserve_cost answers with a reservation that is not held."""
+
+    async def call_function(self, name: str, params: object = None, **kwargs: object) -> object:
+        return {
+            "reservation_id": str(uuid.uuid4()),
+            "job_id": str(uuid.uuid4()),
+            "stage_name": "video_generation",
+            "api_name": "svd",
+            "amount": "1.000000",
+            "status": "settled",
+            "actual_cost": "1.000000",
+            "replayed": True,
+            "total_cost": "1.000000",
+            "reserved_cost": "0.000000",
+            "limit": "20.000000",
+        }
+
+
+async def test_reserved_block_refuses_a_reservation_that_is_not_held() -> None:
+    tracker = CostTracker(_SettledAnswer(), budget_limit=Decimal(20))
+    ran = False
+
+    async def run() -> None:
+        nonlocal ran
+        async with tracker.reserved(uuid.uuid4(), "video_generation", "svd", Decimal(1)):
+            ran = True
+
+    with pytest.raises(ConflictError, match="not held") as caught:
+        await run()
+    assert (ran, caught.value.code) == (False, "reservation_not_held")
+
+
+async def test_reserved_block_charge_past_the_limit_raises_on_exit_and_keeps_the_hold(
+    tracker: CostTracker, schema_database: str
+) -> None:
+    job = make_job(schema_database)
+
+    async def run() -> None:
+        async with tracker.reserved(job, "video_generation", "svd", Decimal("1")) as hold:
+            hold.charge(Decimal("25"))
+
+    with capture_logs() as logs, pytest.raises(BudgetExceededError):
+        await run()
+    assert logs.find(level="ERROR")["actual_cost"] == "25"
+    assert job_money(schema_database, job) == (Decimal(0), Decimal(1), Decimal(0))
+
+
+async def test_track_cost_with_a_limit_refuses_a_spend_past_it(
+    tracker: CostTracker, schema_database: str
+) -> None:
+    job = make_job(schema_database)
+    await tracker.track_cost(job, "video_generation", "svd", Decimal("19.50"))
+    with pytest.raises(BudgetExceededError) as caught:
+        await tracker.track_cost(
+            job, "video_generation", "svd", Decimal("0.60"), limit=Decimal("20")
+        )
+    assert caught.value.details["requested"] == "0.600000"
+    assert job_money(schema_database, job)[0] == Decimal("19.5")
+
+
+async def test_track_cost_without_a_limit_flags_and_logs_a_job_over_budget(
+    tracker: CostTracker, schema_database: str
+) -> None:
+    job = make_job(schema_database)
+    with capture_logs() as logs:
+        record = await tracker.track_cost(job, "video_generation", "svd", Decimal("20.01"))
+    assert (record.recorded, record.limit, record.over_limit) == (True, Decimal(20), True)
+    line = logs.find(message="Job over budget after a recorded spend")
+    assert (line["total_cost"], line["reserved_cost"], line["limit"]) == (
+        "20.010000",
+        "0.000000",
+        "20.00",
+    )
+
+
+async def test_track_cost_within_budget_is_not_flagged(
+    tracker: CostTracker, schema_database: str
+) -> None:
+    job = make_job(schema_database)
+    record = await tracker.track_cost(job, "video_generation", "svd", Decimal("20"))
+    assert (record.limit, record.over_limit) == (Decimal(20), False)
+
+
+async def test_track_cost_without_any_known_limit_records_without_a_flag(
+    pg_db: PostgresDatabase, schema_database: str, clean_env: object
+) -> None:
+    job = make_job(schema_database)
+    record = await CostTracker(pg_db).track_cost(job, "video_generation", "svd", Decimal("25"))
+    assert (record.recorded, record.limit, record.over_limit) == (True, None, False)
+
+
 async def test_settle_rejects_non_reservation(tracker: CostTracker) -> None:
     with pytest.raises(ValidationError, match="expects a Reservation"):
         await tracker.settle("abc", Decimal(1))  # type: ignore[arg-type]

@@ -91,3 +91,38 @@ def test_idempotency_conflict_is_conflict_error(schema_database: str, path: str)
     error = direct if path == "direct" else over_http
     assert isinstance(error, ConflictError)
     assert "recorded: stage=audio_analysis" in error.details["upstream_details"]
+
+
+def test_replay_of_a_settled_reservation_is_a_conflict_on_both_paths(schema_database: str) -> None:
+    job = make_job(schema_database)
+    reserve = "SELECT public.reserve_cost(%s, 'video_generation', 'svd', 1, 20, 'clip-1') AS r"
+    with service_connection(schema_database) as conn:
+        held = conn.execute(reserve, (job,)).fetchone()
+        assert held is not None
+        conn.execute("SELECT public.settle_cost(%s, 1)", (held["r"]["reservation_id"],))
+    direct, over_http = both_paths(sql_error(schema_database, reserve, (job,)))
+    for error in (direct, over_http):
+        assert isinstance(error, ConflictError)
+        assert error.upstream_code == "VGB02"
+        assert error.retryable is False
+        assert "already settled" in error.message
+    assert direct.to_dict() == over_http.to_dict()
+
+
+def test_settle_past_the_limit_is_budget_exceeded_on_both_paths(schema_database: str) -> None:
+    job = make_job(schema_database)
+    with service_connection(schema_database) as conn:
+        held = conn.execute(
+            "SELECT public.reserve_cost(%s, 'video_generation', 'svd', 1, 20, NULL) AS r", (job,)
+        ).fetchone()
+    assert held is not None
+    exc = sql_error(
+        schema_database,
+        "SELECT public.settle_cost(%s, 100, 20)",
+        (held["r"]["reservation_id"],),
+    )
+    direct, over_http = both_paths(exc)
+    for error in (direct, over_http):
+        assert isinstance(error, BudgetExceededError)
+        assert '"actual_cost": "100.000000"' in error.details["upstream_details"]
+    assert direct.to_dict() == over_http.to_dict()

@@ -27,9 +27,11 @@ SHIM_SQL = Path(__file__).parents[2] / "support" / "supabase_shim.sql"
 
 TABLES = ("jobs", "job_stages", "job_costs", "cost_reservations")
 FUNCTIONS = (
-    "record_cost(uuid, text, text, numeric, text)",
+    "record_cost(uuid, text, text, numeric, text, numeric)",
     "reserve_cost(uuid, text, text, numeric, numeric, text)",
-    "settle_cost(uuid, numeric)",
+    "settle_cost(uuid, numeric, numeric)",
+    "_vg_budget_exceeded(text, uuid, numeric, numeric, numeric, numeric, jsonb, text)",
+    "_vg_reservation_replay(public.cost_reservations, text, text, numeric, numeric, text)",
     "release_cost(uuid)",
     "job_cost_summary(uuid)",
     "apply_batch(jsonb)",
@@ -179,6 +181,18 @@ def test_api_roles_cannot_execute_our_functions(
             "SELECT has_function_privilege(%s, %s, 'EXECUTE') AS ok", (role, f"public.{function}")
         ).fetchone()
     assert allowed == {"ok": False}
+
+
+def test_earlier_cost_function_signatures_without_a_limit_are_gone(schema_database: str) -> None:
+    found = fetch_all(
+        schema_database,
+        "SELECT p.oid::regprocedure::text AS signature FROM pg_proc p "
+        "WHERE p.proname IN ('record_cost', 'settle_cost') ORDER BY 1",
+    )
+    assert [row["signature"] for row in found] == [
+        "record_cost(uuid,text,text,numeric,text,numeric)",
+        "settle_cost(uuid,numeric,numeric)",
+    ]
 
 
 def test_authenticated_call_to_reserve_cost_is_denied(
