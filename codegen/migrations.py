@@ -17,6 +17,11 @@ latest migration. On every generation the current model is compared with it:
   snapshot moves to the current model. The migration test (tests/codegen) then proves the chain
   builds exactly the catalog of the full DDL.
 
+Column order: the full DDL declares columns in property order, and ``ADD COLUMN`` appends, so a
+new property must come after the existing ones (which keep their order; a declared rename keeps
+its place). Otherwise generation fails (:class:`ColumnOrderError`), and the chain can never build
+a table whose columns are ordered differently from the full DDL.
+
 The first migration, ``0001_initial.sql``, is the full DDL of ``sql/generated/schema.sql``.
 """
 
@@ -33,9 +38,11 @@ from codegen.sql import Column, Table, _table_sql, generate_sql, literal, quote,
 __all__ = [
     "MIGRATIONS_DIR",
     "SNAPSHOT",
+    "ColumnOrderError",
     "MigrationPlan",
     "UnsafeChange",
     "UnsafeMigrationError",
+    "column_order_problems",
     "declared_renames",
     "generate_migrations",
     "load_snapshot_tables",
@@ -85,6 +92,58 @@ class UnsafeMigrationError(RuntimeError):
             + f"\nwrite a hand-written migration as the next numbered file in {MIGRATIONS_DIR}/ "
             "(see its README section), then run `nox -s generate` again"
         )
+
+
+class ColumnOrderError(UnsafeMigrationError):
+    """A table's columns are not the existing ones in order followed by the new ones.
+
+    ``ALTER TABLE ... ADD COLUMN`` appends, and PostgreSQL cannot move a column, so the migration
+    chain could not build the column order of ``sql/generated/schema.sql`` (the property order).
+    """
+
+    def __init__(self, unsafe: list[UnsafeChange]) -> None:
+        self.unsafe = unsafe
+        lines = [f"  [{u.rule}] {u.message}" for u in unsafe]
+        RuntimeError.__init__(
+            self,
+            "a migration can only append columns, and sql/generated/schema.sql orders them as the "
+            "properties are declared:\n"
+            + "\n".join(lines)
+            + "\ndeclare new properties after the existing ones and keep the existing ones in "
+            "their order (a rename keeps its place); to reorder a table on purpose, write a "
+            "hand-written "
+            f"migration that rebuilds it as the next numbered file in {MIGRATIONS_DIR}/",
+        )
+
+
+def column_order_problems(
+    old: list[Table], new: list[Table], renames: dict[str, dict[str, str]] | None = None
+) -> list[UnsafeChange]:
+    """Tables whose new column order is not "existing columns in order, then new ones"."""
+    problems: list[UnsafeChange] = []
+    renames = renames or {}
+    old_by_name = {t.name: t for t in old}
+    for table in new:
+        previous = old_by_name.get(table.name)
+        if previous is None:
+            continue
+        back = {new_name: old_name for new_name, old_name in renames.get(table.name, {}).items()}
+        forward = {old_name: new_name for new_name, old_name in back.items()}
+        names = [c.name for c in table.columns]
+        kept = [forward.get(c.name, c.name) for c in previous.columns]
+        kept = [name for name in kept if name in names]
+        expected = kept + [name for name in names if name not in kept]
+        if names != expected:
+            problems.append(
+                UnsafeChange(
+                    "sql-column-order",
+                    table.name,
+                    None,
+                    f"{table.name}: columns {', '.join(names)}; a migration can only give "
+                    f"{', '.join(expected)}",
+                )
+            )
+    return problems
 
 
 def _table_from_dict(data: dict[str, Any]) -> Table:
@@ -518,9 +577,13 @@ def generate_migrations(schemas: SchemaSet) -> dict[str, str]:
     if latest is not None and latest > migration:
         # A hand-written migration newer than the snapshot covers the change since then.
         return {SNAPSHOT: _snapshot_text(latest, current)}
-    plan = plan_migration(previous, current, declared_renames(schemas))
+    renames = declared_renames(schemas)
+    plan = plan_migration(previous, current, renames)
     if plan.unsafe:
         raise UnsafeMigrationError(plan.unsafe)
+    order = column_order_problems(previous, current, renames)
+    if order:
+        raise ColumnOrderError(order)
     if not plan.statements:
         return {SNAPSHOT: snapshot_text}
     number = int((latest or "0000")[:4]) + 1

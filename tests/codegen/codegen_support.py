@@ -1,15 +1,39 @@
-"""Helpers for the codegen tests: schema edits and PostgreSQL catalog snapshots."""
+"""Helpers for the codegen tests: schema edits, throwaway databases and PostgreSQL catalog
+snapshots.
+
+Imported as ``codegen_support`` (a name no other test folder uses), never from ``conftest``: with
+several test folders collected together, ``conftest`` would name whichever was imported first.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
 Schema = dict[str, Any]
+
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+@contextmanager
+def temporary_database() -> Iterator[str]:
+    """An empty database of its own, dropped on exit; yields its DSN."""
+    name = f"vg_mig_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(ADMIN_DSN)
+        info["dbname"] = name
+        yield psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
+    finally:
+        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def edit_schema(root: Path, area: str, edit: Callable[[Schema], None]) -> None:
@@ -27,8 +51,12 @@ def apply_sql(dsn: str, *scripts: str) -> None:
 
 
 _QUERIES = {
+    # The position of a column among the live ones of its table (a dropped column leaves a gap in
+    # attnum), so that the column order is compared too.
     "columns": """
-        SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+        SELECT c.relname,
+               row_number() OVER (PARTITION BY c.relname ORDER BY a.attnum),
+               a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
                pg_get_expr(d.adbin, d.adrelid), col_description(c.oid, a.attnum)
         FROM pg_attribute a
         JOIN pg_class c ON c.oid = a.attrelid
@@ -57,8 +85,8 @@ _QUERIES = {
 
 
 def catalog(dsn: str) -> dict[str, list[tuple[Any, ...]]]:
-    """The public schema's catalog: columns (type, NOT NULL, default, comment, ignoring their
-    ordinal position), constraints, indexes, triggers, functions and table comments, sorted."""
+    """The public schema's catalog: columns (position, type, NOT NULL, default, comment),
+    constraints, indexes, triggers, functions and table comments, sorted."""
     with psycopg.connect(dsn) as conn:
         return {
             part: sorted(conn.execute(query).fetchall(), key=repr)  # type: ignore[call-overload]

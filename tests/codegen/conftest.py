@@ -4,17 +4,14 @@
 wheel, so the repository root is *appended* to ``sys.path``: installed packages (``runtime``,
 ``generated``) keep precedence and only ``codegen``, found nowhere else, comes from the checkout.
 The schemas and SQL these tests start from are read through ``runtime.resources`` (package data).
+Helpers shared by the test modules live in ``codegen_support`` (never import from ``conftest``).
 """
 
 from __future__ import annotations
 
 import sys
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from runtime.resources import schema_dir
@@ -22,23 +19,6 @@ from runtime.resources import schema_dir
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(_REPO_ROOT) not in sys.path:
     sys.path.append(str(_REPO_ROOT))
-
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-@contextmanager
-def temporary_database() -> Iterator[str]:
-    """An empty database of its own, dropped on exit; yields its DSN."""
-    name = f"vg_mig_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        info = psycopg.conninfo.conninfo_to_dict(ADMIN_DSN)
-        info["dbname"] = name
-        yield psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
-    finally:
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

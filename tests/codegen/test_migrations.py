@@ -9,10 +9,14 @@ from typing import Any
 
 import psycopg
 import pytest
-from codegen_support import Schema, apply_sql, catalog, edit_schema
-from conftest import temporary_database
+from codegen_support import Schema, apply_sql, catalog, edit_schema, temporary_database
 
-from codegen.migrations import SNAPSHOT, UnsafeMigrationError, generate_migrations
+from codegen.migrations import (
+    SNAPSHOT,
+    ColumnOrderError,
+    UnsafeMigrationError,
+    generate_migrations,
+)
 from codegen.schemas import load_schema_set
 from codegen.sql import generate_sql
 from runtime.resources import sql_dir, sql_scripts
@@ -123,28 +127,28 @@ def _drop_minimum(doc: Schema) -> None:
     del _job(doc)["properties"]["user_prompt"]["minLength"]
 
 
+def _rename_in_place(definition: Schema, old: str, new: str) -> None:
+    """Rename a property where it stands (the column keeps its position) and declare it."""
+    definition["properties"] = {
+        (new if name == old else name): ({**prop, "x-renamed-from": old} if name == old else prop)
+        for name, prop in definition["properties"].items()
+    }
+    required = definition["required"]
+    required[required.index(old)] = new
+
+
 def _rename_checked_column(doc: Schema) -> None:
-    props = _job(doc)["properties"]
-    prompt = props.pop("user_prompt")
-    prompt["x-renamed-from"] = "user_prompt"
-    props["prompt"] = prompt
-    required = _job(doc)["required"]
-    required[required.index("user_prompt")] = "prompt"
+    _rename_in_place(_job(doc), "user_prompt", "prompt")
 
 
 def _rename_indexed_column(doc: Schema) -> None:
-    job = _job(doc)
-    props = job["properties"]
-    props["owner_id"] = {**props.pop("user_id"), "x-renamed-from": "user_id"}
-    job["required"][job["required"].index("user_id")] = "owner_id"
-    job["x-table"]["indexes"][0] = ["owner_id", "created_at"]
+    _rename_in_place(_job(doc), "user_id", "owner_id")
+    _job(doc)["x-table"]["indexes"][0] = ["owner_id", "created_at"]
 
 
 def _rename_referencing_column(doc: Schema) -> None:
     cost = doc["$defs"]["JobCost"]
-    props = cost["properties"]
-    props["charged_job_id"] = {**props.pop("job_id"), "x-renamed-from": "job_id"}
-    cost["required"][cost["required"].index("job_id")] = "charged_job_id"
+    _rename_in_place(cost, "job_id", "charged_job_id")
     cost["x-table"]["unique"] = [["charged_job_id", "idempotency_key"]]
     cost["x-table"]["indexes"] = [["charged_job_id", "timestamp"]]
 
@@ -308,3 +312,39 @@ def test_handwritten_migration_newer_than_snapshot_is_accepted(schema_root: Path
         apply_sql(migrated, *_chain(schema_root))
         apply_sql(built, _full_ddl(schema_root))
         assert catalog(migrated) == catalog(built)
+
+
+def test_catalog_comparison_tells_column_order_apart() -> None:
+    with temporary_database() as first, temporary_database() as second:
+        apply_sql(first, "CREATE TABLE t (a integer, b integer);")
+        apply_sql(second, "CREATE TABLE t (b integer, a integer);")
+        assert catalog(first) != catalog(second)
+
+
+def _add_column_first(doc: Schema) -> None:
+    _add_nullable_column(doc)
+    props = _job(doc)["properties"]
+    _job(doc)["properties"] = {"priority": props.pop("priority"), **props}
+
+
+def test_new_property_before_existing_ones_fails_generation_on_column_order(
+    schema_root: Path,
+) -> None:
+    _generate(schema_root)
+    edit_schema(schema_root, "job", _add_column_first)
+    with pytest.raises(ColumnOrderError, match="can only append columns") as caught:
+        _generate(schema_root)
+    assert "jobs: columns priority, id" in str(caught.value)
+    assert [u.rule for u in caught.value.unsafe] == ["sql-column-order"]
+
+
+def _swap_first_properties(doc: Schema) -> None:
+    items = list(_job(doc)["properties"].items())
+    _job(doc)["properties"] = dict([items[1], items[0], *items[2:]])
+
+
+def test_reordered_existing_properties_fail_generation_on_column_order(schema_root: Path) -> None:
+    _generate(schema_root)
+    edit_schema(schema_root, "job", _swap_first_properties)
+    with pytest.raises(ColumnOrderError):
+        _generate(schema_root)
