@@ -122,6 +122,11 @@ class _Renderer:
                 + " |"
             )
         lines.append("")
+        if "oneOf" in schema:
+            lines += ["Exactly one of these holds (`oneOf`):", ""]
+            for index, branch in enumerate(schema["oneOf"], start=1):
+                lines.append(f"{index}. {branch.get('description') or json.dumps(branch)}")
+            lines.append("")
         return "\n".join(lines)
 
     def page(self, doc: SchemaDoc, contract: str) -> str:

@@ -4,6 +4,13 @@ Each schema file with object definitions becomes one module (``schemas/job.schem
 ``generated/job.py``). Scalar definitions from ``common.schema.json`` are inlined first (see
 :meth:`codegen.schemas.SchemaSet.inline_scalars`), and ``x-python-type`` selects the exact types of
 ``generated/_types.py`` (copied from ``codegen/templates/_types.py``).
+
+datamodel-code-generator turns a ``oneOf`` on an object into a union of numbered copies of the
+model (``ReferenceImage1 | ReferenceImage2``). The contracts use ``oneOf`` only to say which
+nullable properties are set together (``ReferenceImage``: exactly one of ``scene_id`` and
+``character_id``), so the generator takes that ``oneOf`` out before datamodel-codegen runs and
+adds to the one model an ``after`` model validator that enforces it (see :func:`_null_branches`);
+any other use of ``oneOf`` on an object stops generation.
 """
 
 from __future__ import annotations
@@ -63,8 +70,51 @@ _RUFF_ISOLATED = [
 ]
 
 
-def _prepare(schemas: SchemaSet, folder: Path) -> list[str]:
+#: One ``oneOf`` branch: its description and, per property, whether it is set (not null).
+Branch = tuple[str, dict[str, bool]]
+
+
+def _null_branches(where: str, definition: dict[str, Any]) -> list[Branch]:
+    """Read the ``oneOf`` of an object definition as branches of set and null properties.
+
+    Each branch may only constrain existing properties to ``{"type": "null"}`` (null) or to one
+    non-null ``{"type": ...}`` (set; the property's own schema already fixes what a set value
+    looks like), plus a ``description``.
+
+    Raises:
+        ValueError: The ``oneOf`` has another shape, which the model generator cannot translate.
+    """
+    branches: list[Branch] = []
+    variants = definition["oneOf"]
+    problem = f"{where}: unsupported oneOf (the model generator only translates branches that set "
+    problem += 'properties to {"type": "null"} or to one non-null {"type": ...})'
+    if not isinstance(variants, list) or len(variants) < 2:
+        raise ValueError(problem)
+    for variant in variants:
+        if not isinstance(variant, dict) or set(variant) - {"description", "properties"}:
+            raise ValueError(problem)
+        fields: dict[str, bool] = {}
+        for name, constraint in variant.get("properties", {}).items():
+            kind = constraint.get("type") if isinstance(constraint, dict) else None
+            if name not in definition.get("properties", {}) or set(constraint) != {"type"}:
+                raise ValueError(problem)
+            if not isinstance(kind, str):
+                raise ValueError(problem)
+            fields[name] = kind != "null"
+        if not fields:
+            raise ValueError(problem)
+        branches.append((str(variant.get("description", "")), fields))
+    return branches
+
+
+def _prepare(schemas: SchemaSet, folder: Path) -> tuple[list[str], dict[str, list[Branch]]]:
+    """Write the prepared schema of every area with object definitions into ``folder``.
+
+    Returns:
+        The areas written, and the ``oneOf`` branches taken out, by definition name.
+    """
     areas: list[str] = []
+    one_of: dict[str, list[Branch]] = {}
     for doc in schemas.docs:
         if not any(
             s.get("type") == "object" and "properties" in s for s in doc.definitions().values()
@@ -73,10 +123,55 @@ def _prepare(schemas: SchemaSet, folder: Path) -> list[str]:
         prepared = schemas.inline_scalars(doc)
         for key in ("$id", "title", "description"):
             prepared.pop(key, None)
+        for name, definition in prepared.get("$defs", {}).items():
+            if definition.get("type") == "object" and "oneOf" in definition:
+                one_of[name] = _null_branches(f"{doc.path.name}: $defs/{name}", definition)
+                del definition["oneOf"]
         prepared = _simplify(prepared)
         (folder / f"{doc.area}.json").write_text(json.dumps(prepared, indent=2), encoding="utf-8")
         areas.append(doc.area)
-    return areas
+    return areas, one_of
+
+
+def _one_of_validator(branches: list[Branch]) -> list[str]:
+    """Source lines of the ``after`` model validator enforcing one ``oneOf`` (class body level)."""
+    lines = [
+        "",
+        '    @model_validator(mode="after")',
+        "    def _exactly_one_branch(self) -> Self:",
+        '        """Exactly one branch of the schema\'s ``oneOf`` holds."""',
+        "        require_one_of(",
+        "            self,",
+        "            (",
+    ]
+    for description, fields in branches:
+        pairs = ", ".join(f"{json.dumps(name)}: {is_set}" for name, is_set in fields.items())
+        lines.append(f"                ({json.dumps(description)}, {{{pairs}}}),")
+    lines += ["            ),", "        )", "        return self"]
+    return lines
+
+
+def _add_one_of_validators(text: str, one_of: dict[str, list[Branch]]) -> str:
+    """Append the ``oneOf`` validators to their classes and import what they use."""
+    classes = {
+        node.name: node
+        for node in ast.parse(text).body
+        if isinstance(node, ast.ClassDef) and node.name in one_of
+    }
+    if not classes:
+        return text
+    lines = text.splitlines()
+    for name in sorted(classes, key=lambda n: -(classes[n].end_lineno or 0)):
+        end = classes[name].end_lineno
+        assert end is not None
+        lines[end:end] = _one_of_validator(one_of[name])
+    text = "\n".join(lines) + "\n"
+    return text.replace(
+        "from __future__ import annotations\n",
+        "from __future__ import annotations\n\nfrom typing import Self\n\n"
+        "from pydantic import model_validator\n\nfrom generated._types import require_one_of\n",
+        1,
+    )
 
 
 _CUSTOM_TYPE_KEYWORDS = ("pattern", "format", "minLength", "maxLength")
@@ -197,7 +292,7 @@ def generate_models(schemas: SchemaSet) -> dict[str, str]:
         src = Path(tmp) / "src"
         out = Path(tmp) / "out"
         src.mkdir()
-        areas = _prepare(schemas, src)
+        areas, one_of = _prepare(schemas, src)
         result = subprocess.run(
             [
                 sys.executable,
@@ -220,6 +315,7 @@ def generate_models(schemas: SchemaSet) -> dict[str, str]:
             text = (out / f"{area}.py").read_text(encoding="utf-8")
             text = _ROOT_MODEL.sub("\n", text)
             text = re.sub(r"\A(# generated by datamodel-codegen:\n#   filename: .*\n)", "", text)
+            text = _add_one_of_validators(text, one_of)
             text, defaults = _MONEY_DEFAULT.subn(r'\1 = Decimal("\2")', text)
             if defaults:
                 text = text.replace(

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import ConfigDict, Field, StrictFloat, StrictInt, StrictStr, model_validator
 from typing_extensions import TypeAliasType
 
-from generated._types import ContractModel, Money, Uuid
+from generated._types import ContractModel, Money, Uuid, require_one_of
 
 
 class Character(ContractModel):
@@ -137,6 +137,24 @@ class ReferenceImage(ContractModel):
     """
     What the generation cost.
     """
+
+    @model_validator(mode="after")
+    def _exactly_one_branch(self) -> Self:
+        """Exactly one branch of the schema's ``oneOf`` holds."""
+        require_one_of(
+            self,
+            (
+                (
+                    "A scene reference: scene_id is set, character_id is null.",
+                    {"scene_id": True, "character_id": False},
+                ),
+                (
+                    "A character reference: character_id is set, scene_id is null.",
+                    {"scene_id": False, "character_id": True},
+                ),
+            ),
+        )
+        return self
 
 
 class ReferenceImages(ContractModel):

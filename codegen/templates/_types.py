@@ -42,6 +42,7 @@ __all__ = [
     "NullableUuid",
     "Timestamp",
     "Uuid",
+    "require_one_of",
 ]
 
 # The three patterns are filled in from schemas/common.schema.json by the generator.
@@ -63,6 +64,31 @@ class ContractModel(BaseModel):
         use_attribute_docstrings=True,
         ser_json_inf_nan="strings",
     )
+
+
+def require_one_of(model: BaseModel, branches: tuple[tuple[str, dict[str, bool]], ...]) -> None:
+    """Enforce a schema ``oneOf`` whose branches say which nullable fields are set.
+
+    Generated models call it from an ``after`` model validator (see ``codegen/pydantic_models.py``).
+
+    Args:
+        model: The validated model.
+        branches: Per branch, its description and ``{field: True when set, False when None}``.
+
+    Raises:
+        PydanticCustomError: Not exactly one branch holds.
+    """
+    holding = [
+        description
+        for description, fields in branches
+        if all((getattr(model, name) is not None) is is_set for name, is_set in fields.items())
+    ]
+    if len(holding) != 1:
+        raise PydanticCustomError(
+            "one_of",
+            "exactly one of these must hold: {expected} ({count} do)",
+            {"expected": " | ".join(d for d, _ in branches), "count": len(holding)},
+        )
 
 
 def _validate_money(value: Any) -> Decimal:

@@ -37,6 +37,7 @@ ASSERTIONS = frozenset(
         "type",
         "enum",
         "anyOf",
+        "oneOf",
         "properties",
         "required",
         "additionalProperties",
@@ -87,6 +88,8 @@ def schema_strategy(schema: dict[str, Any], *, allow_x00: bool = True) -> st.Sea
         return st.sampled_from(schema["enum"])
     if "anyOf" in schema:
         return st.one_of(*(schema_strategy(b, allow_x00=allow_x00) for b in schema["anyOf"]))
+    if "oneOf" in schema:
+        return _one_of_nullness(schema, allow_x00=allow_x00)
     kind = schema.get("type")
     if isinstance(kind, list):
         return st.one_of(
@@ -123,6 +126,47 @@ def schema_strategy(schema: dict[str, Any], *, allow_x00: bool = True) -> st.Sea
         assert schema.get("additionalProperties", True) is True
         return st.dictionaries(st.text(alphabet, max_size=12), _json_values(alphabet), max_size=4)
     raise NotImplementedError(f"no strategy for type {kind!r}")
+
+
+def _null_or_set(branch: dict[str, Any]) -> dict[str, bool]:
+    """A ``oneOf`` branch of the contracts' one shape: ``{property: True if set, False if null}``.
+
+    Raises:
+        NotImplementedError: The branch constrains anything but the nullness of properties.
+    """
+    if set(branch) - {"description", "properties"}:
+        raise NotImplementedError(f"no strategy for oneOf branch {branch!r}")
+    shape: dict[str, bool] = {}
+    for name, constraint in branch.get("properties", {}).items():
+        if set(constraint) != {"type"} or not isinstance(constraint["type"], str):
+            raise NotImplementedError(f"no strategy for oneOf branch {branch!r}")
+        shape[name] = constraint["type"] != "null"
+    return shape
+
+
+def _one_of_nullness(schema: dict[str, Any], *, allow_x00: bool) -> st.SearchStrategy[Any]:
+    """Objects valid under exactly one branch of a ``oneOf`` that says which properties are set.
+
+    Each branch becomes the object schema with those properties narrowed to null or to their
+    non-null variant; instances matching another branch as well are filtered out.
+    """
+    base = {key: value for key, value in schema.items() if key != "oneOf"}
+    shapes = [_null_or_set(branch) for branch in schema["oneOf"]]
+    strategies = []
+    for shape in shapes:
+        properties = dict(base["properties"])
+        for name, is_set in shape.items():
+            variants = properties[name].get("anyOf", [properties[name]])
+            chosen = [v for v in variants if (v.get("type") != "null") is is_set]
+            properties[name] = {**chosen[0], "description": properties[name]["description"]}
+        strategies.append(schema_strategy({**base, "properties": properties}, allow_x00=allow_x00))
+
+    def holds(instance: dict[str, Any], shape: dict[str, bool]) -> bool:
+        return all((instance.get(name) is not None) is is_set for name, is_set in shape.items())
+
+    return st.one_of(*strategies).filter(
+        lambda instance: sum(holds(instance, shape) for shape in shapes) == 1
+    )
 
 
 def _numbers(schema: dict[str, Any]) -> st.SearchStrategy[Any]:

@@ -49,6 +49,44 @@ export type ClipIndex = number;
  * A short identifier of a character or scene within one scene plan, for example char_1 or scene_2.
  */
 export type Identifier = string;
+/**
+ * One generated reference image for a scene or a character; exactly one of scene_id and character_id is set.
+ */
+export type ReferenceImage = {
+  /**
+   * The scene this image shows; null for a character reference.
+   */
+  scene_id: Identifier | null;
+  /**
+   * The character this image shows; null for a scene reference.
+   */
+  character_id: Identifier | null;
+  /**
+   * Where the image is stored.
+   */
+  image_url: Url;
+  /**
+   * The prompt the image was generated from.
+   */
+  prompt_used: string;
+  /**
+   * Generation time in seconds.
+   */
+  generation_time: Seconds;
+  /**
+   * What the generation cost.
+   */
+  cost: Money;
+} & ReferenceImage1;
+export type ReferenceImage1 =
+  | {
+      scene_id?: string;
+      character_id?: null;
+    }
+  | {
+      scene_id?: null;
+      character_id?: string;
+    };
 
 /**
  * Every VideoGen schema definition by name: ContractTypes['Job'] is Job.
@@ -571,35 +609,6 @@ export interface ScenePlan {
    * Items: A transition.
    */
   transitions: Transition[];
-}
-/**
- * One generated reference image for a scene or a character; exactly one of scene_id and character_id is set.
- */
-export interface ReferenceImage {
-  /**
-   * The scene this image shows; null for a character reference.
-   */
-  scene_id: Identifier | null;
-  /**
-   * The character this image shows; null for a scene reference.
-   */
-  character_id: Identifier | null;
-  /**
-   * Where the image is stored.
-   */
-  image_url: Url;
-  /**
-   * The prompt the image was generated from.
-   */
-  prompt_used: string;
-  /**
-   * Generation time in seconds.
-   */
-  generation_time: Seconds;
-  /**
-   * What the generation cost.
-   */
-  cost: Money;
 }
 /**
  * The output of the reference image stage.

@@ -215,6 +215,16 @@ add(
     "reference missing character_id (null must be explicit)",
     delp(["scene_references", 0, "character_id"]),
 )
+add(
+    *RI,
+    "reference with both scene_id and character_id set (exactly one is)",
+    setp(["scene_references", 0, "character_id"], "char_1"),
+)
+add(
+    *RI,
+    "reference with both scene_id and character_id null (exactly one is set)",
+    setp(["character_references", 0, "character_id"], None),
+)
 
 PR = ("video", "ClipPrompts")
 add(*PR, "clip prompt empty", setp(["clip_prompts", 0, "prompt"], ""))
