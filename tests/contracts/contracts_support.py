@@ -9,16 +9,111 @@ from typing import Any
 from uuid import UUID
 
 from hypothesis import strategies as st
+from jsonschema import ValidationError as SchemaError
 from pydantic import BaseModel
 
 import generated
-from runtime.contracts import contract_definitions, dereferenced_schema, ecma_pattern
+from runtime.contracts import contract_definitions, dereferenced_schema, ecma_pattern, validator_for
 
 CONTRACTS = contract_definitions()
 CONTRACT_IDS = [f"{area}.{name}" for area, name in CONTRACTS]
 PERSISTED = ["Job", "JobStage", "JobCost", "CostReservation"]
 
 _FRACTION = re.compile(r"(\.[0-9]+)")
+
+
+#: Why an invalid-corpus instance is invalid: category -> what the JSON Schema validator reports.
+CATEGORIES: dict[str, str] = {
+    "missing-required": "a required property is absent (required)",
+    "wrong-enum": "a value outside an enum (enum)",
+    "out-of-range": "a number beyond a bound (minimum, maximum, exclusiveMinimum)",
+    "wrong-type": "a value of another JSON type (type)",
+    "null-not-allowed": "null where the schema does not admit null (type)",
+    "malformed-uuid": "a string that is not a canonical UUID (format or pattern of a uuid)",
+    "malformed-date-time": "a string that is not an RFC 3339 date-time with offset",
+    "malformed-string": "a string off its pattern or length bounds (money, URL, identifiers)",
+    "array-size": "an array with too few or too many items (minItems, maxItems)",
+    "unknown-property": "a property a closed object does not declare (additionalProperties)",
+    "exactly-one-of": "an object matching no branch or several branches of a oneOf",
+}
+#: Categories every top-level contract's corpus must cover (date-time and uuid where it has one).
+REQUIRED_CATEGORIES = (
+    "missing-required",
+    "wrong-enum",
+    "out-of-range",
+    "wrong-type",
+    "null-not-allowed",
+    "malformed-uuid",
+    "malformed-date-time",
+)
+
+
+def _leaf_errors(errors: Any) -> Any:
+    for error in errors:
+        yield error
+        yield from _leaf_errors(error.context or [])
+
+
+def _category(error: SchemaError) -> str | None:
+    keyword, schema = error.validator, error.schema
+    fmt = schema.get("format") if isinstance(schema, dict) else None
+    if keyword in ("format", "pattern") and fmt == "uuid":
+        return "malformed-uuid"
+    if keyword in ("format", "pattern") and fmt == "date-time":
+        return "malformed-date-time"
+    if keyword == "type":
+        if error.instance is None:
+            return "null-not-allowed"
+        return None if error.validator_value == "null" else "wrong-type"
+    return {
+        "required": "missing-required",
+        "enum": "wrong-enum",
+        "minimum": "out-of-range",
+        "maximum": "out-of-range",
+        "exclusiveMinimum": "out-of-range",
+        "exclusiveMaximum": "out-of-range",
+        "pattern": "malformed-string",
+        "minLength": "malformed-string",
+        "maxLength": "malformed-string",
+        "minItems": "array-size",
+        "maxItems": "array-size",
+        "additionalProperties": "unknown-property",
+        "oneOf": "exactly-one-of",
+    }.get(str(keyword))
+
+
+def error_categories(area: str, definition: str, instance: Any) -> set[str]:
+    """The categories of every error the shipped validator reports for ``instance``, including
+    the errors inside ``anyOf``/``oneOf`` branches (a wrong value for a nullable field fails its
+    non-null branch)."""
+    errors = _leaf_errors(validator_for(area, definition).iter_errors(instance))
+    return {category for error in errors if (category := _category(error)) is not None}
+
+
+def applicable_categories(area: str, definition: str) -> set[str]:
+    """The required categories a contract's schema can violate: enum, bounds, uuid and date-time
+    only where the schema has them (missing field, wrong type and null always)."""
+    found = {"missing-required", "wrong-type", "null-not-allowed"}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            if "enum" in node:
+                found.add("wrong-enum")
+            if {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"} & set(node):
+                found.add("out-of-range")
+            if node.get("format") == "uuid":
+                found.add("malformed-uuid")
+            if node.get("format") == "date-time":
+                found.add("malformed-date-time")
+            for key, value in node.items():
+                if key not in ("examples", "default"):
+                    walk(value)
+
+    walk(dereferenced_schema(area, definition))
+    return found
 
 
 def model_for(definition: str) -> type[BaseModel]:

@@ -8,7 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from contracts_support import CONTRACTS, model_for
+from contracts_support import (
+    CATEGORIES,
+    CONTRACT_IDS,
+    CONTRACTS,
+    REQUIRED_CATEGORIES,
+    applicable_categories,
+    error_categories,
+    model_for,
+)
 from pydantic import ValidationError
 
 from runtime.contracts import validator_for
@@ -26,6 +34,38 @@ def test_corpus_covers_every_top_level_contract_with_many_cases() -> None:
     covered = {(entry["area"], entry["definition"]) for entry in CORPUS}
     assert covered == set(CONTRACTS)
     assert len(CORPUS) >= 60
+
+
+@pytest.mark.parametrize(("area", "definition"), CONTRACTS, ids=CONTRACT_IDS)
+def test_corpus_covers_every_required_category_the_contract_can_violate(
+    area: str, definition: str
+) -> None:
+    covered = {entry["category"] for entry in CORPUS if entry["definition"] == definition}
+    required = set(REQUIRED_CATEGORIES) & applicable_categories(area, definition)
+    assert required - covered == set()
+
+
+@pytest.mark.parametrize(("area", "definition"), CONTRACTS, ids=CONTRACT_IDS)
+def test_every_contract_can_violate_the_always_applicable_categories(
+    area: str, definition: str
+) -> None:
+    applicable = applicable_categories(area, definition)
+    assert {"missing-required", "wrong-type", "null-not-allowed", "malformed-uuid"} <= applicable
+
+
+def test_date_time_category_applies_exactly_to_contracts_with_a_timestamp() -> None:
+    with_date_time = {
+        d for a, d in CONTRACTS if "malformed-date-time" in applicable_categories(a, d)
+    }
+    assert with_date_time == {"Job", "JobStage", "JobCost", "CostReservation"}
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=_id)
+def test_corpus_entry_category_is_what_the_validator_reports(entry: dict[str, Any]) -> None:
+    assert entry["category"] in CATEGORIES
+    assert entry["category"] in error_categories(
+        entry["area"], entry["definition"], entry["instance"]
+    )
 
 
 def test_corpus_reasons_are_unique_per_contract() -> None:
