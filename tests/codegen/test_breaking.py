@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from codegen_support import Schema, edit_schema
 
-from codegen.breaking import ALLOW_LIST, Change, default_ref, main, run_gate
-from codegen.schemas import load_schema_set
+from codegen.breaking import ALLOW_LIST, Change, Report, change_id, default_ref, main, run_gate
+from codegen.schemas import SchemaSet, load_schema_set
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _git(root: Path, *args: str) -> str:
@@ -53,6 +55,35 @@ def _only(changes: list[Change], rule: str) -> Change:
     found = [c for c in changes if c.rule == rule]
     assert len(found) == 1, [(c.rule, c.pointer) for c in changes]
     return found[0]
+
+
+def _check_counterexamples(base: SchemaSet, new: SchemaSet, area: str, change: Change) -> None:
+    """Every instance found is valid under exactly the version the report says."""
+    for example in change.counterexamples:
+        if "instance" not in example:
+            continue
+        instance = example["instance"]
+        old_area = next(d.area for d in base.docs if change.definition in d.definitions())
+        valid_old = base.validator(old_area, change.definition).is_valid(instance)
+        valid_new = new.validator(area, change.definition).is_valid(instance)
+        expected = (False, True) if example["valid_under"] == "new" else (True, False)
+        assert (valid_old, valid_new) == expected, example
+
+
+def _instance(change: Change, role: str) -> object:
+    (example,) = [c for c in change.counterexamples if c["role"] == role]
+    assert "instance" in example, change.counterexamples
+    return example["instance"]
+
+
+def _entry(report: Report, rule: str, reason: str = "reviewed by t: no consumer affected") -> dict:
+    """The allow-list entry the gate suggests for the change, with a reason."""
+    (suggestion,) = [s for s in report.suggestions if s["rule"] == rule]
+    return {**suggestion, "reason": reason}
+
+
+def _allow(root: Path, *entries: dict) -> None:
+    (root / ALLOW_LIST).write_text(json.dumps(list(entries)), encoding="utf-8")
 
 
 def _bump(doc: Schema) -> None:
@@ -144,7 +175,7 @@ def _remove_column_nullability(doc: Schema) -> None:
 
 #: (area, edit, rule, readers, writers, database)
 RULES: dict[str, tuple[str, Callable[[Schema], None], str, bool, bool, bool]] = {
-    "optional property removed": ("job", _remove_optional, "property-removed", False, True, False),
+    "optional property removed": ("job", _remove_optional, "property-removed", False, True, True),
     "required property removed": ("audio", _remove_required, "property-removed", True, True, False),
     "declared rename": ("audio", _rename_declared, "property-renamed", True, True, False),
     "type narrowed": ("video", _narrow_type, "type-narrowed", False, True, False),
@@ -219,14 +250,183 @@ def test_rule_verdicts_and_counterexamples(
     assert any(f"[version-not-bumped] {area}:" in f for f in report.failures)
     new = load_schema_set(repo / "schemas")
     roles = [r for r, broken in (("readers", readers), ("writers", writers)) if broken]
-    assert [c["role"] for c in change.counterexamples] == roles
-    for example in change.counterexamples:
-        instance = example["instance"]
-        valid_old = base.validator(area, change.definition).is_valid(instance)
-        valid_new = new.validator(area, change.definition).is_valid(instance)
-        assert (valid_old, valid_new) == (
-            (False, True) if example["valid_under"] == "new" else (True, False)
+    assert [c["role"] for c in change.counterexamples if c["role"] != "database"] == roles
+    assert all("instance" in c for c in change.counterexamples)
+    _check_counterexamples(base, new, area, change)
+
+
+# --------------------------------------------------------------------------- every keyword
+
+
+def _set_keyword(definition: str, prop: str | None, key: str, value: object) -> Callable:
+    def edit(doc: Schema) -> None:
+        target = _defs(doc, definition) if prop is None else _props(doc, definition)[prop]
+        target[key] = value
+
+    return edit
+
+
+#: Keywords without a specific rule: (area, definition, property, keyword, value).
+UNRULED = {
+    "not": ("audio", "Mood", "primary", "not", {"const": "happy"}),
+    "allOf": ("audio", "Mood", "primary", "allOf", [{"minLength": 3}]),
+    "oneOf": ("audio", "Mood", "primary", "oneOf", [{"const": "happy"}, {"const": "sad"}]),
+    "prefixItems": (
+        "audio",
+        "AudioAnalysis",
+        "beat_timestamps",
+        "prefixItems",
+        [{"type": "number", "maximum": 0.1}],
+    ),
+    "dependentRequired": ("audio", "Mood", None, "dependentRequired", {"secondary": ["primary"]}),
+    "propertyNames": ("common", "Metadata", None, "propertyNames", {"maxLength": 3}),
+}
+
+
+@pytest.mark.parametrize(
+    ("area", "definition", "prop", "key", "value"), UNRULED.values(), ids=UNRULED
+)
+def test_keyword_without_a_specific_rule_is_a_conservative_constraint_change(
+    repo: Path, area: str, definition: str, prop: str | None, key: str, value: object
+) -> None:
+    base = load_schema_set(repo / "schemas")
+    _commit(repo, area, _set_keyword(definition, prop, key, value))
+    report = run_gate(repo, "HEAD~1")
+    change = _only(report.changes, "constraint-changed")
+    where = f"/$defs/{definition}" + (f"/properties/{prop}" if prop else "")
+    assert change.pointer == f"{where}/{key}"
+    assert (change.readers, change.writers) == (True, True)
+    assert [c["role"] for c in change.counterexamples] == ["readers", "writers"]
+    _check_counterexamples(base, load_schema_set(repo / "schemas"), area, change)
+    assert not report.ok
+
+
+def test_unique_items_added_tightens_for_writers(repo: Path) -> None:
+    base = load_schema_set(repo / "schemas")
+    _commit(repo, "audio", _set_keyword("AudioAnalysis", "beat_timestamps", "uniqueItems", True))
+    change = _only(run_gate(repo, "HEAD~1").changes, "constraint-tightened")
+    assert change.pointer.endswith("/beat_timestamps/uniqueItems")
+    assert (change.readers, change.writers) == (False, True)
+    instance = _instance(change, "writers")
+    assert isinstance(instance, dict)
+    timestamps = instance["beat_timestamps"]
+    assert len(set(timestamps)) < len(timestamps)
+    _check_counterexamples(base, load_schema_set(repo / "schemas"), "audio", change)
+
+
+def test_min_properties_added_tightens_for_writers(repo: Path) -> None:
+    _commit(repo, "common", _set_keyword("Metadata", None, "minProperties", 1))
+    change = _only(run_gate(repo, "HEAD~1").changes, "constraint-tightened")
+    assert change.pointer == "/$defs/Metadata/minProperties"
+    assert (change.readers, change.writers) == (False, True)
+    assert _instance(change, "writers") == {}
+
+
+def _add_inline_object(doc: Schema) -> None:
+    _props(doc, "Mood")["details"] = {
+        "description": "Inline details.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["label"],
+        "properties": {
+            "label": {"type": "string", "description": "A label."},
+            "weight": {"type": "integer", "description": "A weight."},
+        },
+    }
+
+
+def _change_inline_object(doc: Schema) -> None:
+    nested = _props(doc, "Mood")["details"]["properties"]
+    del nested["weight"]
+    nested["label"]["maxLength"] = 3
+
+
+def test_inline_nested_object_is_compared_property_by_property(repo: Path) -> None:
+    _commit(repo, "audio", _add_inline_object)
+    base = load_schema_set(repo / "schemas")
+    _commit(repo, "audio", _change_inline_object)
+    report = run_gate(repo, "HEAD~1")
+    removed = _only(report.changes, "property-removed")
+    assert removed.pointer == "/$defs/Mood/properties/details/properties/weight"
+    tightened = _only(report.changes, "constraint-tightened")
+    assert tightened.pointer == "/$defs/Mood/properties/details/properties/label/maxLength"
+    new = load_schema_set(repo / "schemas")
+    for change in (removed, tightened):
+        assert (change.readers, change.writers) == (False, True)
+        _check_counterexamples(base, new, "audio", change)
+    label = _instance(tightened, "writers")["details"]["label"]  # type: ignore[index]
+    assert len(label) > 3
+
+
+def test_description_inside_a_keyword_without_rule_breaks_nobody(repo: Path) -> None:
+    _commit(repo, "audio", _set_keyword("Mood", "primary", "allOf", [{"description": "A."}]))
+    _commit(repo, "audio", _set_keyword("Mood", "primary", "allOf", [{"description": "B."}]))
+    report = run_gate(repo, "HEAD~1")
+    assert [c.rule for c in report.changes] == ["annotation-changed"]
+    assert report.ok
+
+
+# --------------------------------------------------------------------------- whole files
+
+
+def test_removed_schema_file_fails_the_gate(repo: Path) -> None:
+    _git(repo, "rm", "-q", "schemas/video.schema.json")
+    _git(repo, "commit", "-q", "-m", "drop video")
+    report = run_gate(repo, "HEAD~1")
+    change = _only(report.changes, "schema-removed")
+    assert (change.area, change.readers, change.writers) == ("video", True, True)
+    assert not report.ok
+    assert any(f.startswith("[schema-removed] video:") for f in report.failures)
+
+
+def test_removed_schema_file_is_accepted_only_by_an_allow_list_entry(repo: Path) -> None:
+    _git(repo, "rm", "-q", "schemas/video.schema.json")
+    _git(repo, "commit", "-q", "-m", "drop video")
+    entry = _entry(run_gate(repo, "HEAD~1"), "schema-removed")
+    assert entry["version"] == "https://schemas.videogen.dev/video/1.0.0"
+    _allow(repo, entry)
+    assert run_gate(repo, "HEAD~1").ok
+
+
+def test_added_schema_file_is_reported_and_breaks_nobody(repo: Path) -> None:
+    extra = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://schemas.videogen.dev/extra/1.0.0",
+        "title": "Extra",
+        "description": "A new contract area.",
+        "$defs": {"Note": {"description": "A note.", "type": "string", "maxLength": 10}},
+    }
+    (repo / "schemas" / "extra.schema.json").write_text(json.dumps(extra), encoding="utf-8")
+    _git(repo, "add", "schemas")
+    _git(repo, "commit", "-q", "-m", "add extra")
+    report = run_gate(repo, "HEAD~1")
+    change = _only(report.changes, "schema-added")
+    assert change.area == "extra"
+    assert not change.breaking
+    assert report.ok
+
+
+# --------------------------------------------------------------------------- renames
+
+
+def _rename_optional(doc: Schema) -> None:
+    mood = _defs(doc, "Mood")
+    mood["properties"] = {
+        ("secondary_mood" if name == "secondary" else name): (
+            {**prop, "x-renamed-from": "secondary"} if name == "secondary" else prop
         )
+        for name, prop in mood["properties"].items()
+    }
+
+
+def test_optional_property_rename_breaks_readers_and_writers(repo: Path) -> None:
+    base = load_schema_set(repo / "schemas")
+    _commit(repo, "audio", _rename_optional)
+    change = _only(run_gate(repo, "HEAD~1").changes, "property-renamed")
+    assert (change.readers, change.writers, change.database) == (True, True, False)
+    assert "secondary_mood" in _instance(change, "readers")  # type: ignore[operator]
+    assert "secondary" in _instance(change, "writers")  # type: ignore[operator]
+    _check_counterexamples(base, load_schema_set(repo / "schemas"), "audio", change)
 
 
 def test_declared_rename_is_not_reported_as_removal_and_addition(repo: Path) -> None:
@@ -249,18 +449,101 @@ def test_declared_column_rename_does_not_break_the_database(repo: Path) -> None:
     assert not [c for c in changes if c.database]
 
 
-def test_column_removal_breaks_the_database(repo: Path) -> None:
+# --------------------------------------------------------------------------- database
+
+
+def test_column_removal_breaks_the_database_on_the_property_removal(repo: Path) -> None:
     _commit(repo, "job", _remove_optional)
-    change = _only(run_gate(repo, "HEAD~1").changes, "sql-column-dropped")
+    changes = run_gate(repo, "HEAD~1").changes
+    change = _only(changes, "property-removed")
     assert change.pointer == "/$defs/Job/properties/progress"
+    assert (change.readers, change.writers, change.database) == (False, True, True)
+    assert [e.split("]")[0] for e in change.sql] == ["[sql-column-dropped"]
+    assert not [c for c in changes if c.rule.startswith("sql-")]
+
+
+def test_not_null_on_existing_column_breaks_the_database_on_the_nullability_change(
+    repo: Path,
+) -> None:
+    _commit(repo, "job", _remove_column_nullability)
+    changes = run_gate(repo, "HEAD~1").changes
+    change = _only(changes, "nullability-removed")
+    assert (change.writers, change.database) == (True, True)
+    assert change.sql[0].startswith("[sql-not-null-added]")
+
+
+def _remove_job_status(doc: Schema) -> None:
+    _props(doc, "Job")["status"]["enum"].remove("failed")
+
+
+def test_enum_value_removed_from_a_column_has_one_verdict_per_role(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _commit(repo, "job", _remove_job_status)
+    assert main(repo, "HEAD~1") == 1
+    out = capsys.readouterr().out
+    assert out.count("- [") == 1
+    assert "- [enum-value-removed] job#/$defs/Job/properties/status/enum" in out
+    assert "readers=ok writers=BREAKS database=BREAKS" in out
+    assert "database: [sql-check-narrowed] jobs.status" in out
+    assert "counterexample (database)" in out
+
+
+def test_database_counterexample_reuses_the_writers_one(repo: Path) -> None:
+    _commit(repo, "job", _remove_job_status)
+    change = _only(run_gate(repo, "HEAD~1").changes, "enum-value-removed")
+    assert _instance(change, "database") == _instance(change, "writers")
+    assert _instance(change, "writers")["status"] == "failed"  # type: ignore[index]
+
+
+def test_sql_effect_follows_a_change_of_the_definition_a_column_refers_to(repo: Path) -> None:
+    _commit(repo, "common", lambda doc: _defs(doc, "Url").update(maxLength=100))
+    changes = run_gate(repo, "HEAD~1").changes
+    change = _only(changes, "constraint-tightened")
+    assert (change.area, change.pointer) == ("common", "/$defs/Url/maxLength")
+    assert (change.writers, change.database) == (True, True)
+    assert {e.split(":")[0] for e in change.sql} == {
+        "[sql-check-narrowed] jobs.audio_url",
+        "[sql-check-narrowed] jobs.video_url",
+    }
+    assert len(_instance(change, "database")) > 100  # type: ignore[arg-type]
+
+
+def test_sql_effect_without_schema_change_is_a_change_of_its_own(repo: Path) -> None:
+    _commit(repo, "job", lambda doc: _defs(doc, "Job")["x-table"].update(unique=[["user_id"]]))
+    changes = run_gate(repo, "HEAD~1").changes
+    change = _only(changes, "sql-unique-added")
     assert (change.readers, change.writers, change.database) == (False, False, True)
 
 
-def test_not_null_on_existing_column_breaks_the_database(repo: Path) -> None:
-    _commit(repo, "job", _remove_column_nullability)
-    changes = run_gate(repo, "HEAD~1").changes
-    assert _only(changes, "sql-not-null-added").database is True
-    assert _only(changes, "nullability-removed").writers is True
+# --------------------------------------------------------------------------- counterexamples
+
+
+def test_counterexample_search_tries_other_digits_of_example_values(repo: Path) -> None:
+    def require_version_4(doc: Schema) -> None:
+        pattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+        _defs(doc, "Uuid")["pattern"] = pattern
+
+    base = load_schema_set(repo / "schemas")
+    _commit(repo, "common", require_version_4)
+    change = _only(run_gate(repo, "HEAD~1").changes, "constraint-changed")
+    instance = _instance(change, "writers")
+    assert isinstance(instance, str)
+    assert instance[14] != "4"
+    _check_counterexamples(base, load_schema_set(repo / "schemas"), "common", change)
+
+
+def test_counterexample_found_for_a_timestamp_pattern_limited_to_one_year(repo: Path) -> None:
+    base = load_schema_set(repo / "schemas")
+    _commit(repo, "common", lambda doc: _defs(doc, "Timestamp").update(pattern="^2025-.*Z$"))
+    change = _only(run_gate(repo, "HEAD~1").changes, "constraint-changed")
+    instance = _instance(change, "writers")
+    assert isinstance(instance, str)
+    assert not instance.startswith("2025-")
+    _check_counterexamples(base, load_schema_set(repo / "schemas"), "common", change)
+
+
+# --------------------------------------------------------------------------- the gate
 
 
 def test_description_change_breaks_nobody_and_passes(
@@ -310,45 +593,109 @@ def test_change_in_common_needs_a_bump_of_every_dependent_schema(repo: Path) -> 
     }
 
 
-def test_allow_list_entry_with_reason_accepts_a_reviewed_break(repo: Path) -> None:
+# --------------------------------------------------------------------------- allow-list
+
+
+def test_failing_change_prints_a_ready_to_review_allow_list_entry(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _commit(repo, "job", _add_enum_value)
-    entry = {
-        "rule": "enum-value-added",
-        "schema": "job",
-        "pointer": "/$defs/Job/properties/status/enum",
-        "version": "https://schemas.videogen.dev/job/1.0.0",
-        "reason": "reviewed: every reader switches on status with a default branch",
-    }
-    (repo / ALLOW_LIST).write_text(json.dumps([entry]), encoding="utf-8")
+    assert main(repo, "HEAD~1") == 1
+    out = capsys.readouterr().out
+    suggested = json.loads(out[out.index("\n[\n") + 1 :])
+    assert [(e["rule"], e["schema"], e["pointer"]) for e in suggested] == [
+        ("enum-value-added", "job", "/$defs/Job/properties/status/enum")
+    ]
+    assert f"(change {suggested[0]['change']})" in out
+
+
+def test_allow_list_entry_accepts_exactly_the_reviewed_change(repo: Path) -> None:
+    _commit(repo, "job", _add_enum_value)
+    entry = _entry(run_gate(repo, "HEAD~1"), "enum-value-added")
+    status = {"type": "string", "enum": ["queued", "processing", "completed", "failed"]}
+    old = {**_props(json.loads(_git(repo, "show", "HEAD~1:schemas/job.schema.json")), "Job")}
+    assert old["status"]["enum"] == status["enum"]
+    assert entry["change"] == change_id(
+        "enum-value-added",
+        "job",
+        "/$defs/Job/properties/status/enum",
+        status["enum"],
+        [*status["enum"], "cancelled"],
+    )
+    _allow(repo, entry)
     report = run_gate(repo, "HEAD~1")
     assert report.ok
     assert _only(report.changes, "enum-value-added").accepted == entry["reason"]
+    assert report.warnings == []
+
+
+def test_allow_list_entry_does_not_accept_another_change_at_the_same_pointer(repo: Path) -> None:
+    _commit(repo, "job", _add_enum_value)
+    entry = _entry(run_gate(repo, "HEAD~1"), "enum-value-added")
+    _commit(repo, "job", lambda doc: _props(doc, "Job")["status"]["enum"].append("archived"))
+    _allow(repo, entry)
+    report = run_gate(repo, "HEAD~2")
+    assert _only(report.changes, "enum-value-added").accepted is None
+    assert not report.ok
+    assert len(report.warnings) == 1
 
 
 def test_allow_list_entry_for_another_version_does_not_apply(repo: Path) -> None:
     _commit(repo, "job", _add_enum_value)
-    entry = {
-        "rule": "enum-value-added",
-        "schema": "job",
-        "pointer": "/$defs/Job/properties/status/enum",
-        "version": "https://schemas.videogen.dev/job/0.9.0",
-        "reason": "an old acceptance",
-    }
-    (repo / ALLOW_LIST).write_text(json.dumps([entry]), encoding="utf-8")
+    entry = _entry(run_gate(repo, "HEAD~1"), "enum-value-added")
+    _allow(repo, {**entry, "version": "https://schemas.videogen.dev/job/0.9.0"})
     assert not run_gate(repo, "HEAD~1").ok
 
 
-def test_allow_list_entry_without_reason_is_rejected(repo: Path) -> None:
-    _commit(repo, "job", _add_enum_value)
-    entry = {
+def test_allow_list_entry_matching_no_change_is_a_warning_not_a_failure(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _commit(repo, "audio", lambda doc: _props(doc, "Mood")["primary"].update(description="New."))
+    stale = {
         "rule": "enum-value-added",
         "schema": "job",
-        "pointer": "/x",
-        "version": "v",
-        "reason": "",
+        "pointer": "/$defs/Job/properties/status/enum",
+        "version": "https://schemas.videogen.dev/job/1.0.0",
+        "change": "0123456789ab",
+        "reason": "an acceptance for a change this comparison does not include",
     }
-    (repo / ALLOW_LIST).write_text(json.dumps([entry]), encoding="utf-8")
+    _allow(repo, stale)
+    assert main(repo, "HEAD~1") == 0
+    out = capsys.readouterr().out
+    assert f"warning: {ALLOW_LIST} entry 0 (enum-value-added at job#" in out
+    assert "matches no change of this comparison" in out
+
+
+@pytest.mark.parametrize("missing", ["change", "reason"])
+def test_allow_list_entry_without_change_id_or_reason_is_rejected(repo: Path, missing: str) -> None:
+    _commit(repo, "job", _add_enum_value)
+    entry = _entry(run_gate(repo, "HEAD~1"), "enum-value-added")
+    _allow(repo, {k: v for k, v in entry.items() if k != missing})
     assert main(repo, "HEAD~1") == 2
+
+
+#: The Timestamp pattern before the reviewed change recorded in the shipped allow-list.
+OLD_TIMESTAMP = (
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?"
+    "([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+
+
+def test_shipped_allow_list_accepts_exactly_the_reviewed_timestamp_change(repo: Path) -> None:
+    current = _defs(json.loads((repo / "schemas" / "common.schema.json").read_text()), "Timestamp")
+    _commit(repo, "common", lambda doc: _defs(doc, "Timestamp").update(pattern=OLD_TIMESTAMP))
+    _commit(repo, "common", lambda doc: _defs(doc, "Timestamp").update(current))
+    shipped = (REPO_ROOT / ALLOW_LIST).read_text(encoding="utf-8")
+    (repo / ALLOW_LIST).write_text(shipped, encoding="utf-8")
+    report = run_gate(repo, "HEAD~1")
+    assert report.ok
+    assert _only(report.changes, "constraint-changed").accepted
+    assert report.warnings == []
+    _commit(repo, "common", lambda doc: _defs(doc, "Timestamp").update(pattern="^2.*Z$"))
+    assert not run_gate(repo, "HEAD~2").ok
+
+
+# --------------------------------------------------------------------------- default ref
 
 
 def test_default_ref_is_the_latest_release_tag_else_the_parent(repo: Path) -> None:
@@ -357,6 +704,45 @@ def test_default_ref_is_the_latest_release_tag_else_the_parent(repo: Path) -> No
     assert default_ref(repo) == "HEAD~1"
     _git(repo, "tag", "v1.0.0", "HEAD~1")
     assert default_ref(repo) == "v1.0.0"
+
+
+def test_default_ref_ignores_a_release_tag_on_head(repo: Path) -> None:
+    _commit(repo, "audio", _add_optional)
+    _git(repo, "tag", "v1.0.0", "HEAD~1")
+    _commit(repo, "audio", _set_max_length(5000))
+    _git(repo, "tag", "v1.1.0", "HEAD")
+    assert default_ref(repo) == "v1.0.0"
+
+
+def test_first_commit_of_a_full_clone_passes_with_a_message(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(repo, None) == 0
+    assert "first commit" in capsys.readouterr().out
+
+
+def _shallow_clone(repo: Path, target: Path, depth: int) -> Path:
+    _git(target.parent, "clone", "-q", "--depth", str(depth), repo.as_uri(), str(target))
+    return target
+
+
+def test_shallow_clone_without_release_tag_fails_with_a_message(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _commit(repo, "audio", _add_optional)
+    clone = _shallow_clone(repo, tmp_path / "shallow", 1)
+    assert main(clone, None) == 2
+    assert "shallow clone" in capsys.readouterr().err
+
+
+def test_shallow_clone_with_a_release_tag_in_its_history_compares_with_it(
+    repo: Path, tmp_path: Path
+) -> None:
+    _commit(repo, "audio", _add_optional)
+    _git(repo, "tag", "v1.0.0", "HEAD")
+    _commit(repo, "audio", _set_max_length(5000))
+    clone = _shallow_clone(repo, tmp_path / "shallow", 2)
+    assert default_ref(clone) == "v1.0.0"
 
 
 def test_unknown_ref_exits_2(repo: Path) -> None:
