@@ -44,11 +44,19 @@ What this adds to supabase-py:
   implemented here over PostgREST and in :mod:`runtime.postgres` over a direct connection, with the
   same names, arguments (:func:`to_json_value`) and results (JSON), so :mod:`runtime.cost_tracking`
   and transactions work over either.
+* **Money stays exact.** PostgREST sends ``numeric`` columns (``total_cost``, ``cost``...) as
+  JSON numbers (``0.060000``), which plain JSON decoding turns into ``float``. Every successful
+  response body that goes through ``execute()`` is decoded with :func:`loads_exact` instead:
+  numbers with a fraction or exponent become :class:`~decimal.Decimal` (integers stay ``int``), so
+  ``Job.model_validate(row)`` and the other generated models accept rows exactly. On the way in,
+  :func:`to_json_value` refuses a ``float`` for a money field (:data:`MONEY_FIELDS`).
 """
 
 from __future__ import annotations
 
 import enum
+import functools
+import json
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
@@ -60,7 +68,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, Self, TypeVar
 from uuid import UUID
 
 import httpx
-from postgrest import AsyncRequestBuilder
+from postgrest import APIResponse, AsyncRequestBuilder
 from postgrest.exceptions import APIError
 from postgrest.types import CountMethod
 from pydantic import BaseModel, SecretStr
@@ -78,6 +86,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_BATCH_OPERATIONS",
     "MAX_CONNECTIONS",
+    "MONEY_FIELDS",
     "Database",
     "DatabaseOptions",
     "FunctionCaller",
@@ -87,6 +96,7 @@ __all__ = [
     "Transaction",
     "db",
     "get_database",
+    "loads_exact",
     "repeat_is_safe",
     "to_json_value",
 ]
@@ -97,6 +107,30 @@ MAX_BATCH_OPERATIONS: Final = 1000
 MAX_CONNECTIONS: Final = 10
 """The most connections either database path may open (PRD: "max 10 connections"); the upper
 bound of ``max_connections`` here, in :mod:`runtime.postgres` and of ``DB_POOL_MAX_CONNECTIONS``."""
+
+MONEY_FIELDS: Final = frozenset(
+    {
+        # columns (jobs, job_stages, job_costs, cost_reservations)
+        "total_cost",
+        "reserved_cost",
+        "cost",
+        "amount",
+        "actual_cost",
+        # the cost functions' arguments
+        "p_cost",
+        "p_amount",
+        "p_limit",
+        "p_actual_cost",
+    }
+)
+"""Keys whose values are money: :func:`to_json_value` refuses a ``float`` for them."""
+
+loads_exact: Final = functools.partial(json.loads, parse_float=Decimal)
+"""``json.loads`` that reads numbers with a fraction or exponent as :class:`~decimal.Decimal`.
+
+Used for PostgREST response bodies and, in :mod:`runtime.postgres`, for json/jsonb results, so
+money read through either path is exact.
+"""
 
 _logger = get_logger("runtime.database")
 
@@ -126,14 +160,17 @@ def to_json_value(value: Any) -> Any:
         value: ``None``, ``bool``, ``int``, finite ``float``, ``str``, ``Decimal`` (sent as its
             exact decimal string), ``UUID`` (its canonical string), ``datetime``/``date``/``time``
             (ISO 8601), an ``Enum`` (its value), a Pydantic model (its JSON dump), or a mapping
-            with string keys or a list/tuple of these.
+            with string keys or a list/tuple of these. A mapping's money fields
+            (:data:`MONEY_FIELDS`: ``total_cost``, ``cost``, ``p_amount``...) take ``Decimal``,
+            ``int`` or a decimal string, never a ``float``.
 
     Returns:
         A value made of ``dict``, ``list``, ``str``, ``int``, ``float``, ``bool`` and ``None``.
 
     Raises:
         ValidationError: The value (or something inside it) cannot be sent exactly: NaN or
-            infinity, a non-string mapping key, or an unsupported type.
+            infinity, a float for a money field, a non-string mapping key, or an unsupported
+            type.
     """
     if value is None or isinstance(value, bool | int | str):
         return value
@@ -160,6 +197,11 @@ def to_json_value(value: Any) -> Any:
                 raise ValidationError(
                     f"cannot send a mapping with a {type(key).__name__} key to the database; "
                     "keys must be strings"
+                )
+            if isinstance(item, float) and key in MONEY_FIELDS:
+                raise ValidationError(
+                    f"{key} is money and must be exact: send Decimal({str(item)!r}) (or a "
+                    f"decimal string), not the float {item!r}"
                 )
             result[key] = to_json_value(item)
         return result
@@ -261,10 +303,11 @@ async def _with_retries(
 
 
 class _StatusProbe:
-    __slots__ = ("status",)
+    __slots__ = ("response", "status")
 
     def __init__(self) -> None:
         self.status: int | None = None
+        self.response: httpx.Response | None = None
 
 
 _PROBE: ContextVar[_StatusProbe | None] = ContextVar("videogen_db_status_probe", default=None)
@@ -274,6 +317,34 @@ async def _record_status(response: httpx.Response) -> None:
     probe = _PROBE.get()
     if probe is not None:
         probe.status = response.status_code
+        probe.response = response
+
+
+def _with_exact_numbers(result: Any, response: httpx.Response | None) -> Any:
+    """Re-decode a successful response's body with :func:`loads_exact` (Decimal, not float).
+
+    postgrest-py decodes bodies with plain ``json.loads``; the body is read by the time
+    ``execute()`` returns, so it is decoded again here and ``data`` replaced. ``maybe_single()``
+    turns a one-row list into that row; the same is done here.
+    """
+    if response is None or not response.is_success or not isinstance(result, APIResponse):
+        return result
+    try:
+        body = response.content
+    except httpx.ResponseNotRead:  # pragma: no cover - execute() always reads the body
+        return result
+    if not body:
+        return result
+    try:
+        data = loads_exact(body)
+    except ValueError:  # not JSON (a text answer): postgrest kept the text
+        return result
+    current: Any = result.data  # a SingleAPIResponse holds one row, despite the annotation
+    if isinstance(data, list) and not isinstance(current, list):
+        if len(data) != 1:  # pragma: no cover - postgrest raised for any other length
+            return result
+        data = data[0]
+    return type(result).model_construct(data=data, count=result.count)
 
 
 def _install_probe(client: httpx.AsyncClient) -> None:
@@ -753,7 +824,7 @@ class Database(LazyClient[DatabaseOptions]):
             probe = _StatusProbe()
             token = _PROBE.set(probe)
             try:
-                return await send()
+                result = await send()
             except Exception as exc:
                 error = self._translate(
                     exc, status=probe.status, idempotent=idempotent, job_id=job_id
@@ -761,6 +832,7 @@ class Database(LazyClient[DatabaseOptions]):
                 raise (error if error.retryable else _Final(error)) from exc
             finally:
                 _PROBE.reset(token)
+            return _with_exact_numbers(result, probe.response)
 
         return await _with_retries(
             attempt,

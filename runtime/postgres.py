@@ -21,7 +21,9 @@ statement timeout, connections checked before use). It offers exactly what
 FunctionCaller`): the same function names, the same arguments (converted by
 :func:`runtime.database.to_json_value`), the same JSON results (the call is
 ``SELECT to_jsonb(public.<fn>(p_a => ..., ...))``, so a result looks exactly like PostgREST's
-response body) and the same error translation (:func:`runtime.error_mapping.translate_exception`).
+response body, decoded the same way: :func:`runtime.database.loads_exact`, numbers with a fraction
+as ``Decimal``) and the same error translation
+(:func:`runtime.error_mapping.translate_exception`).
 :mod:`runtime.cost_tracking` and :class:`~runtime.database.Transaction` run unchanged on either.
 
 Retries (up to 3 attempts, :func:`runtime.retry.retry_with_backoff`) follow the same rule as the
@@ -44,11 +46,18 @@ from uuid import UUID
 
 import psycopg
 from psycopg import sql
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Jsonb, set_json_loads
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from pydantic import SecretStr
 
-from runtime.database import MAX_CONNECTIONS, Transaction, _Final, _with_retries, to_json_value
+from runtime.database import (
+    MAX_CONNECTIONS,
+    Transaction,
+    _Final,
+    _with_retries,
+    loads_exact,
+    to_json_value,
+)
 from runtime.error_mapping import translate_exception
 from runtime.errors import ConfigError, DatabaseError, PipelineError, ValidationError
 from runtime.lifecycle import LazyClient, check_bound, run_health_check
@@ -186,6 +195,11 @@ def _options_from_settings() -> PostgresOptions:
     )
 
 
+async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Set up a new pooled connection: json/jsonb results decode numbers exactly (Decimal)."""
+    set_json_loads(loads_exact, conn)
+
+
 def _argument(value: Any) -> Any:
     converted = to_json_value(value)
     if isinstance(converted, dict | list):
@@ -296,6 +310,7 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
                 kwargs=kwargs,
                 timeout=options.pool_timeout_seconds,
                 check=AsyncConnectionPool.check_connection if options.check_connections else None,
+                configure=_configure,
                 name="videogen-postgres",
                 open=False,
             )
