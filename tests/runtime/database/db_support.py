@@ -187,33 +187,58 @@ def pgrst_error(status: int, code: str, message: str, details: Any = None, hint:
     )
 
 
-# PostgREST's SQLSTATE -> HTTP status table (the parts our functions can produce).
-_PGRST_STATUS = {"23503": 409, "23505": 409, "42501": 403, "42883": 404, "25006": 405}
+# PostgREST's SQLSTATE -> HTTP status table, as documented in
+# https://docs.postgrest.org/en/stable/references/errors.html ("HTTP Status Codes"): exact codes
+# first, then two-character classes, then "PTxyz" (a custom status xyz), else 400.
+PGRST_EXACT_STATUS = {
+    "23503": 409,  # foreign key violation
+    "23505": 409,  # uniqueness violation
+    "25006": 405,  # read only sql transaction
+    "53400": 500,  # config limit exceeded
+    "P0001": 400,  # default code for "raise"
+    "42883": 404,  # undefined function
+    "42P01": 404,  # undefined table
+    "42P17": 500,  # infinite recursion
+}
+PGRST_CLASS_STATUS = {
+    "08": 503,  # pg connection err
+    "09": 500,  # triggered action exception
+    "0L": 403,  # invalid grantor
+    "0P": 403,  # invalid role specification
+    "25": 500,  # invalid transaction state
+    "28": 403,  # invalid auth specification
+    "2D": 500,  # invalid transaction termination
+    "38": 500,  # external routine exception
+    "39": 500,  # external routine invocation
+    "3B": 500,  # savepoint exception
+    "40": 500,  # transaction rollback
+    "53": 503,  # insufficient resources
+    "54": 500,  # too complex
+    "55": 500,  # obj not in prerequisite state
+    "57": 500,  # operator intervention
+    "58": 500,  # system error
+    "F0": 500,  # config file error
+    "HV": 500,  # foreign data wrapper error
+    "P0": 500,  # PL/pgSQL error
+    "XX": 500,  # internal error
+}
 
 
-def pgrst_status(sqlstate: str | None) -> int:
+def pgrst_status(sqlstate: str | None, *, authenticated: bool = True) -> int:
+    """The HTTP status PostgREST answers a PostgreSQL error with.
+
+    ``42501`` (insufficient privilege) is 403 for a request with a JWT role (our service key)
+    and 401 for an anonymous one.
+    """
     code = sqlstate or ""
-    if code in _PGRST_STATUS:
-        return _PGRST_STATUS[code]
-    if code.startswith("08") or code.startswith("53"):
-        return 503
-    if code[:2] in {
-        "09",
-        "25",
-        "2D",
-        "38",
-        "39",
-        "3B",
-        "40",
-        "54",
-        "55",
-        "57",
-        "58",
-        "F0",
-        "HV",
-        "XX",
-    }:
-        return 500
+    if code in PGRST_EXACT_STATUS:
+        return PGRST_EXACT_STATUS[code]
+    if code == "42501":
+        return 403 if authenticated else 401
+    if code[:2] in PGRST_CLASS_STATUS:
+        return PGRST_CLASS_STATUS[code[:2]]
+    if len(code) == 5 and code.startswith("PT") and code[2:].isdigit():
+        return int(code[2:])
     return 400
 
 
@@ -222,7 +247,8 @@ class RpcGateway:
 
     ``POST /rest/v1/rpc/<fn>`` with a JSON object body (or ``GET`` with query parameters) runs
     the function as ``service_role`` with the JSON values as its named arguments, as PostgREST
-    does, and answers with the result as JSON or with PostgREST's error body and status.
+    does, and answers with the result as JSON or with PostgREST's error body and the HTTP status
+    PostgREST's documented table gives for the SQLSTATE (:func:`pgrst_status`).
     """
 
     def __init__(self, dsn: str) -> None:
@@ -241,7 +267,7 @@ class RpcGateway:
             assert request.headers["content-type"] == "application/json"
             params = json.loads(request.content or b"{}")
         self.calls.append((function, params))
-        query = psycopg.sql.SQL("SELECT to_jsonb({}({}))").format(
+        query = psycopg.sql.SQL("SELECT to_jsonb({}({}))::text").format(
             psycopg.sql.Identifier("public", function),
             psycopg.sql.SQL(", ").join(
                 psycopg.sql.SQL("{} => {}").format(
@@ -257,7 +283,13 @@ class RpcGateway:
         except psycopg.Error as exc:
             return httpx.Response(pgrst_status(exc.sqlstate), json=postgrest_error_body(exc))
         assert row is not None
-        return httpx.Response(200, json=next(iter(row.values())))
+        # The body is the JSON text PostgreSQL produced (numbers as PostgreSQL writes them), as
+        # PostgREST sends it: never decoded to Python floats and encoded again.
+        return httpx.Response(
+            200,
+            content=(next(iter(row.values())) or "null").encode(),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+        )
 
 
 def apply_schema(dsn: str, *, attempts: int = 5) -> None:

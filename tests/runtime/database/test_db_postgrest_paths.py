@@ -16,7 +16,15 @@ from typing import Any
 
 import httpx
 import pytest
-from db_support import SERVICE_KEY, SUPABASE_URL, RpcGateway, fetch_all, job_money, make_job
+from db_support import (
+    SERVICE_KEY,
+    SUPABASE_URL,
+    RpcGateway,
+    fetch_all,
+    job_money,
+    make_job,
+    pgrst_status,
+)
 
 from runtime.cost_tracking import CostTracker
 from runtime.database import Database
@@ -118,6 +126,74 @@ async def test_transaction_is_atomic_on_both_paths(either: Any, schema_database:
 
 async def test_health_check_on_both_paths(either: Any) -> None:
     assert await either.health_check() is True
+
+
+# -- the stand-in answers with PostgREST's documented statuses -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "status"),
+    [
+        ("23503", 409),
+        ("23505", 409),
+        ("25006", 405),
+        ("42883", 404),
+        ("42P01", 404),
+        ("42P17", 500),
+        ("42501", 403),
+        ("P0001", 400),
+        ("P0002", 500),
+        ("53400", 500),
+        ("53300", 503),
+        ("08006", 503),
+        ("28P01", 403),
+        ("0P000", 403),
+        ("40001", 500),
+        ("55000", 500),
+        ("57014", 500),
+        ("XX000", 500),
+        ("PT402", 402),
+        ("22023", 400),
+        ("23514", 400),
+        ("VGB01", 400),
+        ("VGB02", 400),
+    ],
+)
+def test_stand_in_status_follows_postgrests_documented_table(sqlstate: str, status: int) -> None:
+    assert pgrst_status(sqlstate) == status
+
+
+def test_stand_in_answers_insufficient_privilege_without_a_role_with_401() -> None:
+    assert pgrst_status("42501", authenticated=False) == 401
+
+
+async def test_missing_job_arrives_as_http_500_and_is_not_found(
+    rest_db: Database, schema_database: str
+) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        await CostTracker(rest_db, budget_limit=Decimal(20)).get_total_cost(uuid.uuid4())
+    assert (caught.value.status_code, caught.value.upstream_code) == (500, "P0002")
+
+
+async def test_budget_refusal_over_the_stand_in_is_budget_exceeded_with_figures(
+    rest_db: Database, schema_database: str
+) -> None:
+    job = make_job(schema_database)
+    with pytest.raises(BudgetExceededError) as caught:
+        await CostTracker(rest_db, budget_limit=Decimal(1)).reserve(
+            job, "video_generation", "svd", Decimal(2)
+        )
+    assert caught.value.details["limit"] == "1.000000"
+
+
+async def test_batch_rows_over_the_stand_in_carry_money_as_decimal_strings(
+    rest_db: Database, schema_database: str
+) -> None:
+    job = make_job(schema_database)
+    async with rest_db.transaction() as tx:
+        write = await tx.table("jobs").update({"progress": 10}).eq("id", job).execute()
+    assert write.rows is not None
+    assert write.rows[0]["total_cost"] == "0.000000"
 
 
 # -- real sockets: a server that drops connections -------------------------------------------
