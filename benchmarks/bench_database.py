@@ -3,23 +3,32 @@
 Run with ``nox -s bench -- database`` (against the installed wheel) or directly with Python. It
 creates a scratch database on ``VIDEOGEN_TEST_PG_DSN`` (default
 ``postgresql://postgres@127.0.0.1:5432/postgres``), applies the Supabase stand-in and every
-shipped SQL script, prints one line per figure and drops the database. Nothing is asserted.
+shipped SQL script, prints one line per figure and drops the database.
 
-Figures:
+Figures (each the median of ``VIDEOGEN_BENCH_RUNS`` runs, 3 by default, of
+``VIDEOGEN_BENCH_SECONDS`` each, 1.0 by default, after a warm-up; min-max in brackets):
 
 * ``reserve_cost`` calls per second with 1, 8 and 32 concurrent callers (one connection each),
-  all on one job and spread over 32 jobs, next to a plain single-row ``UPDATE`` of the same jobs
-  by the same callers in the same run, and the ratio of the two;
-* the same through ``CostTracker.reserve`` over ``runtime.postgres`` (pool of 10), which adds the
-  Python side (validation, pool, retry wrapper, JSON decoding);
-* overspend: 32 callers race for a small budget on one job until it is exhausted; the largest
-  ``total_cost + reserved_cost`` ever seen is compared with the limit (must never exceed it).
+  all on one job, and spread round-robin over 32 jobs (every caller cycles through all of them),
+  next to a plain single-row ``UPDATE`` of the same jobs by the same callers in the same run, and
+  the ratio of the two medians. Reservations and UPDATEs alternate which one runs first, so
+  neither always gets the warmer cache;
+* the same through ``CostTracker.reserve`` over ``runtime.postgres`` (a pool of 10, the most the
+  client allows), which adds the Python side (validation, pool, retry wrapper, JSON decoding);
+* overspend: 32 callers race for a small budget on one job until it is exhausted, once over 32
+  direct connections calling the SQL functions and once through ``CostTracker`` on a pool of 10;
+  the largest ``total_cost + reserved_cost`` ever seen is compared with the limit, and
+  ``sum(job_costs)`` with ``jobs.total_cost`` at the end.
+
+The script exits with status 1 if any overspend (or a ledger mismatch) is observed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import statistics
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -36,8 +45,11 @@ from runtime.resources import sql_scripts
 
 ADMIN_DSN = os.environ.get("VIDEOGEN_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 SHIM = Path(__file__).resolve().parent.parent / "tests" / "support" / "supabase_shim.sql"
-DURATION_SECONDS = float(os.environ.get("VIDEOGEN_BENCH_SECONDS", "1.5"))
+DURATION_SECONDS = float(os.environ.get("VIDEOGEN_BENCH_SECONDS", "1.0"))
+WARMUP_SECONDS = min(0.3, DURATION_SECONDS)
+RUNS = max(1, int(os.environ.get("VIDEOGEN_BENCH_RUNS", "3")))
 JOBS = 32
+POOL = 10
 
 
 def dsn_for(name: str) -> str:
@@ -90,124 +102,239 @@ async def update_op(conn: psycopg.AsyncConnection[Any], job: uuid.UUID) -> None:
     )
 
 
-async def rate(dsn: str, jobs: list[uuid.UUID], callers: int, operation: Operation) -> float:
-    """Operations per second for ``callers`` connections, each looping until the deadline."""
+async def timed(callers: int, seconds: float, call: Callable[[int, int], Awaitable[None]]) -> float:
+    """Calls per second for ``callers`` tasks, each calling ``call(caller, n)`` until the end.
+
+    Caller ``i``'s ``n``-th call goes to job ``(i + n) % len(jobs)``: with several jobs every
+    caller cycles through all of them (round-robin), with one job they all share it.
+    """
+    counts = [0] * callers
+    start = time.perf_counter()
+    deadline = start + seconds
+
+    async def caller(index: int) -> None:
+        while time.perf_counter() < deadline:
+            await call(index, counts[index])
+            counts[index] += 1
+
+    await asyncio.gather(*(caller(i) for i in range(callers)))
+    return sum(counts) / (time.perf_counter() - start)
+
+
+async def sql_rates(
+    dsn: str, jobs: list[uuid.UUID], callers: int
+) -> tuple[list[float], list[float]]:
+    """RUNS measurements each of reserve_cost and UPDATE, on one connection per caller."""
     connections = [
         await psycopg.AsyncConnection.connect(dsn, autocommit=True) for _ in range(callers)
     ]
     try:
         for conn in connections:
             await conn.execute("SET ROLE service_role")
-        counts = [0] * callers
-        start = time.perf_counter()
-        deadline = start + DURATION_SECONDS
 
-        async def caller(index: int) -> None:
-            job = jobs[index % len(jobs)]
-            while time.perf_counter() < deadline:
-                await operation(connections[index], job)
-                counts[index] += 1
+        def runner(operation: Operation) -> Callable[[int, int], Awaitable[None]]:
+            async def call(index: int, n: int) -> None:
+                await operation(connections[index], jobs[(index + n) % len(jobs)])
 
-        await asyncio.gather(*(caller(i) for i in range(callers)))
-        return sum(counts) / (time.perf_counter() - start)
+            return call
+
+        reserve, update = runner(reserve_op), runner(update_op)
+        await timed(callers, WARMUP_SECONDS, reserve)
+        await timed(callers, WARMUP_SECONDS, update)
+        reserves: list[float] = []
+        updates: list[float] = []
+        for run in range(RUNS):
+            if run % 2 == 0:
+                reserves.append(await timed(callers, DURATION_SECONDS, reserve))
+                updates.append(await timed(callers, DURATION_SECONDS, update))
+            else:
+                updates.append(await timed(callers, DURATION_SECONDS, update))
+                reserves.append(await timed(callers, DURATION_SECONDS, reserve))
+        return reserves, updates
     finally:
         for conn in connections:
             await conn.close()
 
 
-async def tracker_rate(dsn: str, jobs: list[uuid.UUID], callers: int) -> float:
-    async with PostgresDatabase(dsn, max_connections=10) as db:
-        count = 0
-        start = time.perf_counter()
-        deadline = start + DURATION_SECONDS
+async def tracker_rates(dsn: str, jobs: list[uuid.UUID], callers: int) -> list[float]:
+    async with PostgresDatabase(dsn, max_connections=POOL, min_connections=POOL) as db:
+        trackers = [CostTracker(db, budget_limit=Decimal(1000000)) for _ in range(callers)]
 
-        async def caller(index: int) -> None:
-            nonlocal count
-            tracker = CostTracker(db, budget_limit=Decimal(1000000))
-            job = jobs[index % len(jobs)]
-            while time.perf_counter() < deadline:
-                await tracker.reserve(job, "video_generation", "svd", Decimal("0.000001"))
-                count += 1
+        async def call(index: int, n: int) -> None:
+            job = jobs[(index + n) % len(jobs)]
+            await trackers[index].reserve(job, "video_generation", "svd", Decimal("0.000001"))
 
-        await asyncio.gather(*(caller(i) for i in range(callers)))
-        return count / (time.perf_counter() - start)
+        await timed(callers, WARMUP_SECONDS, call)
+        return [await timed(callers, DURATION_SECONDS, call) for _ in range(RUNS)]
 
 
-async def overspend(dsn: str, *, callers: int = 32) -> tuple[int, int, Decimal, Decimal]:
-    """Race ``callers`` for a $5 budget in $0.07 holds; return accepted, refused, peak, limit."""
-    limit, amount = Decimal("5.00"), Decimal("0.07")
-    (job,) = make_jobs(dsn, 1)
-    accepted = refused = 0
-    peak = Decimal(0)
-    done = asyncio.Event()
+class Race:
+    """A budget race on one job, watched from another connection while it runs."""
 
-    async def watch() -> None:
-        nonlocal peak
-        async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+    limit = Decimal("5.00")
+    amount = Decimal("0.07")
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        (self.job,) = make_jobs(dsn, 1)
+        self.accepted = 0
+        self.refused = 0
+        self.peak = Decimal(0)
+
+    async def watch(self, done: asyncio.Event) -> None:
+        async with await psycopg.AsyncConnection.connect(self.dsn, autocommit=True) as conn:
             while not done.is_set():
                 cur = await conn.execute(
-                    "SELECT total_cost + reserved_cost FROM public.jobs WHERE id = %s", (job,)
+                    "SELECT total_cost + reserved_cost FROM public.jobs WHERE id = %s",
+                    (self.job,),
                 )
                 row = await cur.fetchone()
                 assert row is not None
-                peak = max(peak, row[0])
+                self.peak = max(self.peak, row[0])
                 await asyncio.sleep(0.001)
 
-    async with PostgresDatabase(dsn, max_connections=callers, min_connections=callers) as db:
+    async def run(self, callers: list[Callable[[], Awaitable[None]]]) -> None:
+        done = asyncio.Event()
+        watcher = asyncio.create_task(self.watch(done))
+        try:
+            await asyncio.gather(*(caller() for caller in callers))
+        finally:
+            done.set()
+            await watcher
 
-        async def caller() -> None:
-            nonlocal accepted, refused
-            tracker = CostTracker(db, budget_limit=limit)
-            while True:
-                try:
-                    hold = await tracker.reserve(job, "video_generation", "svd", amount)
-                except BudgetExceededError:
-                    refused += 1
-                    return
-                accepted += 1
-                if accepted % 3 == 0:
-                    await tracker.settle(hold, amount)
-
-        watcher = asyncio.create_task(watch())
-        await asyncio.gather(*(caller() for _ in range(callers)))
-        done.set()
-        await watcher
-    with psycopg.connect(dsn) as conn:
-        row = conn.execute(
-            "SELECT total_cost + reserved_cost FROM public.jobs WHERE id = %s", (job,)
-        ).fetchone()
-    assert row is not None
-    return accepted, refused, max(peak, row[0]), limit
+    def final(self) -> tuple[Decimal, Decimal]:
+        """(total_cost + reserved_cost, total_cost - sum(job_costs)) after the race."""
+        with psycopg.connect(self.dsn) as conn:
+            row = conn.execute(
+                "SELECT j.total_cost + j.reserved_cost, j.total_cost - "
+                "(SELECT coalesce(sum(c.cost), 0) FROM public.job_costs c WHERE c.job_id = j.id) "
+                "FROM public.jobs j WHERE j.id = %s",
+                (self.job,),
+            ).fetchone()
+        assert row is not None
+        return row[0], row[1]
 
 
-async def run(dsn: str) -> None:
+async def race_sql(dsn: str, callers: int = 32) -> Race:
+    """``callers`` direct connections calling reserve_cost/settle_cost until refused."""
+    race = Race(dsn)
+    connections = [
+        await psycopg.AsyncConnection.connect(dsn, autocommit=True) for _ in range(callers)
+    ]
+    try:
+
+        def caller(conn: psycopg.AsyncConnection[Any]) -> Callable[[], Awaitable[None]]:
+            async def loop() -> None:
+                await conn.execute("SET ROLE service_role")
+                while True:
+                    try:
+                        cur = await conn.execute(
+                            "SELECT public.reserve_cost(%s, 'video_generation', 'svd', %s, %s)",
+                            (race.job, race.amount, race.limit),
+                        )
+                    except psycopg.Error as exc:
+                        if exc.sqlstate != "VGB01":
+                            raise
+                        race.refused += 1
+                        return
+                    row = await cur.fetchone()
+                    assert row is not None
+                    race.accepted += 1
+                    if race.accepted % 3 == 0:
+                        await conn.execute(
+                            "SELECT public.settle_cost(%s, %s, %s)",
+                            (row[0]["reservation_id"], race.amount, race.limit),
+                        )
+
+            return loop
+
+        await race.run([caller(conn) for conn in connections])
+    finally:
+        for conn in connections:
+            await conn.close()
+    return race
+
+
+async def race_tracker(dsn: str, callers: int = 32) -> Race:
+    """``callers`` tasks reserving through CostTracker over one pool of 10 connections."""
+    race = Race(dsn)
+    async with PostgresDatabase(dsn, max_connections=POOL, min_connections=POOL) as db:
+
+        def caller() -> Callable[[], Awaitable[None]]:
+            tracker = CostTracker(db, budget_limit=race.limit)  # one per task: no local lock
+
+            async def loop() -> None:
+                while True:
+                    try:
+                        hold = await tracker.reserve(
+                            race.job, "video_generation", "svd", race.amount
+                        )
+                    except BudgetExceededError:
+                        race.refused += 1
+                        return
+                    race.accepted += 1
+                    if race.accepted % 3 == 0:
+                        await tracker.settle(hold, race.amount)
+
+            return loop
+
+        await race.run([caller() for _ in range(callers)])
+    return race
+
+
+def spread(values: list[float]) -> str:
+    return f"[{min(values):.0f}-{max(values):.0f}]"
+
+
+async def run(dsn: str) -> bool:
+    """Print every figure; return whether the budget held everywhere."""
     many = make_jobs(dsn, JOBS)
     (single,) = make_jobs(dsn, 1)
-    print(f"{'scenario':<44} {'reserve/s':>11} {'UPDATE/s':>11} {'ratio':>7}")
-    for label, jobs in (("one job", [single]), (f"{JOBS} jobs", many)):
-        for callers in (1, 8, 32):
-            reserves = await rate(dsn, jobs, callers, reserve_op)
-            updates = await rate(dsn, jobs, callers, update_op)
-            name = f"reserve_cost, {callers:>2} callers, {label}"
-            print(f"{name:<44} {reserves:11.0f} {updates:11.0f} {reserves / updates:7.2f}")
-    for callers in (1, 8):
-        per_second = await tracker_rate(dsn, many, callers)
-        name = f"CostTracker.reserve (pool 10), {callers} callers, {JOBS} jobs"
-        print(f"{name:<44} {per_second:11.0f}")
-    accepted, refused, peak, limit = await overspend(dsn)
     print(
-        f"overspend race: 32 callers, $0.07 holds, limit ${limit}: accepted {accepted}, "
-        f"refused {refused}, peak committed ${peak}, overspend ${max(Decimal(0), peak - limit)}"
+        f"median of {RUNS} runs x {DURATION_SECONDS:g}s after a {WARMUP_SECONDS:g}s warm-up; "
+        "[min-max]"
     )
+    print(f"{'scenario':<44} {'reserve/s':>22} {'UPDATE/s':>22} {'ratio':>6}")
+    for label, jobs in (("one job", [single]), (f"{JOBS} jobs round-robin", many)):
+        for callers in (1, 8, 32):
+            reserves, updates = await sql_rates(dsn, jobs, callers)
+            reserve, update = statistics.median(reserves), statistics.median(updates)
+            name = f"reserve_cost, {callers:>2} callers, {label}"
+            print(
+                f"{name:<44} {reserve:9.0f} {spread(reserves):>12} "
+                f"{update:9.0f} {spread(updates):>12} {reserve / update:6.2f}"
+            )
+    for callers in (1, 8, 32):
+        rates = await tracker_rates(dsn, many, callers)
+        name = f"CostTracker.reserve (pool {POOL}), {callers:>2} callers, {JOBS} jobs"
+        print(f"{name:<44} {statistics.median(rates):9.0f} {spread(rates):>12}")
+    held = True
+    for label, race in (
+        ("32 direct connections", await race_sql(dsn)),
+        (f"32 tasks, CostTracker, pool {POOL}", await race_tracker(dsn)),
+    ):
+        final, mismatch = race.final()
+        peak = max(race.peak, final)
+        overspend = max(Decimal(0), peak - race.limit)
+        print(
+            f"overspend race ({label}), ${race.amount} holds, limit ${race.limit}: "
+            f"accepted {race.accepted}, refused {race.refused}, peak committed ${peak}, "
+            f"overspend ${overspend}, total_cost - sum(job_costs) ${mismatch}"
+        )
+        held = held and overspend == 0 and mismatch == 0
+    if not held:
+        print("FAIL: the budget was exceeded or the ledger disagrees with total_cost")
+    return held
 
 
-def main() -> None:
+def main() -> int:
     name, dsn = create_database()
     try:
-        asyncio.run(run(dsn))
+        held = asyncio.run(run(dsn))
     finally:
         drop_database(name)
+    return 0 if held else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
