@@ -7,9 +7,13 @@ Every ``examples`` instance (expected valid) and every entry of the invalid-inst
   the bundled schema of the contract (``ts/schemas/``), through ``ts/scripts/agreement.mjs``;
 * the ``jsonschema`` validator Python consumers use, ``runtime.contracts.validator_for`` (the
   shipped schemas, ECMA-262 ``pattern`` semantics, format checking);
-* the generated Pydantic model, with ``model_validate_json``.
+* the generated Pydantic type, through ``TypeAdapter(...).validate_json``: the model of an object
+  definition, and for a scalar definition with examples (``Money``) the type its
+  ``x-python-type`` names (or the generated type of the same name). A scalar definition with
+  neither has no Pydantic verdict; the other verdicts must still agree.
 
-All four verdicts must be equal, and equal to the expectation. ``python -m codegen agreement``
+Every definition with ``examples`` takes part, objects and scalars alike. All verdicts must be
+equal, and equal to the expectation. ``python -m codegen agreement``
 prints every disagreement and a closing ``N passed, N failed`` line; it exits 1 on any failure.
 """
 
@@ -22,24 +26,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from codegen.bundle import BUNDLE_DIR
 from codegen.schemas import SchemaSet, load_schema_set
 from codegen.typescript import TS_DIR, node_modules_problem
 
-__all__ = ["CORPUS", "cases", "main", "python_verdicts"]
+__all__ = ["CORPUS", "cases", "main", "python_type", "python_verdicts"]
 
 CORPUS = "tests/contracts/invalid_corpus.json"
 
 
 def cases(root: Path, schemas: SchemaSet) -> list[dict[str, Any]]:
-    """Every instance to check: the examples (valid) and the corpus (invalid)."""
+    """Every instance to check.
+
+    The examples of every definition, objects and scalars alike (expected valid), and the corpus
+    (expected invalid).
+    """
     found: list[dict[str, Any]] = []
     for doc in schemas.docs:
         for name, schema in doc.definitions().items():
-            if "properties" not in schema:
-                continue
             for index, example in enumerate(schema.get("examples", [])):
                 found.append(
                     {
@@ -67,15 +73,31 @@ def cases(root: Path, schemas: SchemaSet) -> list[dict[str, Any]]:
     return found
 
 
-def python_verdicts(schemas: SchemaSet, case: dict[str, Any]) -> dict[str, bool]:
-    """The ``jsonschema`` and Pydantic verdicts of one case."""
-    generated = importlib.import_module("generated")
-    model: type[BaseModel] = getattr(generated, case["definition"])
-    try:
-        model.model_validate_json(json.dumps(case["instance"]))
-        pydantic_ok = True
-    except ValidationError:
-        pydantic_ok = False
+def python_type(schemas: SchemaSet, area: str, definition: str) -> Any | None:
+    """The generated Python type of a definition, or None when there is none.
+
+    An object definition has its model in ``generated``; a scalar one has the type its
+    ``x-python-type`` names (``generated._types.Money``) or, failing that, a generated type of the
+    same name.
+    """
+    schema = schemas.by_area[area].definitions()[definition]
+    custom = schema.get("x-python-type")
+    if isinstance(custom, str):
+        module, _, name = custom.rpartition(".")
+        return getattr(importlib.import_module(module), name)
+    return getattr(importlib.import_module("generated"), definition, None)
+
+
+def python_verdicts(schemas: SchemaSet, case: dict[str, Any]) -> dict[str, bool | None]:
+    """The ``jsonschema`` and Pydantic verdicts of one case (Pydantic: None without a type)."""
+    target = python_type(schemas, case["area"], case["definition"])
+    pydantic_ok: bool | None = None
+    if target is not None:
+        try:
+            TypeAdapter(target).validate_json(json.dumps(case["instance"]))
+            pydantic_ok = True
+        except ValidationError:
+            pydantic_ok = False
     contracts = importlib.import_module("runtime.contracts")
     validator = contracts.validator_for(case["area"], case["definition"])
     jsonschema_ok = bool(validator.is_valid(case["instance"]))
@@ -127,9 +149,15 @@ def main(root: Path) -> int:
         for error in ajv[case["id"]]["errors"][:5]:
             print(f"    ajv: {error}")
     examples = sum(1 for c in checks if c["expected"])
+    scalars = sum(
+        1
+        for c in checks
+        if "properties" not in schemas.by_area[c["area"]].definitions()[c["definition"]]
+    )
     print(
-        f"agreement: {examples} examples and {len(checks) - examples} corpus instances, each "
-        "checked by Ajv (sources and bundle), jsonschema and Pydantic"
+        f"agreement: {examples} examples and {len(checks) - examples} corpus instances "
+        f"({scalars} of scalar definitions), each checked by Ajv (sources, and the bundle of a "
+        "top-level contract), jsonschema and Pydantic"
     )
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
