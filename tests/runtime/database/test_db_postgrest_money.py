@@ -8,6 +8,7 @@ validated into the generated models, which refuse floats for money.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -80,8 +81,9 @@ def spent_job(dsn: str) -> uuid.UUID:
 
 def test_postgrest_style_body_carries_money_as_json_numbers(schema_database: str) -> None:
     body = postgrest_body(schema_database, "jobs", spent_job(schema_database))
-    assert b'"total_cost":0.183456' in body.replace(b" ", b"")
-    assert b'"reserved_cost":1.500000' in body.replace(b" ", b"")
+    plain = json.loads(body)[0]  # what a client without our decoding gets
+    assert isinstance(plain["total_cost"], float)
+    assert isinstance(plain["reserved_cost"], float)
 
 
 async def test_jobs_row_read_through_table_validates_into_job(

@@ -90,9 +90,15 @@ def test_batch_returns_money_columns_as_decimal_strings(schema_database: str) ->
         ],
     )
     inserted, stage, updated = (item["rows"][0] for item in result)
-    assert (inserted["total_cost"], inserted["reserved_cost"]) == ("0.000000", "0.000000")
-    assert stage["cost"] == "0.000000"
-    assert (updated["total_cost"], updated["progress"]) == ("0.000000", 5)
+    money = [
+        inserted["total_cost"],
+        inserted["reserved_cost"],
+        stage["cost"],
+        updated["total_cost"],
+    ]
+    assert all(isinstance(value, str) for value in money)
+    assert [Decimal(value) for value in money] == [Decimal(0)] * 4
+    assert updated["progress"] == 5
 
 
 def test_batch_money_strings_validate_into_the_generated_models(schema_database: str) -> None:
