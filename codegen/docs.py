@@ -85,7 +85,12 @@ class _Renderer:
         if "enum" in node:
             found.append("one of " + ", ".join(f"`{json.dumps(v)}`" for v in node["enum"]))
         if "x-sql" in node and "type" in node["x-sql"]:
-            found.append(f"SQL `{node['x-sql']['type']}`")
+            x_sql = node["x-sql"]
+            digits = ""
+            if "precision" in x_sql and "scale" in x_sql:
+                integer = int(x_sql["precision"]) - int(x_sql["scale"])
+                digits = f" (≤ {integer} integer and ≤ {x_sql['scale']} fractional digits)"
+            found.append(f"SQL `{x_sql['type']}`{digits}")
         return found
 
     def object_section(self, doc: SchemaDoc, name: str, nested: list[str], level: str) -> str:

@@ -145,7 +145,7 @@ class Job(ContractModel):
     """
     updated_at: Timestamp
     """
-    When the job row last changed (maintained by the database on every update).
+    When the job row was last written: set to now() by the database on every insert and update, replacing any value the client wrote.
     """
     completed_at: NullableTimestamp
     """

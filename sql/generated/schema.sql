@@ -12,8 +12,8 @@ CREATE TABLE public."jobs" (
     "current_stage" text,
     "progress" integer NOT NULL DEFAULT 0,
     "estimated_remaining" integer,
-    "total_cost" numeric(18,6) NOT NULL DEFAULT 0.00,
-    "reserved_cost" numeric(18,6) NOT NULL DEFAULT 0.00,
+    "total_cost" numeric NOT NULL DEFAULT 0.00,
+    "reserved_cost" numeric NOT NULL DEFAULT 0.00,
     "video_url" text,
     "error_message" text,
     "created_at" timestamptz NOT NULL DEFAULT now(),
@@ -26,8 +26,8 @@ CREATE TABLE public."jobs" (
     CONSTRAINT "jobs_current_stage_check" CHECK ("current_stage" ~ '^[a-z][a-z0-9_]{0,62}$'),
     CONSTRAINT "jobs_progress_check" CHECK ("progress" >= 0 AND "progress" <= 100),
     CONSTRAINT "jobs_estimated_remaining_check" CHECK ("estimated_remaining" >= 0),
-    CONSTRAINT "jobs_total_cost_check" CHECK ("total_cost" >= 0),
-    CONSTRAINT "jobs_reserved_cost_check" CHECK ("reserved_cost" >= 0),
+    CONSTRAINT "jobs_total_cost_check" CHECK ("total_cost" >= 0 AND "total_cost" < 1000000000000 AND scale("total_cost") <= 6),
+    CONSTRAINT "jobs_reserved_cost_check" CHECK ("reserved_cost" >= 0 AND "reserved_cost" < 1000000000000 AND scale("reserved_cost") <= 6),
     CONSTRAINT "jobs_video_url_check" CHECK (char_length("video_url") >= 8 AND char_length("video_url") <= 2048 AND "video_url" ~ '^https?://[\x21\x22\x24-\x2e\x30-\x3e\x40-\x7e]+[\x21-\x7e]*$'),
     CONSTRAINT "jobs_error_message_check" CHECK (char_length("error_message") >= 1 AND char_length("error_message") <= 4000)
 );
@@ -46,7 +46,7 @@ END
 $$;
 
 CREATE TRIGGER "jobs_set_updated_at"
-    BEFORE UPDATE ON public."jobs"
+    BEFORE INSERT OR UPDATE ON public."jobs"
     FOR EACH ROW EXECUTE FUNCTION public."jobs_set_updated_at"();
 
 COMMENT ON TABLE public."jobs" IS 'One music-video generation request and its progress, as stored in the jobs table and shown to the front end.';
@@ -63,7 +63,7 @@ COMMENT ON COLUMN public."jobs"."reserved_cost" IS 'Sum of cost reservations sti
 COMMENT ON COLUMN public."jobs"."video_url" IS 'The final video, once composed; null until then.';
 COMMENT ON COLUMN public."jobs"."error_message" IS 'Why the job failed; null unless status is failed.';
 COMMENT ON COLUMN public."jobs"."created_at" IS 'When the job was created (set by the database).';
-COMMENT ON COLUMN public."jobs"."updated_at" IS 'When the job row last changed (maintained by the database on every update).';
+COMMENT ON COLUMN public."jobs"."updated_at" IS 'When the job row was last written: set to now() by the database on every insert and update, replacing any value the client wrote.';
 COMMENT ON COLUMN public."jobs"."completed_at" IS 'When the job reached completed or failed; null while it runs.';
 
 -- job_stages: $defs/JobStage of schemas/job.schema.json
@@ -75,14 +75,15 @@ CREATE TABLE public."job_stages" (
     "started_at" timestamptz,
     "completed_at" timestamptz,
     "duration_seconds" integer,
-    "cost" numeric(18,6) NOT NULL DEFAULT 0,
+    "cost" numeric NOT NULL DEFAULT 0,
     "metadata" jsonb,
     CONSTRAINT "job_stages_pkey" PRIMARY KEY ("id"),
     CONSTRAINT "job_stages_job_id_stage_name_key" UNIQUE ("job_id", "stage_name"),
     CONSTRAINT "job_stages_stage_name_check" CHECK ("stage_name" ~ '^[a-z][a-z0-9_]{0,62}$'),
     CONSTRAINT "job_stages_status_check" CHECK ("status" IN ('pending', 'processing', 'completed', 'failed')),
     CONSTRAINT "job_stages_duration_seconds_check" CHECK ("duration_seconds" >= 0),
-    CONSTRAINT "job_stages_cost_check" CHECK ("cost" >= 0)
+    CONSTRAINT "job_stages_cost_check" CHECK ("cost" >= 0 AND "cost" < 1000000000000 AND scale("cost") <= 6),
+    CONSTRAINT "job_stages_metadata_check" CHECK (jsonb_typeof("metadata") = 'object')
 );
 
 COMMENT ON TABLE public."job_stages" IS 'The state of one pipeline stage of one job, as stored in the job_stages table (one row per job and stage).';
@@ -102,14 +103,14 @@ CREATE TABLE public."job_costs" (
     "job_id" uuid NOT NULL REFERENCES public."jobs" ("id") ON DELETE CASCADE,
     "stage_name" text NOT NULL,
     "api_name" text NOT NULL,
-    "cost" numeric(18,6) NOT NULL,
+    "cost" numeric NOT NULL,
     "timestamp" timestamptz NOT NULL DEFAULT now(),
     "idempotency_key" text,
     CONSTRAINT "job_costs_pkey" PRIMARY KEY ("id"),
     CONSTRAINT "job_costs_job_id_idempotency_key_key" UNIQUE ("job_id", "idempotency_key"),
     CONSTRAINT "job_costs_stage_name_check" CHECK ("stage_name" ~ '^[a-z][a-z0-9_]{0,62}$'),
     CONSTRAINT "job_costs_api_name_check" CHECK (char_length("api_name") >= 1 AND char_length("api_name") <= 100),
-    CONSTRAINT "job_costs_cost_check" CHECK ("cost" >= 0),
+    CONSTRAINT "job_costs_cost_check" CHECK ("cost" >= 0 AND "cost" < 1000000000000 AND scale("cost") <= 6),
     CONSTRAINT "job_costs_idempotency_key_check" CHECK (char_length("idempotency_key") >= 1 AND char_length("idempotency_key") <= 200)
 );
 
@@ -130,9 +131,9 @@ CREATE TABLE public."cost_reservations" (
     "job_id" uuid NOT NULL REFERENCES public."jobs" ("id") ON DELETE CASCADE,
     "stage_name" text NOT NULL,
     "api_name" text NOT NULL,
-    "amount" numeric(18,6) NOT NULL,
+    "amount" numeric NOT NULL,
     "status" text NOT NULL DEFAULT 'held',
-    "actual_cost" numeric(18,6),
+    "actual_cost" numeric,
     "idempotency_key" text,
     "created_at" timestamptz NOT NULL DEFAULT now(),
     "settled_at" timestamptz,
@@ -140,9 +141,9 @@ CREATE TABLE public."cost_reservations" (
     CONSTRAINT "cost_reservations_job_id_idempotency_key_key" UNIQUE ("job_id", "idempotency_key"),
     CONSTRAINT "cost_reservations_stage_name_check" CHECK ("stage_name" ~ '^[a-z][a-z0-9_]{0,62}$'),
     CONSTRAINT "cost_reservations_api_name_check" CHECK (char_length("api_name") >= 1 AND char_length("api_name") <= 100),
-    CONSTRAINT "cost_reservations_amount_check" CHECK ("amount" >= 0),
+    CONSTRAINT "cost_reservations_amount_check" CHECK ("amount" >= 0 AND "amount" < 1000000000000 AND scale("amount") <= 6),
     CONSTRAINT "cost_reservations_status_check" CHECK ("status" IN ('held', 'settled', 'released')),
-    CONSTRAINT "cost_reservations_actual_cost_check" CHECK ("actual_cost" >= 0),
+    CONSTRAINT "cost_reservations_actual_cost_check" CHECK ("actual_cost" >= 0 AND "actual_cost" < 1000000000000 AND scale("actual_cost") <= 6),
     CONSTRAINT "cost_reservations_idempotency_key_check" CHECK (char_length("idempotency_key") >= 1 AND char_length("idempotency_key") <= 200)
 );
 

@@ -1,6 +1,9 @@
 """Models and database agree: the shipped SQL, applied to a fresh PostgreSQL database, has one
-column per model field with the mapped type, nullability and enum values; model instances (schema
-examples and Hypothesis-generated) are stored and read back into equal models."""
+column per model field with the mapped type, nullability and enum values; the catalog holds the
+foreign keys, defaults, range CHECKs, indexes, unique constraints and triggers the schemas' x-sql
+and x-table annotations ask for; model instances (schema examples and Hypothesis-generated) are
+stored and read back into equal models; and the database refuses what the schema refuses for money
+digits and object-typed jsonb."""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import psycopg
 import pytest
@@ -43,6 +46,15 @@ TABLES: dict[str, str] = {
     if "x-table" in schema
 }
 PARENT_JOB_ID = UUID("550e8400-e29b-41d4-a716-446655440000")
+#: Columns the database sets itself on every insert and update (x-sql onUpdate), by definition.
+SERVER_SET: dict[str, list[str]] = {
+    name: [
+        prop
+        for prop, schema in load_schema("job")["$defs"][name]["properties"].items()
+        if schema.get("x-sql", {}).get("onUpdate")
+    ]
+    for name in TABLES
+}
 DB_SETTINGS = settings(
     max_examples=25,
     deadline=None,
@@ -122,7 +134,8 @@ def test_columns_match_model_fields_types_and_nullability(
         assert columns[name]["type"] == sql_type, name
         assert columns[name]["nullable"] is nullable, f"{name}: NOT NULL iff the field admits None"
         if sql_type == "numeric":
-            assert columns[name]["numeric"] == (18, 6), f"{name}: money is numeric(18,6)"
+            # Plain numeric: numeric(18,6) would round a 7th decimal away before a CHECK sees it.
+            assert columns[name]["numeric"] == (None, None), f"{name}: money is plain numeric"
 
 
 @pytest.mark.parametrize("definition", PERSISTED)
@@ -177,13 +190,29 @@ def connection(generated_ddl_database: str) -> Iterator[psycopg.Connection[Any]]
         yield conn
 
 
+def _now(conn: psycopg.Connection[Any]) -> datetime:
+    row = conn.execute("SELECT now()").fetchone()
+    assert row is not None
+    value: datetime = row[0]
+    return value
+
+
 def _store_and_reload(conn: psycopg.Connection[Any], model: BaseModel) -> BaseModel:
-    """Insert (with its parent job for child rows) and read back, all rolled back afterwards."""
+    """Insert (with its parent job for child rows) and read back, all rolled back afterwards.
+
+    Columns the database sets itself (``updated_at``) must come back as the transaction's
+    ``now()``; the returned model carries the value the client wrote there instead, so that it
+    compares equal to the inserted model.
+    """
     with conn.transaction(force_rollback=True):
         if type(model).__name__ != "Job":
             _insert(conn, _parent_job())
         _insert(conn, model)
-        return _read(conn, type(model), model.id)  # type: ignore[attr-defined]
+        reloaded = _read(conn, type(model), model.id)  # type: ignore[attr-defined]
+        server_set = SERVER_SET[type(model).__name__]
+        for name in server_set:
+            assert getattr(reloaded, name) == _now(conn), f"{name} is set by the database"
+        return reloaded.model_copy(update={name: getattr(model, name) for name in server_set})
 
 
 def _decimal_json(value: Any) -> Any:
@@ -237,13 +266,12 @@ def test_jsonb_returns_exponent_floats_as_integers_of_the_same_value(
     assert type(reloaded.metadata["n"]) is int  # type: ignore[attr-defined]
 
 
-def test_money_comes_back_at_the_column_scale_with_the_same_value(
+def test_money_comes_back_with_the_digits_it_was_written_with(
     connection: psycopg.Connection[Any],
 ) -> None:
     job = _parent_job().model_copy(update={"total_cost": Decimal("3.42")})
     reloaded = _store_and_reload(connection, job)
-    assert reloaded.total_cost == Decimal("3.42")  # type: ignore[attr-defined]
-    assert json.loads(reloaded.model_dump_json())["total_cost"] == "3.420000"
+    assert json.loads(reloaded.model_dump_json())["total_cost"] == "3.42"
 
 
 def test_database_refuses_nul_in_text_that_schema_and_model_accept(
@@ -263,3 +291,337 @@ def test_timestamps_whose_utc_instant_no_consumer_can_read_are_rejected(instant:
     assert not validator_for("job", "Job").is_valid(document)
     with pytest.raises(ValidationError, match="RFC 3339"):
         model_for("Job").model_validate_json(json.dumps(document))
+
+
+# --- The catalog against the x-sql / x-table annotations -------------------------------------
+
+_ON_DELETE = {
+    "a": "no action",
+    "r": "restrict",
+    "c": "cascade",
+    "n": "set null",
+    "d": "set default",
+}
+_INT4_MAX = 2147483647
+_BOUNDS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
+_CAST = re.compile(r"::[a-z ]+(?:\([0-9, ]+\))?")
+_RANGE = re.compile(r"(scale\(\w+\)|\b\w+) (>=|>|<=|<) \(*'?(-?[0-9.]+)'?")
+
+
+def _x_sql(definition: str, name: str) -> dict[str, Any]:
+    """The ``x-sql`` of one property merged over the one of the definition it references."""
+    raw = load_schema("job")["$defs"][definition]["properties"][name]
+    merged: dict[str, Any] = {}
+    for node in [v for v in raw.get("anyOf", []) if v.get("type") != "null"] + [raw]:
+        if "$ref" in node:
+            target = load_schema("common")["$defs"][node["$ref"].rsplit("/", 1)[1]]
+            merged.update(target.get("x-sql", {}))
+        merged.update(node.get("x-sql", {}))
+    return merged
+
+
+def _properties(definition: str) -> dict[str, dict[str, Any]]:
+    """Each property of a persisted contract, dereferenced, with ``anyOf [X, null]`` unwrapped and
+    its ``x-sql`` merged with the referenced definition's (as the DDL generator reads it)."""
+    flat: dict[str, dict[str, Any]] = {}
+    for name, schema in dereferenced_schema("job", definition)["properties"].items():
+        variants = [v for v in schema.get("anyOf", [schema]) if v.get("type") != "null"]
+        (variant,) = variants
+        flat[name] = {**variant, **{k: v for k, v in schema.items() if k != "anyOf"}}
+        flat[name]["x-sql"] = _x_sql(definition, name)
+    return flat
+
+
+def _table_spec(definition: str) -> dict[str, Any]:
+    spec: dict[str, Any] = load_schema("job")["$defs"][definition]["x-table"]
+    return spec
+
+
+def _catalog(conn: psycopg.Connection[Any], query: str, table: str) -> list[tuple[Any, ...]]:
+    with conn.transaction(force_rollback=True):
+        return conn.execute(query, (f"public.{table}",)).fetchall()  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize("definition", PERSISTED)
+def test_foreign_keys_match_x_sql_references(
+    connection: psycopg.Connection[Any], definition: str
+) -> None:
+    expected = {
+        name: (spec["table"], spec["column"], spec.get("onDelete", "restrict"))
+        for name, prop in _properties(definition).items()
+        if (spec := prop.get("x-sql", {}).get("references"))
+    }
+    rows = _catalog(
+        connection,
+        "SELECT a.attname, t.relname, af.attname, c.confdeltype::text, cardinality(c.conkey)"
+        " FROM pg_constraint c"
+        " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]"
+        " JOIN pg_class t ON t.oid = c.confrelid"
+        " JOIN pg_attribute af ON af.attrelid = c.confrelid AND af.attnum = c.confkey[1]"
+        " WHERE c.conrelid = %s::regclass AND c.contype = 'f'",
+        TABLES[definition],
+    )
+    assert all(row[4] == 1 for row in rows)
+    assert {row[0]: (row[1], row[2], _ON_DELETE[row[3]]) for row in rows} == expected
+
+
+def test_every_child_table_cascades_from_jobs() -> None:
+    for definition in ("JobStage", "JobCost", "CostReservation"):
+        reference = _properties(definition)["job_id"]["x-sql"]["references"]
+        assert reference == {"table": "jobs", "column": "id", "onDelete": "cascade"}
+
+
+def _expected_default(prop: dict[str, Any]) -> str | None:
+    x_sql = prop.get("x-sql", {})
+    if "default" in x_sql:
+        return str(x_sql["default"])
+    value = prop.get("default")
+    if value is None:
+        return None
+    if isinstance(value, str) and not x_sql.get("type", "").startswith("numeric"):
+        return "'" + value.replace("'", "''") + "'"
+    return str(value)
+
+
+@pytest.mark.parametrize("definition", PERSISTED)
+def test_column_defaults_match_x_sql_and_json_defaults(
+    connection: psycopg.Connection[Any], definition: str
+) -> None:
+    expected = {
+        name: default
+        for name, prop in _properties(definition).items()
+        if (default := _expected_default(prop)) is not None
+    }
+    rows = _catalog(
+        connection,
+        "SELECT a.attname, pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d"
+        " JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum"
+        " WHERE d.adrelid = %s::regclass",
+        TABLES[definition],
+    )
+    assert {name: _CAST.sub("", text) for name, text in rows} == expected
+
+
+def test_identifiers_and_creation_times_default_on_the_server() -> None:
+    for definition in PERSISTED:
+        props = _properties(definition)
+        assert props["id"]["x-sql"]["default"] == "gen_random_uuid()", definition
+        created = "timestamp" if definition == "JobCost" else "created_at"
+        if created in props:
+            assert props[created]["x-sql"]["default"] == "now()", definition
+
+
+def _expected_ranges(definition: str) -> set[tuple[str, str, Decimal]]:
+    expected: set[tuple[str, str, Decimal]] = set()
+    for name, prop in _properties(definition).items():
+        for keyword, op in _BOUNDS.items():
+            value = prop.get(keyword)
+            if value is not None and not (prop.get("type") == "integer" and value == _INT4_MAX):
+                expected.add((name, op, Decimal(str(value))))
+        x_sql = prop.get("x-sql", {})
+        if "check" in x_sql:
+            op, value = x_sql["check"].split()
+            expected.add((name, op, Decimal(value)))
+        if "scale" in x_sql:
+            integer_digits = x_sql["precision"] - x_sql["scale"]
+            expected.add((name, "<", Decimal(10) ** integer_digits))
+            expected.add((f"scale({name})", "<=", Decimal(x_sql["scale"])))
+    return expected
+
+
+@pytest.mark.parametrize("definition", PERSISTED)
+def test_range_checks_match_schema_bounds_and_money_digits(
+    connection: psycopg.Connection[Any], definition: str
+) -> None:
+    rows = _catalog(
+        connection,
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint"
+        " WHERE conrelid = %s::regclass AND contype = 'c'",
+        TABLES[definition],
+    )
+    found = {
+        (lhs, op, Decimal(value))
+        for (text,) in rows
+        for lhs, op, value in _RANGE.findall(_CAST.sub("", text))
+    }
+    assert found == _expected_ranges(definition)
+
+
+def _groups(definition: str) -> set[tuple[str, tuple[str, ...]]]:
+    spec = _table_spec(definition)
+    return {
+        ("primary", tuple(spec["primaryKey"])),
+        *(("unique", tuple(group)) for group in spec.get("unique", [])),
+        *(("index", tuple(group)) for group in spec.get("indexes", [])),
+    }
+
+
+@pytest.mark.parametrize("definition", PERSISTED)
+def test_indexes_and_unique_constraints_match_x_table(
+    connection: psycopg.Connection[Any], definition: str
+) -> None:
+    rows = _catalog(
+        connection,
+        "SELECT i.indisprimary, i.indisunique,"
+        " array(SELECT a.attname FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)"
+        "       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+        "       ORDER BY k.n)::text[]"
+        " FROM pg_index i WHERE i.indrelid = %s::regclass",
+        TABLES[definition],
+    )
+    kinds = {(True, True): "primary", (False, True): "unique", (False, False): "index"}
+    assert {(kinds[(row[0], row[1])], tuple(row[2])) for row in rows} == _groups(definition)
+
+
+@pytest.mark.parametrize("definition", PERSISTED)
+def test_unique_constraints_are_constraints_not_bare_indexes(
+    connection: psycopg.Connection[Any], definition: str
+) -> None:
+    rows = _catalog(
+        connection,
+        "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'u'",
+        TABLES[definition],
+    )
+    assert len(rows) == len(_table_spec(definition).get("unique", []))
+
+
+#: pg_trigger.tgtype bits: ROW 1, BEFORE 2, INSERT 4, UPDATE 16.
+_BEFORE_INSERT_OR_UPDATE_ROW = 1 | 2 | 4 | 16
+
+
+@pytest.mark.parametrize("definition", PERSISTED)
+def test_triggers_maintain_exactly_the_on_update_columns(
+    connection: psycopg.Connection[Any], definition: str
+) -> None:
+    rows = _catalog(
+        connection,
+        "SELECT t.tgtype, p.prosrc FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid"
+        " WHERE t.tgrelid = %s::regclass AND NOT t.tgisinternal",
+        TABLES[definition],
+    )
+    assert len(rows) == len(SERVER_SET[definition])
+    for column, (tgtype, source) in zip(SERVER_SET[definition], sorted(rows), strict=True):
+        assert tgtype == _BEFORE_INSERT_OR_UPDATE_ROW
+        assert f'NEW."{column}" := pg_catalog.now();' in source
+
+
+# --- Behaviour: cascades, updated_at, money digits, object jsonb --------------------------------
+
+
+def _child_rows(conn: psycopg.Connection[Any], job_id: UUID) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for definition in ("JobStage", "JobCost", "CostReservation"):
+        row = conn.execute(
+            sql.SQL("SELECT count(*) FROM {} WHERE job_id = %s").format(
+                sql.Identifier("public", TABLES[definition])
+            ),
+            (job_id,),
+        ).fetchone()
+        assert row is not None
+        counts[definition] = row[0]
+    return counts
+
+
+def test_deleting_a_job_deletes_its_stages_costs_and_reservations(
+    connection: psycopg.Connection[Any],
+) -> None:
+    with connection.transaction(force_rollback=True):
+        _insert(connection, _parent_job())
+        for definition in ("JobStage", "JobCost", "CostReservation"):
+            example = dereferenced_schema("job", definition)["examples"][0]
+            _insert(connection, model_for(definition).model_validate_json(json.dumps(example)))
+        assert set(_child_rows(connection, PARENT_JOB_ID).values()) == {1}
+        connection.execute("DELETE FROM public.jobs WHERE id = %s", (PARENT_JOB_ID,))
+        assert set(_child_rows(connection, PARENT_JOB_ID).values()) == {0}
+
+
+def _updated_at(conn: psycopg.Connection[Any], job_id: UUID) -> datetime:
+    row = conn.execute("SELECT updated_at FROM public.jobs WHERE id = %s", (job_id,)).fetchone()
+    assert row is not None
+    value: datetime = row[0]
+    return value
+
+
+def test_updated_at_written_by_the_client_on_insert_is_replaced_by_now(
+    connection: psycopg.Connection[Any],
+) -> None:
+    with connection.transaction(force_rollback=True):
+        _insert(connection, _parent_job())  # the example says updated_at 2025-11-14T10:34:12.512Z
+        assert _updated_at(connection, PARENT_JOB_ID) == _now(connection)
+
+
+def test_updated_at_moves_to_now_on_every_update(generated_ddl_database: str) -> None:
+    job = _parent_job().model_copy(update={"id": uuid4()})
+    with psycopg.connect(generated_ddl_database, autocommit=True) as conn:
+        _insert(conn, job)
+        try:
+            inserted = _updated_at(conn, job.id)  # type: ignore[attr-defined]
+            with conn.transaction():
+                conn.execute(
+                    "UPDATE public.jobs SET progress = 63, updated_at = '2001-01-01T00:00:00Z'"
+                    " WHERE id = %s",
+                    (job.id,),  # type: ignore[attr-defined]
+                )
+                assert _updated_at(conn, job.id) == _now(conn)  # type: ignore[attr-defined]
+            assert _updated_at(conn, job.id) > inserted  # type: ignore[attr-defined]
+        finally:
+            conn.execute("DELETE FROM public.jobs WHERE id = %s", (job.id,))  # type: ignore[attr-defined]
+
+
+def _set_total_cost(conn: psycopg.Connection[Any], value: str) -> None:
+    with conn.transaction(force_rollback=True):
+        _insert(conn, _parent_job())
+        conn.execute(
+            "UPDATE public.jobs SET total_cost = %s::numeric WHERE id = %s", (value, PARENT_JOB_ID)
+        )
+
+
+@pytest.mark.parametrize(
+    "amount", ["0.0000004", "0.0000001", "1.1234567", "1000000000000", "1e12", "NaN", "-0.01"]
+)
+def test_database_refuses_money_the_schema_refuses(
+    connection: psycopg.Connection[Any], amount: str
+) -> None:
+    assert not validator_for("common", "Money").is_valid(amount)
+    with pytest.raises(psycopg.errors.CheckViolation, match="jobs_total_cost_check"):
+        _set_total_cost(connection, amount)
+
+
+@pytest.mark.parametrize("amount", ["0.000001", "999999999999.999999", "0", "12.5"])
+def test_database_takes_money_at_the_digit_limits(
+    connection: psycopg.Connection[Any], amount: str
+) -> None:
+    assert validator_for("common", "Money").is_valid(amount)
+    _set_total_cost(connection, amount)
+
+
+@pytest.mark.parametrize("value", ["[1, 2]", '"cache_hit"', "1", "true", "null"])
+def test_database_refuses_stage_metadata_that_is_not_an_object(
+    connection: psycopg.Connection[Any], value: str
+) -> None:
+    stage = dereferenced_schema("job", "JobStage")["examples"][0]
+    # JSON null is SQL NULL for the model and the DDL; only the jsonb literal null is refused.
+    schema_valid = validator_for("job", "JobStage").is_valid(
+        {**stage, "metadata": json.loads(value)}
+    )
+    assert schema_valid is (value == "null")
+    with connection.transaction(force_rollback=True):
+        _insert(connection, _parent_job())
+        with pytest.raises(psycopg.errors.CheckViolation, match="job_stages_metadata_check"):
+            _insert_stage_metadata(connection, value)
+
+
+def _insert_stage_metadata(conn: psycopg.Connection[Any], value: str) -> None:
+    with conn.transaction():
+        conn.execute(
+            "INSERT INTO public.job_stages (job_id, stage_name, metadata)"
+            " VALUES (%s, 'audio_analysis', %s::jsonb)",
+            (PARENT_JOB_ID, value),
+        )
+
+
+def test_database_takes_null_stage_metadata(connection: psycopg.Connection[Any]) -> None:
+    stage = model_for("JobStage").model_validate_json(
+        json.dumps({**dereferenced_schema("job", "JobStage")["examples"][0], "metadata": None})
+    )
+    assert _store_and_reload(connection, stage) == stage

@@ -6,7 +6,7 @@
  */
 export type Seconds = number;
 /**
- * A non-negative amount of US dollars, exact. Encoded as a JSON string holding a plain decimal number (no exponent, at most 12 integer digits and 6 fractional digits) so that no consumer parses it into a binary float; Python reads it as decimal.Decimal, PostgreSQL stores it as numeric(18,6).
+ * A non-negative amount of US dollars, exact. Encoded as a JSON string holding a plain decimal number (no exponent, at most 12 integer digits and 6 fractional digits) so that no consumer parses it into a binary float; Python reads it as decimal.Decimal, PostgreSQL stores it as numeric with CHECKs for the same digits (plain numeric rather than numeric(18,6), which would silently round a seventh decimal instead of refusing it).
  */
 export type Money = string;
 /**
@@ -310,7 +310,7 @@ export interface Job {
    */
   created_at: Timestamp;
   /**
-   * When the job row last changed (maintained by the database on every update).
+   * When the job row was last written: set to now() by the database on every insert and update, replacing any value the client wrote.
    */
   updated_at: Timestamp;
   /**
