@@ -47,15 +47,15 @@ What this adds to supabase-py:
 * **Money stays exact.** PostgREST sends ``numeric`` columns (``total_cost``, ``cost``...) as
   JSON numbers (``0.060000``), which plain JSON decoding turns into ``float``. Every successful
   response body that goes through ``execute()`` is decoded with :func:`loads_exact` instead:
-  numbers with a fraction or exponent become :class:`~decimal.Decimal` (integers stay ``int``), so
-  ``Job.model_validate(row)`` and the other generated models accept rows exactly. On the way in,
+  numbers with a fraction or exponent, and whole numbers under a money key, become
+  :class:`~decimal.Decimal` (other integers stay ``int``), so ``Job.model_validate(row)`` and the
+  other generated models accept rows exactly. On the way in,
   :func:`to_json_value` refuses a ``float`` for a money field (:data:`MONEY_FIELDS`).
 """
 
 from __future__ import annotations
 
 import enum
-import functools
 import json
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -125,12 +125,34 @@ MONEY_FIELDS: Final = frozenset(
 )
 """Keys whose values are money: :func:`to_json_value` refuses a ``float`` for them."""
 
-loads_exact: Final = functools.partial(json.loads, parse_float=Decimal)
-"""``json.loads`` that reads numbers with a fraction or exponent as :class:`~decimal.Decimal`.
 
-Used for PostgREST response bodies and, in :mod:`runtime.postgres`, for json/jsonb results, so
-money read through either path is exact.
-"""
+def _money_ints_as_decimal(obj: dict[str, Any]) -> dict[str, Any]:
+    for key, value in obj.items():
+        if type(value) is int and key in MONEY_FIELDS:  # not bool: type() is exact
+            obj[key] = Decimal(value)
+    return obj
+
+
+def loads_exact(data: str | bytes) -> Any:
+    """``json.loads`` that reads money exactly.
+
+    Numbers with a fraction or exponent become :class:`~decimal.Decimal` (``0.060000``), and so
+    does a whole number under a money key (:data:`MONEY_FIELDS`: a ``numeric`` column holding
+    ``20`` is sent as ``20``); other integers stay ``int``. Used for PostgREST response bodies and,
+    in :mod:`runtime.postgres`, for json/jsonb results, so money read through either path is
+    exact and validates into the generated models.
+
+    Args:
+        data: JSON text.
+
+    Returns:
+        The decoded value.
+
+    Raises:
+        ValueError: Not JSON.
+    """
+    return json.loads(data, parse_float=Decimal, object_hook=_money_ints_as_decimal)
+
 
 _logger = get_logger("runtime.database")
 

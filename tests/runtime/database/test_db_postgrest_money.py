@@ -147,12 +147,34 @@ async def test_maybe_single_row_money_is_decimal(
     assert Job.model_validate(result.data).total_cost == Decimal("0.183456")
 
 
-async def test_integers_stay_integers(served: tuple[Database, Recorder]) -> None:
+async def test_integers_outside_money_fields_stay_integers(
+    served: tuple[Database, Recorder],
+) -> None:
     db, recorder = served
     recorder.queue.append(answer(b'[{"progress": 40, "total_cost": 0.500000}]'))
     result = await db.table("jobs").select("progress,total_cost").execute()
     assert result.data == [{"progress": 40, "total_cost": Decimal("0.500000")}]
     assert type(result.data[0]["progress"]) is int
+
+
+async def test_whole_money_amounts_are_decimal(served: tuple[Database, Recorder]) -> None:
+    db, recorder = served
+    recorder.queue.append(answer(b'[{"cost": 20, "done": true}]'))
+    result = await db.table("job_costs").select("cost,done").execute()
+    assert result.data == [{"cost": Decimal(20), "done": True}]
+    assert isinstance(result.data[0]["cost"], Decimal)
+
+
+async def test_job_with_a_whole_dollar_total_validates_into_job(
+    served: tuple[Database, Recorder], schema_database: str
+) -> None:
+    db, recorder = served
+    job_id = make_job(schema_database)
+    with psycopg.connect(schema_database, autocommit=True) as conn:
+        conn.execute("UPDATE public.jobs SET total_cost = 20 WHERE id = %s", (job_id,))
+    recorder.queue.append(answer(postgrest_body(schema_database, "jobs", job_id)))
+    result = await db.table("jobs").select("*").eq("id", str(job_id)).execute()
+    assert Job.model_validate(result.data[0]).total_cost == Decimal(20)
 
 
 async def test_rpc_result_numbers_are_decimal(served: tuple[Database, Recorder]) -> None:
@@ -208,6 +230,10 @@ def test_loads_exact_reads_fractions_and_exponents_as_decimal() -> None:
         "b": Decimal("1E-7"),
         "c": 3,
     }
+
+
+def test_loads_exact_keeps_booleans_under_money_keys() -> None:
+    assert loads_exact('{"cost": true}') == {"cost": True}
 
 
 async def test_direct_path_reads_json_numbers_as_decimal(
