@@ -24,6 +24,7 @@ from codegen.schemas import SchemaDoc, SchemaSet
 __all__ = [
     "BUNDLE_DIR",
     "bundle_contract",
+    "compact_json",
     "definition_owners",
     "dumps",
     "generate_bundles",
@@ -112,6 +113,52 @@ def bundle_contract(schemas: SchemaSet, doc: SchemaDoc, contract: str) -> dict[s
 def dumps(document: Any) -> str:
     """Serialise JSON the way every generated JSON file is written (2-space indent, newline)."""
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _scalar(value: Any) -> bool:
+    return not isinstance(value, (dict, list))
+
+
+def compact_json(value: Any, indent: int = 0, width: int = 100, *, key_width: int = 0) -> str:
+    """Serialise JSON for reading, compactly.
+
+    What fits in ``width`` stays on one line, long arrays of scalars are packed several to a
+    line, everything else is indented by two spaces.
+
+    Used for long examples (an AudioAnalysis of a whole song has hundreds of beat timestamps),
+    in the schema sources and on the reference pages.
+
+    Args:
+        value: The JSON value.
+        indent: The indentation of the line the value starts on.
+        width: The line width to keep to.
+        key_width: The width of the ``"key": `` in front of the value on its first line.
+    """
+    one_line = json.dumps(value, ensure_ascii=False)
+    if _scalar(value) or indent + key_width + len(one_line) <= width:
+        return one_line
+    pad = " " * (indent + 2)
+    close = " " * indent
+    if isinstance(value, list) and all(_scalar(item) for item in value):
+        lines: list[str] = []
+        current = ""
+        for item in value:
+            text = json.dumps(item, ensure_ascii=False)
+            if current and len(pad) + len(current) + len(text) + 3 > width:
+                lines.append(current + ",")
+                current = text
+            else:
+                current = f"{current}, {text}" if current else text
+        lines.append(current)
+        return "[\n" + "\n".join(pad + line for line in lines) + f"\n{close}]"
+    if isinstance(value, list):
+        items = [pad + compact_json(item, indent + 2, width) for item in value]
+        return "[\n" + ",\n".join(items) + f"\n{close}]"
+    members = []
+    for key, item in value.items():
+        head = f"{json.dumps(key, ensure_ascii=False)}: "
+        members.append(pad + head + compact_json(item, indent + 2, width, key_width=len(head)))
+    return "{\n" + ",\n".join(members) + f"\n{close}}}"
 
 
 def generate_bundles(schemas: SchemaSet) -> dict[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from codegen.bundle import definition_owners
+from codegen.bundle import compact_json, definition_owners
 from codegen.schemas import SchemaDoc, SchemaSet
 
 __all__ = ["DOCS_DIR", "generate_docs"]
@@ -146,7 +146,7 @@ class _Renderer:
                 done.add(name)
                 owner = self.owners[name]
                 sections.append(self.object_section(owner, name, nested, "###"))
-        example = json.dumps(schema["examples"][0], indent=2, ensure_ascii=False)
+        example = compact_json(schema["examples"][0])
         return "\n".join(
             [
                 _HEADER,

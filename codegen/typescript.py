@@ -21,7 +21,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from codegen.bundle import definition_owners, localize
+from codegen.bundle import compact_json, definition_owners, localize
 from codegen.schemas import SchemaSet
 
 __all__ = ["TS_DIR", "generate_typescript", "node_modules_problem", "typescript_input"]
@@ -157,7 +157,7 @@ def _examples(schemas: SchemaSet) -> str:
     for doc in schemas.docs:
         for name, schema in doc.contracts():
             for index, example in enumerate(schema.get("examples", [])):
-                body = json.dumps(copy.deepcopy(example), indent=2, ensure_ascii=False)
+                body = compact_json(copy.deepcopy(example))
                 lines.append(
                     f"export const {name[0].lower()}{name[1:]}Example{index}: {name} = {body};"
                 )

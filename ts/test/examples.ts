@@ -5,85 +5,156 @@ import type { AudioAnalysis, ClipPrompts, Clips, CostReservation, Job, JobCost, 
 export const audioAnalysisExample0: AudioAnalysis = {
   "job_id": "550e8400-e29b-41d4-a716-446655440000",
   "bpm": 124.0,
-  "duration": 12.5,
+  "duration": 185.9,
   "beat_timestamps": [
-    0.48,
-    0.964,
-    1.448,
-    1.932,
-    2.416,
-    2.9,
-    3.383,
-    3.867,
-    4.351,
-    4.835,
-    5.319,
-    5.803,
-    6.287,
-    6.771,
-    7.255,
-    7.739,
-    8.222,
-    8.706,
-    9.19,
-    9.674,
-    10.158,
-    10.642,
-    11.126,
-    11.61
+    0.48, 0.966, 1.447, 1.933, 2.413, 2.899, 3.384, 3.866, 4.351, 4.837, 5.318, 5.804, 6.286, 6.768,
+    7.255, 7.738, 8.222, 8.708, 9.189, 9.675, 10.155, 10.641, 11.126, 11.608, 12.093, 12.579, 13.06,
+    13.546, 14.028, 14.51, 14.997, 15.48, 15.964, 16.45, 16.931, 17.416, 17.897, 18.383, 18.868,
+    19.35, 19.835, 20.321, 20.802, 21.287, 21.77, 22.252, 22.739, 23.222, 23.706, 24.192, 24.673,
+    25.158, 25.639, 26.125, 26.61, 27.092, 27.577, 28.063, 28.544, 29.029, 29.512, 29.994, 30.481,
+    30.964, 31.448, 31.934, 32.414, 32.9, 33.381, 33.867, 34.352, 34.834, 35.319, 35.805, 36.285,
+    36.771, 37.254, 37.736, 38.223, 38.706, 39.19, 39.676, 40.156, 40.642, 41.123, 41.609, 42.094,
+    42.576, 43.061, 43.547, 44.027, 44.513, 44.996, 45.478, 45.965, 46.448, 46.932, 47.417, 47.898,
+    48.384, 48.865, 49.351, 49.836, 50.318, 50.803, 51.288, 51.769, 52.255, 52.738, 53.22, 53.707,
+    54.19, 54.674, 55.159, 55.64, 56.126, 56.607, 57.093, 57.578, 58.06, 58.545, 59.03, 59.511,
+    59.997, 60.48, 60.962, 61.449, 61.932, 62.415, 62.901, 63.382, 63.868, 64.349, 64.835, 65.32,
+    65.802, 66.286, 66.772, 67.253, 67.739, 68.222, 68.704, 69.191, 69.674, 70.157, 70.643, 71.124,
+    71.61, 72.091, 72.577, 73.062, 73.544, 74.028, 74.514, 74.995, 75.481, 75.964, 76.446, 76.933,
+    77.415, 77.899, 78.385, 78.866, 79.352, 79.833, 80.319, 80.804, 81.285, 81.77, 82.256, 82.737,
+    83.223, 83.706, 84.188, 84.675, 85.157, 85.641, 86.127, 86.608, 87.094, 87.575, 88.061, 88.546,
+    89.027, 89.512, 89.998, 90.479, 90.965, 91.448, 91.93, 92.416, 92.899, 93.383, 93.869, 94.35,
+    94.836, 95.317, 95.803, 96.287, 96.769, 97.254, 97.74, 98.221, 98.707, 99.19, 99.672, 100.158,
+    100.641, 101.125, 101.611, 102.092, 102.578, 103.059, 103.545, 104.029, 104.511, 104.996,
+    105.482, 105.963, 106.449, 106.932, 107.413, 107.9, 108.383, 108.867, 109.353, 109.834, 110.32,
+    110.801, 111.286, 111.771, 112.253, 112.738, 113.224, 113.705, 114.191, 114.674, 115.155,
+    115.642, 116.125, 116.609, 117.095, 117.576, 118.062, 118.543, 119.028, 119.513, 119.995,
+    120.48, 120.966, 121.447, 121.933, 122.415, 122.897, 123.384, 123.867, 124.351, 124.837,
+    125.318, 125.804, 126.284, 126.77, 127.255, 127.737, 128.222, 128.708, 129.189, 129.675,
+    130.157, 130.639, 131.126, 131.609, 132.093, 132.579, 133.06, 133.546, 134.026, 134.512,
+    134.997, 135.479, 135.964, 136.45, 136.931, 137.416, 137.899, 138.381, 138.868, 139.351,
+    139.835, 140.321, 140.802, 141.287, 141.768, 142.254, 142.739, 143.221, 143.706, 144.192,
+    144.673, 145.158, 145.641, 146.123, 146.61, 147.093, 147.577, 148.063, 148.544, 149.029, 149.51,
+    149.996, 150.481, 150.963, 151.448, 151.934, 152.414, 152.9, 153.383, 153.865, 154.352, 154.835,
+    155.319, 155.805, 156.285, 156.771, 157.252, 157.738, 158.223, 158.705, 159.19, 159.676,
+    160.156, 160.642, 161.125, 161.607, 162.094, 162.577, 163.061, 163.547, 164.027, 164.513,
+    164.994, 165.48, 165.965, 166.447, 166.932, 167.417, 167.898, 168.384, 168.867, 169.349,
+    169.836, 170.319, 170.803, 171.288, 171.769, 172.255, 172.736, 173.222, 173.707, 174.189,
+    174.674, 175.159, 175.64, 176.126, 176.609, 177.091, 177.578, 178.061, 178.545, 179.03, 179.511,
+    179.997, 180.478, 180.964, 181.449, 181.931, 182.415, 182.901, 183.382, 183.868
   ],
   "song_structure": [
-    {
-      "type": "intro",
-      "start": 0.0,
-      "end": 4.35,
-      "energy": "low"
-    },
-    {
-      "type": "verse",
-      "start": 4.35,
-      "end": 12.5,
-      "energy": "medium"
-    }
+    {"type": "intro", "start": 0.0, "end": 4.351, "energy": "low"},
+    {"type": "verse", "start": 4.351, "end": 35.319, "energy": "medium"},
+    {"type": "chorus", "start": 35.319, "end": 66.286, "energy": "high"},
+    {"type": "verse", "start": 66.286, "end": 97.254, "energy": "medium"},
+    {"type": "chorus", "start": 97.254, "end": 128.222, "energy": "high"},
+    {"type": "bridge", "start": 128.222, "end": 143.706, "energy": "medium"},
+    {"type": "chorus", "start": 143.706, "end": 174.674, "energy": "high"},
+    {"type": "outro", "start": 174.674, "end": 185.9, "energy": "low"}
   ],
   "lyrics": [
-    {
-      "text": "City lights are calling out my name",
-      "timestamp": 4.6
-    },
-    {
-      "text": "Dancing through the rain again",
-      "timestamp": 8.5
-    }
+    {"text": "City lights are calling out my name", "timestamp": 4.6},
+    {"text": "Dancing through the rain again", "timestamp": 8.47},
+    {"text": "Every window burning like a flame", "timestamp": 12.34},
+    {"text": "Every shadow knows me as a friend", "timestamp": 16.21},
+    {"text": "Footsteps echo down the empty street", "timestamp": 20.09},
+    {"text": "Neon humming softly in my ears", "timestamp": 23.96},
+    {"text": "I can feel the city's heartbeat", "timestamp": 27.83},
+    {"text": "Washing out the colour of my fears", "timestamp": 31.7},
+    {"text": "So turn it up, turn it up tonight", "timestamp": 35.57},
+    {"text": "We're running on electric light", "timestamp": 39.44},
+    {"text": "Nobody sleeps in a city this bright", "timestamp": 43.31},
+    {"text": "Hold on, hold on, don't let go", "timestamp": 47.18},
+    {"text": "Turn it up, turn it up tonight", "timestamp": 51.05},
+    {"text": "Every heartbeat's a spark in flight", "timestamp": 54.92},
+    {"text": "We'll dance until the morning light", "timestamp": 58.8},
+    {"text": "Hold on, hold on, don't let go", "timestamp": 62.66},
+    {"text": "Rooftops glowing pink and ocean blue", "timestamp": 66.54},
+    {"text": "Thunder rolling somewhere far away", "timestamp": 70.41},
+    {"text": "Every puddle holds a piece of you", "timestamp": 74.28},
+    {"text": "Every corner tells me where to stay", "timestamp": 78.15},
+    {"text": "Taxi headlights sweeping through the haze", "timestamp": 82.02},
+    {"text": "Strangers turning into silhouettes", "timestamp": 85.89},
+    {"text": "I've been chasing this for days and days", "timestamp": 89.76},
+    {"text": "Running faster than my own regrets", "timestamp": 93.63},
+    {"text": "So turn it up, turn it up tonight", "timestamp": 97.5},
+    {"text": "We're running on electric light", "timestamp": 101.38},
+    {"text": "Nobody sleeps in a city this bright", "timestamp": 105.25},
+    {"text": "Hold on, hold on, don't let go", "timestamp": 109.12},
+    {"text": "Turn it up, turn it up tonight", "timestamp": 112.99},
+    {"text": "Every heartbeat's a spark in flight", "timestamp": 116.86},
+    {"text": "We'll dance until the morning light", "timestamp": 120.73},
+    {"text": "Hold on, hold on, don't let go", "timestamp": 124.6},
+    {"text": "When the music fades", "timestamp": 128.47},
+    {"text": "And the streets go grey", "timestamp": 132.34},
+    {"text": "I'll still hear the rain", "timestamp": 136.21},
+    {"text": "Calling out my name", "timestamp": 140.09},
+    {"text": "So turn it up, turn it up tonight", "timestamp": 143.96},
+    {"text": "We're running on electric light", "timestamp": 147.83},
+    {"text": "Nobody sleeps in a city this bright", "timestamp": 151.7},
+    {"text": "Hold on, hold on, don't let go", "timestamp": 155.57},
+    {"text": "Turn it up, turn it up tonight", "timestamp": 159.44},
+    {"text": "Every heartbeat's a spark in flight", "timestamp": 163.31},
+    {"text": "We'll dance until the morning light", "timestamp": 167.18},
+    {"text": "Hold on, hold on, don't let go", "timestamp": 171.05}
   ],
-  "mood": {
-    "primary": "energetic",
-    "secondary": "dark",
-    "energy_level": "high",
-    "confidence": 0.87
-  },
+  "mood": {"primary": "energetic", "secondary": "dark", "energy_level": "high", "confidence": 0.87},
   "clip_boundaries": [
-    {
-      "start": 0.0,
-      "end": 4.35,
-      "duration": 4.35
-    },
-    {
-      "start": 4.35,
-      "end": 8.22,
-      "duration": 3.87
-    },
-    {
-      "start": 8.22,
-      "end": 12.5,
-      "duration": 4.28
-    }
+    {"start": 0.0, "end": 4.351, "duration": 4.351},
+    {"start": 4.351, "end": 8.222, "duration": 3.871},
+    {"start": 8.222, "end": 12.093, "duration": 3.871},
+    {"start": 12.093, "end": 15.964, "duration": 3.871},
+    {"start": 15.964, "end": 19.835, "duration": 3.871},
+    {"start": 19.835, "end": 23.706, "duration": 3.871},
+    {"start": 23.706, "end": 27.577, "duration": 3.871},
+    {"start": 27.577, "end": 31.448, "duration": 3.871},
+    {"start": 31.448, "end": 35.319, "duration": 3.871},
+    {"start": 35.319, "end": 39.19, "duration": 3.871},
+    {"start": 39.19, "end": 43.061, "duration": 3.871},
+    {"start": 43.061, "end": 46.932, "duration": 3.871},
+    {"start": 46.932, "end": 50.803, "duration": 3.871},
+    {"start": 50.803, "end": 54.674, "duration": 3.871},
+    {"start": 54.674, "end": 58.545, "duration": 3.871},
+    {"start": 58.545, "end": 62.415, "duration": 3.87},
+    {"start": 62.415, "end": 66.286, "duration": 3.871},
+    {"start": 66.286, "end": 70.157, "duration": 3.871},
+    {"start": 70.157, "end": 74.028, "duration": 3.871},
+    {"start": 74.028, "end": 77.899, "duration": 3.871},
+    {"start": 77.899, "end": 81.77, "duration": 3.871},
+    {"start": 81.77, "end": 85.641, "duration": 3.871},
+    {"start": 85.641, "end": 89.512, "duration": 3.871},
+    {"start": 89.512, "end": 93.383, "duration": 3.871},
+    {"start": 93.383, "end": 97.254, "duration": 3.871},
+    {"start": 97.254, "end": 101.125, "duration": 3.871},
+    {"start": 101.125, "end": 104.996, "duration": 3.871},
+    {"start": 104.996, "end": 108.867, "duration": 3.871},
+    {"start": 108.867, "end": 112.738, "duration": 3.871},
+    {"start": 112.738, "end": 116.609, "duration": 3.871},
+    {"start": 116.609, "end": 120.48, "duration": 3.871},
+    {"start": 120.48, "end": 124.351, "duration": 3.871},
+    {"start": 124.351, "end": 128.222, "duration": 3.871},
+    {"start": 128.222, "end": 132.093, "duration": 3.871},
+    {"start": 132.093, "end": 135.964, "duration": 3.871},
+    {"start": 135.964, "end": 139.835, "duration": 3.871},
+    {"start": 139.835, "end": 143.706, "duration": 3.871},
+    {"start": 143.706, "end": 147.577, "duration": 3.871},
+    {"start": 147.577, "end": 151.448, "duration": 3.871},
+    {"start": 151.448, "end": 155.319, "duration": 3.871},
+    {"start": 155.319, "end": 159.19, "duration": 3.871},
+    {"start": 159.19, "end": 163.061, "duration": 3.871},
+    {"start": 163.061, "end": 166.932, "duration": 3.871},
+    {"start": 166.932, "end": 170.803, "duration": 3.871},
+    {"start": 170.803, "end": 174.674, "duration": 3.871},
+    {"start": 174.674, "end": 178.545, "duration": 3.871},
+    {"start": 178.545, "end": 182.415, "duration": 3.87},
+    {"start": 182.415, "end": 185.9, "duration": 3.485}
   ],
   "metadata": {
     "processing_time": 41.7,
     "cache_hit": false,
     "beat_confidence": 0.93,
-    "whisper_model": "whisper-1"
+    "whisper_model": "whisper-1",
+    "sample_rate": 22050
   }
 };
 
@@ -114,11 +185,7 @@ export const jobStageExample0: JobStage = {
   "completed_at": "2025-11-14T10:30:52Z",
   "duration_seconds": 47,
   "cost": "0.012000",
-  "metadata": {
-    "cache_hit": false,
-    "model": "whisper-1",
-    "beats_detected": 412
-  }
+  "metadata": {"cache_hit": false, "model": "whisper-1", "beats_detected": 412}
 };
 
 export const jobCostExample0: JobCost = {
@@ -167,11 +234,7 @@ export const scenePlanExample0: ScenePlan = {
     }
   ],
   "style": {
-    "color_palette": [
-      "#FF2E88",
-      "#00E5FF",
-      "#1A1A2E"
-    ],
+    "color_palette": ["#FF2E88", "#00E5FF", "#1A1A2E"],
     "visual_style": "cinematic neo-noir",
     "mood": "energetic, slightly melancholic",
     "lighting": "neon practicals, wet reflections",
@@ -186,9 +249,7 @@ export const scenePlanExample0: ScenePlan = {
       "motion": "slow dolly forward",
       "camera_angle": "wide, eye level",
       "characters": [],
-      "scenes": [
-        "scene_1"
-      ],
+      "scenes": ["scene_1"],
       "lyrics_context": null,
       "beat_intensity": "low"
     },
@@ -199,12 +260,8 @@ export const scenePlanExample0: ScenePlan = {
       "visual_description": "The dancer steps into frame and spins",
       "motion": "spin, coat flaring",
       "camera_angle": "medium, low angle",
-      "characters": [
-        "char_1"
-      ],
-      "scenes": [
-        "scene_1"
-      ],
+      "characters": ["char_1"],
+      "scenes": ["scene_1"],
       "lyrics_context": "City lights are calling out my name",
       "beat_intensity": "medium"
     }
@@ -246,10 +303,7 @@ export const referenceImagesExample0: ReferenceImages = {
   "total_generation_time": 17.5,
   "total_cost": "0.011000",
   "status": "success",
-  "metadata": {
-    "model": "sdxl",
-    "failed": []
-  }
+  "metadata": {"model": "sdxl", "failed": []}
 };
 
 export const clipPromptsExample0: ClipPrompts = {
@@ -262,13 +316,7 @@ export const clipPromptsExample0: ClipPrompts = {
       "duration": 4.35,
       "scene_reference_url": "https://abcdefghijklmnop.supabase.co/storage/v1/object/reference-images/550e8400-e29b-41d4-a716-446655440000/scene_1.png",
       "character_reference_urls": [],
-      "metadata": {
-        "word_count": 17,
-        "style_keywords": [
-          "neo-noir",
-          "neon"
-        ]
-      }
+      "metadata": {"word_count": 17, "style_keywords": ["neo-noir", "neon"]}
     }
   ],
   "total_clips": 1,
@@ -311,15 +359,15 @@ export const clipsExample0: Clips = {
 export const videoOutputExample0: VideoOutput = {
   "job_id": "550e8400-e29b-41d4-a716-446655440000",
   "video_url": "https://abcdefghijklmnop.supabase.co/storage/v1/object/video-outputs/550e8400-e29b-41d4-a716-446655440000/final_video.mp4",
-  "duration": 12.5,
-  "audio_duration": 12.5,
+  "duration": 185.92,
+  "audio_duration": 185.9,
   "sync_drift": 0.02,
-  "clips_used": 3,
-  "clips_trimmed": 1,
+  "clips_used": 48,
+  "clips_trimmed": 31,
   "clips_looped": 0,
-  "transitions_applied": 2,
-  "file_size_mb": 18.4,
-  "composition_time": 22.7,
+  "transitions_applied": 47,
+  "file_size_mb": 243.6,
+  "composition_time": 96.4,
   "cost": "0.000000",
   "status": "success"
 };

@@ -38,8 +38,17 @@ ONE_OF = "exactly-one-of"
 entries = []
 
 
+#: Long arrays of an example are cut to their first items (the AudioAnalysis example is a whole
+#: song): each entry is about its one mutation, and the corpus stays small.
+KEEP_ITEMS = 4
+
+
 def ex(area, name):
-    return copy.deepcopy(dereferenced_schema(area, name)["examples"][0])
+    instance = copy.deepcopy(dereferenced_schema(area, name)["examples"][0])
+    for key, value in instance.items():
+        if isinstance(value, list) and len(value) > 2 * KEEP_ITEMS:
+            instance[key] = value[:KEEP_ITEMS]
+    return instance
 
 
 def add(area, name, category, why, mutate):
