@@ -33,7 +33,16 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from codegen.schemas import SchemaSet
-from codegen.sql import Column, Table, _table_sql, generate_sql, literal, quote, tables
+from codegen.sql import (
+    Column,
+    Table,
+    _table_sql,
+    generate_sql,
+    literal,
+    quote,
+    tables,
+    trigger_sql,
+)
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -197,13 +206,9 @@ def _column_sql(c: Column) -> str:
 
 
 def _trigger_sql(table: str, column: str) -> list[str]:
-    fn = f"public.{quote(f'{table}_set_{column}')}"
-    return [
-        f"CREATE FUNCTION {fn}() RETURNS trigger\n    LANGUAGE plpgsql\n    SET search_path = ''\n"
-        f"AS $$\nBEGIN\n    NEW.{quote(column)} := pg_catalog.now();\n    RETURN NEW;\nEND\n$$;",
-        f"CREATE TRIGGER {quote(f'{table}_set_{column}')}\n    BEFORE UPDATE ON "
-        f"{_qualified(table)}\n    FOR EACH ROW EXECUTE FUNCTION {fn}();",
-    ]
+    """The full DDL's trigger (:func:`codegen.sql.trigger_sql`), as migration statements."""
+    text = "\n".join(trigger_sql(table, column))
+    return [statement.strip() for statement in text.split("\n\n") if statement.strip()]
 
 
 def _bound(condition: str) -> tuple[str, str, float] | None:
