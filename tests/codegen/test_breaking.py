@@ -690,7 +690,8 @@ def test_shipped_allow_list_accepts_exactly_the_reviewed_timestamp_change(repo: 
     report = run_gate(repo, "HEAD~1")
     assert report.ok
     assert _only(report.changes, "constraint-changed").accepted
-    assert report.warnings == []
+    # The other shipped entries belong to other changes; the Timestamp entry is the one used.
+    assert not [w for w in report.warnings if "Timestamp" in w]
     _commit(repo, "common", lambda doc: _defs(doc, "Timestamp").update(pattern="^2.*Z$"))
     assert not run_gate(repo, "HEAD~2").ok
 
