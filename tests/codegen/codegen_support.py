@@ -1,5 +1,5 @@
-"""Helpers for the codegen tests: schema edits, throwaway databases and PostgreSQL catalog
-snapshots.
+"""Helpers for the codegen tests: schema edits and PostgreSQL catalog snapshots (throwaway
+databases come from ``pg_support``).
 
 Imported as ``codegen_support`` (a name no other test folder uses), never from ``conftest``: with
 several test folders collected together, ``conftest`` would name whichever was imported first.
@@ -8,32 +8,13 @@ several test folders collected together, ``conftest`` would name whichever was i
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
 Schema = dict[str, Any]
-
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-@contextmanager
-def temporary_database() -> Iterator[str]:
-    """An empty database of its own, dropped on exit; yields its DSN."""
-    name = f"vg_mig_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        info = psycopg.conninfo.conninfo_to_dict(ADMIN_DSN)
-        info["dbname"] = name
-        yield psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
-    finally:
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def edit_schema(root: Path, area: str, edit: Callable[[Schema], None]) -> None:

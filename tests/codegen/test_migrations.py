@@ -9,7 +9,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from codegen_support import Schema, apply_sql, catalog, edit_schema, temporary_database
+from codegen_support import Schema, apply_sql, catalog, edit_schema
+from pg_support import temporary_database
 
 from codegen.migrations import (
     SNAPSHOT,

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+from pg_support import temporary_database
 
 from runtime.resources import sql_scripts
 
-ADMIN_DSN = os.environ.get("VIDEOGEN_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 SHIM = Path(__file__).parent.parent / "support" / "supabase_shim.sql"
 
 
@@ -35,13 +33,7 @@ def generated_ddl_database() -> Iterator[str]:
 
 
 def _database(*, generated_only: bool) -> Iterator[str]:
-    name = f"vg_contracts_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    info = psycopg.conninfo.conninfo_to_dict(ADMIN_DSN)
-    info["dbname"] = name
-    dsn = psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
-    try:
+    with temporary_database("vg_contracts") as dsn:
         with psycopg.connect(dsn, autocommit=True) as conn:
             if SHIM.exists():
                 conn.execute(SHIM.read_text(encoding="utf-8"))  # type: ignore[call-overload]
@@ -50,6 +42,3 @@ def _database(*, generated_only: bool) -> Iterator[str]:
                     continue
                 conn.execute(text)  # type: ignore[call-overload]
         yield dsn
-    finally:
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

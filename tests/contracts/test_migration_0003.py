@@ -5,18 +5,16 @@ one built from the full DDL (the catalog comparison itself is tests/codegen's ch
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import psycopg
 import pytest
+from pg_support import temporary_database
 
 from runtime.resources import sql_dir
 
-ADMIN_DSN = os.environ.get("VIDEOGEN_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 MIGRATION = "0003_exact_money_object_metadata_updated_at_on_insert.sql"
 
 
@@ -32,13 +30,7 @@ def _migrations() -> list[tuple[str, str]]:
 @pytest.fixture
 def before_0003() -> Iterator[str]:
     """A database migrated up to (not including) 0003, holding one job and three stages."""
-    name = f"vg_mig3_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    info = psycopg.conninfo.conninfo_to_dict(ADMIN_DSN)
-    info["dbname"] = name
-    dsn = psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
-    try:
+    with temporary_database("vg_mig3") as dsn:
         with psycopg.connect(dsn, autocommit=True) as conn:
             for migration, text in _migrations():
                 if migration >= MIGRATION:
@@ -57,9 +49,6 @@ def before_0003() -> Iterator[str]:
                     (job[0], stage, metadata),
                 )
         yield dsn
-    finally:
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _apply_0003(dsn: str) -> None:

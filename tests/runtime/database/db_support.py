@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import psycopg
+from pg_support import schema_database
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -292,32 +293,6 @@ class RpcGateway:
         )
 
 
-def apply_schema(dsn: str, *, attempts: int = 5) -> None:
-    """The shim and every shipped SQL script, as tests/conftest.py's apply_schema does.
-
-    The shim serialises its cluster-wide role statements itself; "tuple concurrently updated"
-    (two sessions changing one role row) is still retried a few times, the set-up being
-    idempotent.
-    """
-    import time
-    from pathlib import Path
-
-    from runtime.resources import sql_scripts
-
-    shim = Path(__file__).parents[2] / "support" / "supabase_shim.sql"
-    for attempt in range(1, attempts + 1):
-        try:
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute(shim.read_text(encoding="utf-8"))  # type: ignore[arg-type]
-                for _name, text in sql_scripts():
-                    conn.execute(text)  # type: ignore[arg-type]
-            return
-        except psycopg.errors.InternalError as exc:
-            if "tuple concurrently updated" not in str(exc) or attempt == attempts:
-                raise
-            time.sleep(0.1 * attempt)
-
-
 @contextmanager
 def scratch_database() -> Iterator[str]:
     """A database with the shim and every shipped SQL script, for one module's read-only tests.
@@ -325,20 +300,5 @@ def scratch_database() -> Iterator[str]:
     Same set-up as the ``schema_database`` fixture, created once per module where the tests
     only read or roll back.
     """
-    import os
-
-    admin_dsn = os.environ.get(
-        "VIDEOGEN_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
-    )
-    name = f"vg_test_{uuid.uuid4().hex[:16]}"
-    info = psycopg.conninfo.conninfo_to_dict(admin_dsn)
-    info["dbname"] = name
-    dsn = psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
-    with psycopg.connect(admin_dsn, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
-    try:
-        apply_schema(dsn)
+    with schema_database() as dsn:
         yield dsn
-    finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]

@@ -7,49 +7,38 @@ pg_authid) around its role statements, so concurrent runs from different databas
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
 from pathlib import Path
 
 import psycopg
+from pg_support import create_database, drop_database, dsn_for
 
 SHIM_SQL = Path(__file__).parents[2] / "support" / "supabase_shim.sql"
-ADMIN_DSN = os.environ.get("VIDEOGEN_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def _dsn_for(name: str) -> str:
-    info = psycopg.conninfo.conninfo_to_dict(ADMIN_DSN)
-    info["dbname"] = name
-    return psycopg.conninfo.make_conninfo(**info)  # type: ignore[arg-type]
 
 
 def test_shim_applied_concurrently_from_several_databases_never_fails() -> None:
-    names = [f"vg_test_shim_{uuid.uuid4().hex[:12]}" for _ in range(6)]
+    names: list[str] = []
     shim = SHIM_SQL.read_text(encoding="utf-8")
     errors: list[BaseException] = []
-    start = threading.Barrier(len(names))
+    start = threading.Barrier(6)
 
     def apply(name: str) -> None:
         try:
-            with psycopg.connect(_dsn_for(name), autocommit=True) as conn:
+            with psycopg.connect(dsn_for(name), autocommit=True) as conn:
                 start.wait(timeout=30)
                 for _ in range(4):
                     conn.execute(shim)  # type: ignore[call-overload]
         except BaseException as exc:  # collected and asserted on below
             errors.append(exc)
 
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-        for name in names:
-            admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
     try:
+        names.extend(create_database("vg_test_shim") for _ in range(6))
         threads = [threading.Thread(target=apply, args=(name,)) for name in names]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=120)
     finally:
-        with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
-            for name in names:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+        for name in names:
+            drop_database(name)
     assert errors == []
