@@ -38,6 +38,27 @@ if ! pg_ready; then
 fi
 pg_ready || { echo "ensure-services: PostgreSQL is not answering on $PGHOST:$PGPORT" >&2; exit 1; }
 
+# Tools the test suites drive as independent oracles and fault targets: real audio encoders and
+# decoders (ffmpeg, lame, sox, flac, libsndfile), a transaction-mode pooler (pgbouncer) and
+# redis-sentinel. Installed from Debian's packages only when one is missing.
+missing=()
+for tool in ffmpeg lame sox flac pgbouncer redis-sentinel; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+[ -e /usr/lib/x86_64-linux-gnu/libsndfile.so.1 ] || ls /usr/lib/*/libsndfile.so.1 >/dev/null 2>&1 || missing+=(libsndfile1)
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "ensure-services: installing ${missing[*]} from Debian's packages"
+    pkgs=()
+    for tool in "${missing[@]}"; do
+        case "$tool" in
+            sox) pkgs+=(sox libsox-fmt-all) ;;
+            *) pkgs+=("$tool") ;;
+        esac
+    done
+    apt_install "${pkgs[@]}"
+fi
+# The pgbouncer package starts a system instance on 6432; the tests start their own.
+
 # Redis
 if ! command -v redis-server >/dev/null 2>&1; then
     echo "ensure-services: installing Redis from Debian's packages"
@@ -51,4 +72,4 @@ if ! redis_ready; then
     for _ in $(seq 1 30); do redis_ready && break; sleep 0.5; done
 fi
 redis_ready || { echo "ensure-services: Redis is not answering on 127.0.0.1:$REDIS_PORT" >&2; exit 1; }
-echo "ensure-services: PostgreSQL and Redis are up"
+echo "ensure-services: PostgreSQL and Redis are up; encoders, pgbouncer and redis-sentinel installed"
