@@ -1,16 +1,25 @@
 """Self-contained ("bundled") schemas: one file per top-level contract, no external ``$ref``.
 
 Consumers that cannot resolve references across files (many code generators, simple validators,
-browser form libraries) take ``ts/schemas/<Contract>.schema.json``. A bundle keeps the ``$id`` (so
-the version) of the file the contract comes from; its root is ``{"$ref": "#/$defs/<Contract>"}``
-and its ``$defs`` hold the contract and every definition it reaches, the ones from other files
-(``common``) moved in under their own names. Every ``$ref`` is then local (``#/$defs/Name``), so a
-pointer such as ``#/$defs/Job/properties/status`` means the same in the bundle and in the source
-file. Definition names are unique across the schema files (checked here), so moving them in can
-never clash.
+browser form libraries) take ``ts/schemas/<Contract>.schema.json``. A bundle's root is
+``{"$ref": "#/$defs/<Contract>"}`` and its ``$defs`` hold the contract and every definition it
+reaches, the ones from other files (``common``) moved in under their own names. Every ``$ref`` is
+then local (``#/$defs/Name``), so a pointer such as ``#/$defs/Job/properties/status`` means the
+same in the bundle and in the source file. Definition names are unique across the schema files
+(checked here), so moving them in can never clash.
 
-Two bundles made from the same file share its ``$id``: load each into its own validator instance
-(or load the source files together instead).
+Bundles are what consumers load, so they are plain draft 2020-12:
+
+* **No internal keywords.** Our ``x-`` annotations (``x-sql``, ``x-table``, ``x-python-type``,
+  ``x-renamed-from``, and any added later) only drive the generators; they are removed, so a
+  strict validator (``new Ajv2020({strict: true})``) accepts every bundle with no extra set-up.
+  Only keywords are removed: a property or definition named ``x-...`` and the data in
+  ``examples``, ``default``, ``const`` and ``enum`` are kept as they are.
+* **One ``$id`` per bundle**, so every bundle loads into one validator instance:
+  ``<source $id>/<Contract>.schema.json``, for example
+  ``https://schemas.videogen.dev/job/1.0.0/JobStage.schema.json``. The source file's ``$id`` (and
+  so the contract version, which a release bumps) is its prefix and the shipped file name its
+  last segment (:func:`bundle_id`).
 """
 
 from __future__ import annotations
@@ -24,11 +33,13 @@ from codegen.schemas import SchemaDoc, SchemaSet
 __all__ = [
     "BUNDLE_DIR",
     "bundle_contract",
+    "bundle_id",
     "compact_json",
     "definition_owners",
     "dumps",
     "generate_bundles",
     "localize",
+    "strip_annotations",
 ]
 
 #: Where the bundles are written (shipped by the npm package in ``ts/``).
@@ -80,12 +91,48 @@ def localize(schemas: SchemaSet, doc: SchemaDoc, node: Any, reached: set[str]) -
     return out
 
 
+#: Keywords whose value is a map of names to subschemas (the names are data, not keywords).
+_SCHEMA_MAPS = frozenset({"$defs", "properties", "patternProperties", "dependentSchemas"})
+#: Keywords whose value is instance data or names, copied as it is.
+_DATA = frozenset({"examples", "default", "const", "enum", "required", "dependentRequired"})
+
+
+def strip_annotations(schema: Any) -> Any:
+    """Return a copy of a schema without our internal ``x-`` keywords, at any depth.
+
+    Only keywords go: a property, definition or pattern named ``x-...`` stays, and so does every
+    value in ``examples``, ``default``, ``const``, ``enum``, ``required`` and
+    ``dependentRequired``.
+    """
+    if isinstance(schema, list):
+        return [strip_annotations(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key.startswith("x-"):
+            continue
+        if key in _DATA:
+            out[key] = copy.deepcopy(value)
+        elif key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {name: strip_annotations(sub) for name, sub in value.items()}
+        else:
+            out[key] = strip_annotations(value)
+    return out
+
+
+def bundle_id(doc: SchemaDoc, contract: str) -> str:
+    """The ``$id`` of a contract's bundle: ``<source $id>/<Contract>.schema.json``."""
+    return f"{doc.id}/{contract}.schema.json"
+
+
 def bundle_contract(schemas: SchemaSet, doc: SchemaDoc, contract: str) -> dict[str, Any]:
     """Build the self-contained schema of one contract of ``doc``.
 
     Returns:
-        The bundle document: same ``$schema`` and ``$id`` as ``doc``, root ``$ref`` to the
-        contract, and every reachable definition (file order of the sources) under ``$defs``.
+        The bundle document: the ``$schema`` of ``doc``, its own ``$id`` (:func:`bundle_id`), root
+        ``$ref`` to the contract, and every reachable definition (file order of the sources)
+        under ``$defs``, without ``x-`` keywords.
     """
     owners = definition_owners(schemas)
     definitions: dict[str, Any] = {}
@@ -102,11 +149,11 @@ def bundle_contract(schemas: SchemaSet, doc: SchemaDoc, contract: str) -> dict[s
     schema = doc.definitions()[contract]
     return {
         "$schema": doc.document["$schema"],
-        "$id": doc.id,
+        "$id": bundle_id(doc, contract),
         "title": schema.get("title", contract),
         "description": schema.get("description", ""),
         "$ref": f"#/$defs/{contract}",
-        "$defs": {name: copy.deepcopy(definitions[name]) for name in order},
+        "$defs": {name: strip_annotations(definitions[name]) for name in order},
     }
 
 

@@ -6,8 +6,10 @@
   made local, titles dropped (types are named after the ``$defs`` keys, as in Python) and the
   exact scalars kept as named string aliases: ``Money``, ``Uuid`` and ``Timestamp`` are ``string``
   in TypeScript, so a decimal amount such as ``"0.060000"`` never goes through a binary float.
-* ``ts/src/index.ts``: re-exports the types and lists every top-level contract with its ``$id``
-  and bundled schema file.
+* ``ts/src/index.ts``: re-exports the types and ``SCHEMAS``, and lists every top-level contract
+  with its bundle ``$id``, contract version and bundled schema file (``CONTRACTS``).
+* ``ts/src/schemas.ts``: ``SCHEMAS``, every bundle (the same documents as ``ts/schemas/``) as a
+  JavaScript object, so ESM and CommonJS consumers and bundlers get them without JSON imports.
 * ``ts/test/examples.ts``: every ``examples`` instance as a typed constant, so ``tsc --strict``
   proves the examples (which the JSON Schema validators accept) also satisfy the types.
 """
@@ -21,7 +23,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from codegen.bundle import compact_json, definition_owners, localize
+from codegen.bundle import (
+    bundle_contract,
+    bundle_id,
+    compact_json,
+    definition_owners,
+    localize,
+)
 from codegen.schemas import SchemaSet
 
 __all__ = ["TS_DIR", "generate_typescript", "node_modules_problem", "typescript_input"]
@@ -120,19 +128,29 @@ def _index(schemas: SchemaSet) -> str:
     lines = [
         _HEADER.rstrip("\n"),
         "/**",
-        " * VideoGen contracts: the generated types and, for every top-level contract, the `$id`",
-        " * (with its version) and the self-contained JSON Schema shipped in `schemas/`",
-        ' * (`import schema from "@videogen/contracts/schemas/Job.schema.json"`).',
+        " * VideoGen contracts: the generated types and, for every top-level contract, its bundle",
+        " * `$id`, its contract version and its self-contained JSON Schema, as `SCHEMAS.<Contract>`",
+        ' * and as a file (`@videogen/contracts/schemas/<Contract>.schema.json`).',
         " */",
         'export type * from "./contracts.js";',
         'import type { ContractTypes } from "./contracts.js";',
+        'export { SCHEMAS } from "./schemas.js";',
+        'export type { BundledSchema } from "./schemas.js";',
         "",
-        "/** Every top-level contract: its schema `$id` and its bundled schema file. */",
+        "/**",
+        " * Every top-level contract: the `$id` of its bundle (`<source $id>/<Contract>.schema.json`,",
+        " * the key to `ajv.getSchema` once `SCHEMAS` are added), the version of the contract and the",
+        " * bundle's file in the package.",
+        " */",
         "export const CONTRACTS = {",
     ]
     for doc in schemas.docs:
+        version = ".".join(str(part) for part in doc.version)
         for name, _ in doc.contracts():
-            lines.append(f'  {name}: {{ id: "{doc.id}", schema: "schemas/{name}.schema.json" }},')
+            lines.append(
+                f'  {name}: {{ id: "{bundle_id(doc, name)}", version: "{version}", '
+                f'schema: "schemas/{name}.schema.json" }},'
+            )
     lines += [
         "} as const;",
         "",
@@ -143,6 +161,36 @@ def _index(schemas: SchemaSet) -> str:
         "export type AnyContract = ContractTypes[ContractName];",
         "",
     ]
+    return "\n".join(lines)
+
+
+def _schemas(schemas: SchemaSet) -> str:
+    """``ts/src/schemas.ts``: every bundle as an object, typed loosely to keep the ``.d.ts`` small."""
+    lines = [
+        _HEADER.rstrip("\n"),
+        "// The bundled schemas of ts/schemas/ as objects (same documents), for ESM, CommonJS and",
+        "// bundlers alike: `ajv.addSchema(Object.values(SCHEMAS))` loads them all.",
+        "",
+        "/** A self-contained draft 2020-12 JSON Schema of one contract. */",
+        "export type BundledSchema = {",
+        '  readonly $schema: "https://json-schema.org/draft/2020-12/schema";',
+        "  readonly $id: string;",
+        "  readonly title: string;",
+        "  readonly description: string;",
+        "  readonly $ref: string;",
+        "  readonly $defs: { readonly [name: string]: { readonly [keyword: string]: unknown } };",
+        "};",
+        "",
+        "/** Every top-level contract's bundled schema, by contract name. */",
+        "export const SCHEMAS: {",
+    ]
+    names = [(doc, name) for doc in schemas.docs for name, _ in doc.contracts()]
+    lines += [f"  readonly {name}: BundledSchema;" for _, name in names]
+    lines.append("} = {")
+    for doc, name in names:
+        body = compact_json(bundle_contract(schemas, doc, name), indent=2)
+        lines.append(f"  {name}: {body},")
+    lines += ["};", ""]
     return "\n".join(lines)
 
 
@@ -176,5 +224,6 @@ def generate_typescript(schemas: SchemaSet) -> dict[str, str]:
     return {
         f"{TS_DIR}/src/contracts.ts": contracts,
         f"{TS_DIR}/src/index.ts": _index(schemas),
+        f"{TS_DIR}/src/schemas.ts": _schemas(schemas),
         f"{TS_DIR}/test/examples.ts": _examples(schemas),
     }
