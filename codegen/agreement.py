@@ -3,8 +3,10 @@
 Every ``examples`` instance (expected valid) and every entry of the invalid-instance corpus
 ``tests/contracts/invalid_corpus.json`` (expected invalid) is validated by
 
-* Ajv 8 (draft 2020-12, strict mode, ajv-formats) against the source schema files, and against
-  the bundled schema of the contract (``ts/schemas/``), through ``ts/scripts/agreement.mjs``;
+* Ajv 8 (draft 2020-12, strict mode, ajv-formats) against the source schema files (our ``x-``
+  keywords registered), and against the bundled schema of the contract (``ts/schemas/``): every
+  bundle in one Ajv instance with no keyword registered, as npm consumers load them. Through
+  ``ts/scripts/agreement.mjs``;
 * the ``jsonschema`` validator Python consumers use, ``runtime.contracts.validator_for`` (the
   shipped schemas, ECMA-262 ``pattern`` semantics, format checking);
 * the generated Pydantic type, through ``TypeAdapter(...).validate_json``: the model of an object

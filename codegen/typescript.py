@@ -128,9 +128,10 @@ def _index(schemas: SchemaSet) -> str:
     lines = [
         _HEADER.rstrip("\n"),
         "/**",
-        " * VideoGen contracts: the generated types and, for every top-level contract, its bundle",
-        " * `$id`, its contract version and its self-contained JSON Schema, as `SCHEMAS.<Contract>`",
-        ' * and as a file (`@videogen/contracts/schemas/<Contract>.schema.json`).',
+        " * VideoGen contracts: the generated types and, for every top-level contract, its",
+        " * bundle `$id`, its contract version and its self-contained JSON Schema, as",
+        " * `SCHEMAS.<Contract>` and as a file",
+        " * (`@videogen/contracts/schemas/<Contract>.schema.json`).",
         " */",
         'export type * from "./contracts.js";',
         'import type { ContractTypes } from "./contracts.js";',
@@ -138,9 +139,9 @@ def _index(schemas: SchemaSet) -> str:
         'export type { BundledSchema } from "./schemas.js";',
         "",
         "/**",
-        " * Every top-level contract: the `$id` of its bundle (`<source $id>/<Contract>.schema.json`,",
-        " * the key to `ajv.getSchema` once `SCHEMAS` are added), the version of the contract and the",
-        " * bundle's file in the package.",
+        " * Every top-level contract: the `$id` of its bundle",
+        " * (`<source $id>/<Contract>.schema.json`, the key to `ajv.getSchema` once `SCHEMAS`",
+        " * are added), the version of the contract and the bundle's file in the package.",
         " */",
         "export const CONTRACTS = {",
     ]
@@ -165,7 +166,7 @@ def _index(schemas: SchemaSet) -> str:
 
 
 def _schemas(schemas: SchemaSet) -> str:
-    """``ts/src/schemas.ts``: every bundle as an object, typed loosely to keep the ``.d.ts`` small."""
+    """``ts/src/schemas.ts``: every bundle as an object, typed loosely (a small ``.d.ts``)."""
     lines = [
         _HEADER.rstrip("\n"),
         "// The bundled schemas of ts/schemas/ as objects (same documents), for ESM, CommonJS and",

@@ -3,6 +3,10 @@
 # and the Ajv agreement check in ts/ need them. Installs Debian's nodejs and npm packages only when
 # missing; then installs ts/node_modules from the committed lockfile (npm ci, registry only) unless
 # it is already up to date with ts/package-lock.json. Safe to run repeatedly.
+# Generation and the agreement run on Node 18; the package itself declares Node >= 20 (engines)
+# and its consumer-project tests (ts/test/consumers.mjs, `nox -s typescript`) need Node >= 20.10
+# (JSON import attributes): Debian 12's nodejs is 18.19, so install Node 20+ (NodeSource, or
+# Debian 13's nodejs) where those tests run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -4,19 +4,21 @@
 //   ajv        the verdict of Ajv (draft 2020-12, strict mode, ajv-formats) with every source
 //              schema file registered, validating against <$id>#/$defs/<definition>;
 //   ajvBundle  the verdict against the bundled schema ts/schemas/<definition>.schema.json
-//              (null when the definition has no bundle), each bundle in its own Ajv instance.
-import { readFileSync, readdirSync, existsSync } from "node:fs";
+//              (null when the definition has no bundle). Every bundle is loaded into ONE strict
+//              Ajv instance with ajv-formats and nothing else, as consumers of the npm package do:
+//              the bundles carry no x- keywords and each has its own $id.
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 
-/** Our own annotation keywords: known to Ajv (strict mode rejects unknown keywords). */
+/** Our own annotation keywords in the source files (the bundles have none). */
 export const VIDEOGEN_KEYWORDS = ["x-sql", "x-table", "x-python-type", "x-renamed-from"];
 
-export function newAjv() {
+export function newAjv(keywords = []) {
   const ajv = new Ajv2020({ strict: true, allErrors: true });
   addFormats.default(ajv);
-  for (const keyword of VIDEOGEN_KEYWORDS) ajv.addKeyword({ keyword, schemaType: ["object", "string"] });
+  for (const keyword of keywords) ajv.addKeyword({ keyword, schemaType: ["object", "string"] });
   return ajv;
 }
 
@@ -24,7 +26,7 @@ const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
 const request = JSON.parse(Buffer.concat(chunks).toString("utf8"));
 
-const sources = newAjv();
+const sources = newAjv(VIDEOGEN_KEYWORDS);
 const ids = {};
 for (const name of readdirSync(request.schemasDir).sort()) {
   if (!name.endsWith(".schema.json")) continue;
@@ -33,16 +35,17 @@ for (const name of readdirSync(request.schemasDir).sort()) {
   ids[name.replace(/\.schema\.json$/, "")] = schema.$id;
 }
 
-const bundles = new Map();
+const bundles = newAjv();
+const bundleIds = {};
+for (const name of readdirSync(request.bundleDir).sort()) {
+  if (!name.endsWith(".schema.json")) continue;
+  const schema = JSON.parse(readFileSync(join(request.bundleDir, name), "utf8"));
+  bundles.addSchema(schema); // throws on an unknown keyword (strict) or a repeated $id
+  bundleIds[name.replace(/\.schema\.json$/, "")] = schema.$id;
+}
 function bundleValidator(definition) {
-  if (!bundles.has(definition)) {
-    const path = join(request.bundleDir, `${definition}.schema.json`);
-    bundles.set(
-      definition,
-      existsSync(path) ? newAjv().compile(JSON.parse(readFileSync(path, "utf8"))) : null,
-    );
-  }
-  return bundles.get(definition);
+  const id = bundleIds[definition];
+  return id === undefined ? null : bundles.getSchema(id);
 }
 
 const results = request.cases.map((c) => {
