@@ -15,9 +15,13 @@
 // (`@ts-expect-error`). This script then compares the program's report with what it counts in
 // ts/schemas itself, and checks which build (dist/esm or dist/cjs) Node resolves for the project.
 //
+// Before the projects, arethetypeswrong (pinned in ts/package.json) checks the tarball's types
+// for every resolution mode.
+//
 // Usage: node test/consumers.mjs [--keep] (keep the temporary directory for a look).
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -239,6 +243,14 @@ try {
     `  ${info.filename}: ${info.files.length} files, ${info.size} bytes packed, ${info.unpackedSize} unpacked`,
   );
   const tarball = join(root, info.filename);
+  // arethetypeswrong: every entry point's declarations under node10, node16 (CJS and ESM) and
+  // bundler resolution (exits 1 on any problem, e.g. ESM declarations served to require).
+  const attwManifest = createRequire(import.meta.url).resolve("@arethetypeswrong/cli/package.json");
+  const attw = join(dirname(attwManifest), JSON.parse(readFileSync(attwManifest, "utf8")).bin.attw);
+  const verdict = timed("attw", () => run(process.execPath, [attw, tarball, "--format", "json"], TS));
+  const problems = JSON.parse(verdict).problems;
+  check(problems && Object.keys(problems).length === 0, `arethetypeswrong: ${JSON.stringify(problems)}`);
+  console.log("  arethetypeswrong: no problems (node10, node16 CJS and ESM, bundler)");
   for (const setup of SETUPS) {
     console.log(`consumer ${setup.name} (${setup.build}):`);
     consumer(root, tarball, setup);
