@@ -10,9 +10,9 @@
 // skipLibCheck off) and runs it. The program loads every bundle (`SCHEMAS`) into ONE strict Ajv
 // 2020 instance with ajv-formats and nothing else, validates every example shipped in the
 // bundles against `<bundle $id>#/$defs/<definition>`, refuses two invalid Jobs (a status outside
-// the enum, a created_at that is no date-time) at the right JSON pointer, checks that the schema
-// file subpath and the package.json export load, and that a type error is one
-// (`@ts-expect-error`). This script then compares the program's report with what it counts in
+// the enum, a created_at that is no date-time) at the right JSON pointer, checks that every
+// schema file (the `./schemas/*` subpath, by the path CONTRACTS gives) equals its SCHEMAS entry,
+// that the package.json export loads, and that a type error is one (`@ts-expect-error`). This script then compares the program's report with what it counts in
 // ts/schemas itself, and checks which build (dist/esm or dist/cjs) Node resolves for the project.
 //
 // Before the projects, arethetypeswrong (pinned in ts/package.json) checks the tarball's types
@@ -157,7 +157,21 @@ if (JSON.stringify(jobFile) !== JSON.stringify(SCHEMAS.Job)) {
 // @ts-expect-error Money is a decimal string, never a number
 const notMoney: Money = 0.06;
 
-console.log(JSON.stringify({ validated, refused, status, cost, name: pkg.name, version: pkg.version, notMoney }));
+// Every file CONTRACTS names loads through the "./schemas/*" export and equals SCHEMAS (an error
+// thrown here is an unhandled rejection: Node exits 1).
+void Promise.all(
+  (Object.keys(CONTRACTS) as ContractName[]).map(async (name) => {
+    const file = await loadFile(\`@videogen/contracts/\${CONTRACTS[name].schema}\`);
+    if (JSON.stringify(file) !== JSON.stringify(SCHEMAS[name])) {
+      throw new Error(\`\${CONTRACTS[name].schema} differs from SCHEMAS.\${name}\`);
+    }
+    return name;
+  }),
+).then((files) => {
+  console.log(
+    JSON.stringify({ validated, refused, files: files.length, status, cost, name: pkg.name, version: pkg.version, notMoney }),
+  );
+});
 `;
 
 const IMPORTS = `import { CONTRACTS, SCHEMAS, type ContractName, type Job, type Money } from "@videogen/contracts";
@@ -166,6 +180,9 @@ import addFormats from "ajv-formats";
 `;
 const ESM_JSON = `import jobFile from "@videogen/contracts/schemas/Job.schema.json" with { type: "json" };
 import pkg from "@videogen/contracts/package.json" with { type: "json" };
+async function loadFile(specifier: string): Promise<unknown> {
+  return ((await import(specifier, { with: { type: "json" } })) as { default: unknown }).default;
+}
 `;
 
 const COMPILER = { strict: true, skipLibCheck: false, target: "ES2022", outDir: "out", rootDir: "src" };
@@ -195,6 +212,10 @@ const SETUPS = [
       IMPORTS +
       `import jobFile = require("@videogen/contracts/schemas/Job.schema.json");
 import pkg = require("@videogen/contracts/package.json");
+declare const require: (specifier: string) => unknown; // Node's, without @types/node
+async function loadFile(specifier: string): Promise<unknown> {
+  return require(specifier);
+}
 ` +
       BODY.replace("ADD_FORMATS", "addFormats(ajv)"),
   },
@@ -219,6 +240,7 @@ function consumer(root, tarball, setup) {
   const report = JSON.parse(output.trim().split("\n").at(-1));
   check(report.validated === exampleCount, `validated ${report.validated} examples, expected ${exampleCount}`);
   check(report.refused.join() === "/status,/created_at", `refused ${report.refused}`);
+  check(report.files === bundleFiles.length, `loaded ${report.files} schema files, expected ${bundleFiles.length}`);
   check(report.name === PACKAGE && report.version === manifest.version, `package.json export: ${output}`);
   const compiled = readFileSync(join(dir, "out", "main.js"), "utf8");
   const viaRequire = compiled.includes(`require("${PACKAGE}")`);
@@ -229,7 +251,7 @@ function consumer(root, tarball, setup) {
       : ["--input-type=module", "-e", `console.log(import.meta.resolve("${PACKAGE}"))`];
   const resolved = run(process.execPath, resolver, dir).trim();
   check(resolved.includes(`/dist/${setup.build}/index.js`), `${setup.name} resolved ${resolved}`);
-  console.log(`  validated ${report.validated} examples, refused ${report.refused.join(" ")}, loaded ${resolved.split("node_modules/")[1]}`);
+  console.log(`  validated ${report.validated} examples, ${report.files} schema files, refused ${report.refused.join(" ")}, loaded ${resolved.split("node_modules/")[1]}`);
 }
 
 const root = mkdtempSync(join(tmpdir(), "videogen-consumers-"));
