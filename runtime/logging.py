@@ -40,21 +40,22 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-import math
 import os
-import re
 import sys
 import threading
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from decimal import Decimal
-from enum import Enum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final, TextIO
 from uuid import UUID
+
+from runtime import _redaction
+from runtime._log_ratelimit import LogRateLimiter
+from runtime._redaction import REDACTED, is_secret_name, register_secret
 
 __all__ = [
     "BASE_LOGGER_NAME",
@@ -63,26 +64,25 @@ __all__ = [
     "REDACTED",
     "JsonFormatter",
     "LogContextFilter",
+    "LogRateLimiter",
     "PipelineLogger",
     "configure_logging",
     "current_log_context",
     "get_logger",
+    "is_secret_name",
     "log_context",
     "redact",
     "register_secret",
+    "safe_extra",
 ]
 
 BASE_LOGGER_NAME: Final = "videogen"
 DEFAULT_MAX_BYTES: Final = 100 * 1024 * 1024
 DEFAULT_BACKUP_COUNT: Final = 5
-REDACTED: Final = "[REDACTED]"
 
 _LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _MAX_BYTES_LIMIT: Final = 10 * 1024 * 1024 * 1024
 _MAX_BACKUP_COUNT: Final = 100
-_MIN_SECRET_LENGTH: Final = 6
-_MAX_REGISTERED_SECRETS: Final = 256
-_MAX_REPR_CHARS: Final = 2000
 
 # ---------------------------------------------------------------------------------------------
 # Context
@@ -151,120 +151,23 @@ class LogContextFilter(logging.Filter):
         Returns:
             Always ``True``: the filter only enriches records.
         """
-        for key, value in _CONTEXT.get().items():
+        for key, value in safe_extra(_CONTEXT.get()).items():
             if key not in record.__dict__:
                 setattr(record, key, value)
         return True
 
 
 # ---------------------------------------------------------------------------------------------
-# Redaction
+# Redaction (the rules live in runtime._redaction, a processor-like module of their own)
 # ---------------------------------------------------------------------------------------------
-
-_PATTERNS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
-    # JSON Web Tokens (Supabase legacy keys, access tokens, signed-URL tokens).
-    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
-    # OpenAI keys: sk-..., sk-proj-...
-    (re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"), REDACTED),
-    # Replicate tokens.
-    (re.compile(r"\br8_[A-Za-z0-9]{16,}"), REDACTED),
-    # Supabase secret keys (publishable keys are public by design).
-    (re.compile(r"\bsb_secret_[A-Za-z0-9_-]{8,}"), REDACTED),
-    # Authorization header values.
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {REDACTED}"),
-    # Passwords in URLs: scheme://user:password@host
-    (re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@\"']*:)[^/\s@\"']+@"), rf"\1{REDACTED}@"),
-    # Credentials in query strings.
-    (
-        re.compile(
-            r"(?i)([?&](?:token|access_token|refresh_token|apikey|api_key|key|signature|sig)=)"
-            r"[^&\s\"']+"
-        ),
-        rf"\1{REDACTED}",
-    ),
-)
-_SECRET_KEY_NAME: Final = re.compile(
-    r"(?:^|_)(password|passwd|secret|secret_key|token|access_token|refresh_token|api_key|"
-    r"apikey|api_token|authorization|credentials?|private_key|service_key|anon_key|jwt|cookie|"
-    r"openai_key|supabase_key|replicate_key)$"
-)
-_MAX_REDACT_DEPTH: Final = 20
-
-
-def _is_secret_name(name: object) -> bool:
-    """Whether a field or dict key names a secret (``x-api-key``, ``DB_PASSWORD``, ``jwt``)."""
-    return isinstance(name, str) and (
-        _SECRET_KEY_NAME.search(name.lower().replace("-", "_")) is not None
-    )
-
-
-def _redact_named(value: Any, depth: int = 0) -> Any:
-    """Blank values held under secret-looking keys anywhere inside dicts and lists.
-
-    Returns ``value`` itself when nothing inside it needed blanking (no copy on the hot path).
-    """
-    if depth > _MAX_REDACT_DEPTH:
-        return value
-    if isinstance(value, Mapping):
-        changed = False
-        result: dict[Any, Any] = {}
-        for key, item in value.items():
-            if item is not None and _is_secret_name(key):
-                result[key] = REDACTED
-                changed = True
-            else:
-                new_item = _redact_named(item, depth + 1)
-                changed = changed or new_item is not item
-                result[key] = new_item
-        return result if changed else value
-    if isinstance(value, list | tuple):
-        items = [_redact_named(item, depth + 1) for item in value]
-        if any(new is not old for new, old in zip(items, value, strict=True)):
-            return items
-    return value
-
-
-_secrets_lock = threading.Lock()
-_secrets: dict[str, None] = {}
-_pinned_secrets: set[str] = set()
-_secrets_pattern: re.Pattern[str] | None = None
-
-
-def register_secret(value: str | None, *, pinned: bool = False) -> None:
-    """Make every later log line replace ``value`` with ``[REDACTED]``.
-
-    :mod:`runtime.config` registers the value of every secret setting when settings are built,
-    pinned for the process-wide settings. Values shorter than six characters are ignored (they
-    would blank out ordinary words). Unpinned values are bounded: beyond the most recent 256 the
-    oldest is forgotten (tests build many throwaway settings); pinned values are never forgotten.
-
-    Args:
-        value: The secret text; ``None`` or empty is ignored.
-        pinned: Keep the value for the life of the process whatever else is registered.
-    """
-    global _secrets_pattern
-    if not value or len(value) < _MIN_SECRET_LENGTH:
-        return
-    forms = {value, json.dumps(value, ensure_ascii=False)[1:-1]}
-    with _secrets_lock:
-        changed = False
-        for form in forms:
-            if pinned and form not in _pinned_secrets:
-                _pinned_secrets.add(form)
-                _secrets.pop(form, None)
-                changed = True
-            elif not pinned and form not in _secrets and form not in _pinned_secrets:
-                _secrets[form] = None
-                changed = True
-        while len(_secrets) > _MAX_REGISTERED_SECRETS:
-            del _secrets[next(iter(_secrets))]
-        if changed:
-            ordered = sorted({*_secrets, *_pinned_secrets}, key=len, reverse=True)
-            _secrets_pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
 
 def redact(text: str) -> str:
-    """Replace registered secret values and key-, token- or password-shaped substrings.
+    """Remove secrets from free text.
+
+    Registered secret values, key-, token- and JWT-shaped substrings, URL passwords, secret-named
+    query parameters (``?password=``, ``&accessToken=``...) and ``name=value`` pairs with a
+    secret-like name become ``[REDACTED]``.
 
     Args:
         text: Any text (a message, a serialised log line, an upstream error message).
@@ -272,12 +175,7 @@ def redact(text: str) -> str:
     Returns:
         ``text`` with every secret replaced by ``[REDACTED]``.
     """
-    pattern = _secrets_pattern
-    if pattern is not None:
-        text = pattern.sub(REDACTED, text)
-    for regex, replacement in _PATTERNS:
-        text = regex.sub(replacement, text)
-    return text
+    return _redaction.scrub_text(text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,67 +187,76 @@ _RESERVED: Final = frozenset(
     | {"message", "asctime", "taskName"}
 )
 _FIXED_FIELDS: Final = ("timestamp", "level", "module", "job_id", "stage", "message")
+#: Names a caller's ``extra``/context field cannot take: they are shown as ``extra_<name>``.
+_RENAMED: Final = _RESERVED | {"timestamp", "level", "module", "exc_type", "exception", "stack"}
+_PLAIN_ARGS: Final = (str, int, float, bool, type(None), Decimal, UUID)
 
 
-def _json_default(value: Any) -> Any:
-    """Render values ``json`` does not know: safe, readable and never a secret."""
-    if isinstance(value, UUID | Decimal | Path):
-        return str(value)
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value if isinstance(value.value, str | int | float | bool) else value.name
-    if isinstance(value, bytes | bytearray | memoryview):
-        return f"<{len(value)} bytes>"
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    model_dump = getattr(value, "model_dump", None)
-    if callable(model_dump):  # pydantic models: SecretStr fields dump as "**********"
-        return model_dump(mode="json")
-    if isinstance(value, BaseException):
-        return f"{type(value).__name__}: {value}"
-    try:
-        text = repr(value)
-    except Exception:
-        return f"<unrepresentable {type(value).__name__}>"
-    return text[:_MAX_REPR_CHARS]
+def _field_name(key: object, taken: Mapping[str, Any] | None = None) -> str:
+    """The record attribute for a caller's field: reserved names get an ``extra_`` prefix."""
+    name = key if isinstance(key, str) else str(key)
+    while name in _RENAMED or name.startswith("_") or (taken is not None and name in taken):
+        name = f"extra_{name.lstrip('_')}" if name.startswith("_") else f"extra_{name}"
+    return name
 
 
-def _dump(value: Any) -> str:
-    return json.dumps(value, default=_json_default, ensure_ascii=False, allow_nan=False)
+def safe_extra(extra: Mapping[Any, Any]) -> dict[str, Any]:
+    """Rename caller fields that would clash with a ``LogRecord`` attribute or a fixed field.
+
+    ``extra={"message": ...}`` or ``{"args": ...}`` makes the stdlib raise ``KeyError`` into the
+    caller; here they become ``extra_message`` and ``extra_args``.
+
+    Args:
+        extra: The caller's fields.
+
+    Returns:
+        The fields under names that never clash.
+    """
+    renamed: dict[str, Any] = {}
+    for key, value in extra.items():
+        if isinstance(key, str) and key not in _RENAMED and not key.startswith("_"):
+            renamed[key] = value
+    for key, value in extra.items():
+        if not (isinstance(key, str) and key not in _RENAMED and not key.startswith("_")):
+            renamed[_field_name(key, renamed)] = value
+    return renamed
 
 
-def _safe_value(value: Any) -> Any:
-    """Return ``value`` if it serialises as strict JSON, else a safe text rendering of it."""
-    try:
-        _dump(value)
-    except (TypeError, ValueError, RecursionError):
-        if isinstance(value, float) and not math.isfinite(value):
-            return str(value)
-        try:
-            return repr(value)[:_MAX_REPR_CHARS]
-        except Exception:
-            return f"<unrepresentable {type(value).__name__}>"
-    return value
+def _safe_args(redactor: _redaction.Redactor, args: Any) -> Any:
+    """``%`` arguments with every structure redacted (plain scalars kept for ``%d``/``%.2f``)."""
+    if isinstance(args, Mapping):
+        return {
+            key: (
+                _redaction.REDACTED
+                if value is not None and _redaction.is_secret_name(key)
+                else (value if isinstance(value, _PLAIN_ARGS) else redactor.value(value))
+            )
+            for key, value in args.items()
+        }
+    if isinstance(args, tuple):
+        return tuple(
+            arg if isinstance(arg, _PLAIN_ARGS) else redactor.value(arg) for arg in args
+        )
+    return args if isinstance(args, _PLAIN_ARGS) else redactor.value(args)
 
 
-def _message(record: logging.LogRecord) -> str:
-    """``record.getMessage()``, or the template and its arguments when they do not fit.
+def _message(redactor: _redaction.Redactor, record: logging.LogRecord) -> str:
+    """The record's message from redacted arguments, scrubbed.
 
     A bad ``%`` format must not make the stdlib print the raw arguments (secrets included) to
     stderr: the line is still one JSON object, and still redacted.
     """
+    msg = record.msg
+    template = msg if isinstance(msg, str) else str(redactor.value(msg))
+    args = _safe_args(redactor, record.args) if record.args else None
     try:
-        return record.getMessage()
+        text = template % args if args else template
     except Exception as exc:
-        try:
-            args = repr(record.args)[:_MAX_REPR_CHARS]
-        except Exception:
-            args = "<unrepresentable>"
-        return (
-            f"{record.msg!s} [log arguments did not fit the message: "
-            f"{type(exc).__name__}; args={args}]"
+        text = (
+            f"{template} [log arguments did not fit the message: "
+            f"{type(exc).__name__}; args={_redaction._safe_repr(args)}]"
         )
+    return redactor.text(text)
 
 
 def _handle_error_redacted(record: logging.LogRecord) -> None:
@@ -362,10 +269,11 @@ def _handle_error_redacted(record: logging.LogRecord) -> None:
     exc = sys.exc_info()[1]
     message = f"a log record from {record.name} could not be written: {type(exc).__name__}: {exc}"
     try:
-        sys.stderr.write(
-            redact(_dump({"level": "ERROR", "module": "runtime.logging", "message": message}))
-            + "\n"
+        line = json.dumps(
+            {"level": "ERROR", "module": "runtime.logging", "message": redact(message)},
+            ensure_ascii=False,
         )
+        sys.stderr.write(_redaction.redact_known(line) + "\n")
     except Exception:  # nowhere left to report to
         return
 
@@ -381,7 +289,8 @@ class JsonFormatter(logging.Formatter):
     Fields: ``timestamp`` (UTC, ISO-8601, milliseconds, ``Z``), ``level``, ``module`` (the name
     given to :func:`get_logger`), ``job_id``, ``stage``, ``message``, every ``extra`` field, and
     ``exc_type``/``exception`` (the formatted traceback) when the record carries an exception.
-    The whole line is passed through :func:`redact`.
+    Every value goes through :class:`runtime._redaction.Redactor` (structures walked, secret
+    names blanked, text scrubbed) and the finished line once more through its ``finish``.
     """
 
     def format(self, record: logging.LogRecord) -> str:
@@ -393,34 +302,39 @@ class JsonFormatter(logging.Formatter):
         Returns:
             The JSON text.
         """
+        redactor = _redaction.Redactor()
         timestamp = datetime.fromtimestamp(record.created, tz=UTC)
         payload: dict[str, Any] = {
             "timestamp": timestamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{timestamp:%f}"[:3] + "Z",
             "level": record.levelname,
             "module": _module_name(record.name),
-            "job_id": record.__dict__.get("job_id"),
-            "stage": record.__dict__.get("stage"),
-            "message": _message(record),
+            "job_id": redactor.field("job_id", record.__dict__.get("job_id")),
+            "stage": redactor.field("stage", record.__dict__.get("stage")),
+            "message": _message(redactor, record),
         }
-        for key, value in record.__dict__.items():
+        for key, value in list(record.__dict__.items()):
             if key in _RESERVED or key in _FIXED_FIELDS or key.startswith("_"):
                 continue
-            if value is not None and _is_secret_name(key):
-                payload[key] = REDACTED
-            else:
-                payload[key] = _redact_named(value)
+            payload[redactor.text(key)] = redactor.field(key, value)
         if record.exc_info and record.exc_info[0] is not None:
             payload["exc_type"] = record.exc_info[0].__name__
-            payload["exception"] = self.formatException(record.exc_info)
+            payload["exception"] = redactor.text(self.formatException(record.exc_info))
         elif record.exc_text:
-            payload["exception"] = record.exc_text
+            payload["exception"] = redactor.text(record.exc_text)
         if record.stack_info:
-            payload["stack"] = self.formatStack(record.stack_info)
+            payload["stack"] = redactor.text(self.formatStack(record.stack_info))
         try:
-            line = _dump(payload)
-        except (TypeError, ValueError, RecursionError):
-            line = _dump({key: _safe_value(value) for key, value in payload.items()})
-        return redact(line)
+            line = json.dumps(payload, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as exc:  # not expected: values are plain
+            line = json.dumps(
+                {
+                    key: payload[key]
+                    for key in ("timestamp", "level", "module", "message")
+                }
+                | {"log_error": f"record could not be rendered: {type(exc).__name__}"},
+                ensure_ascii=False,
+            )
+        return redactor.finish(line)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -607,8 +521,10 @@ class PipelineLogger(logging.LoggerAdapter[logging.Logger]):
         Returns:
             The message and keyword arguments to pass on to the logger.
         """
-        if self.extra:
-            kwargs["extra"] = {**self.extra, **(kwargs.get("extra") or {})}
+        extra = kwargs.get("extra")
+        if self.extra or extra:
+            merged = {**(self.extra or {}), **(extra if isinstance(extra, Mapping) else {})}
+            kwargs["extra"] = safe_extra(merged)
         return msg, kwargs
 
     def isEnabledFor(self, level: int) -> bool:
