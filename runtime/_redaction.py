@@ -51,7 +51,7 @@ REDACTED: Final = "[REDACTED]"
 CIRCULAR: Final = "[circular]"
 TRUNCATED: Final = "[TRUNCATED]"
 #: Containers nested deeper than this are shown as ``[TRUNCATED]``.
-MAX_DEPTH: Final = 64
+MAX_DEPTH: Final = 200
 #: At most this many values (containers and leaves) are rendered per logged value.
 MAX_NODES: Final = 10_000
 MAX_REPR_CHARS: Final = 2000
@@ -94,6 +94,7 @@ _SECRET_ENDINGS: Final = (
     "replicatekey",
     "signature",
     "sessionid",
+    "rolekey",
 )
 #: Exact compact names that are secrets (short ones that would match too much as endings).
 _SECRET_EXACT: Final = frozenset({"sig", "pass", "pw", "sid", "dsn"})
@@ -214,11 +215,15 @@ _SECRET_QUERY_NAMES: Final = frozenset(
     {"key", "sig", "signature", "code", "x_amz_credential", "x_amz_security_token"}
 )
 _QUERY_PARAM: Final = re.compile(r"([?&;])([^=&;#\s\"'?]+)=([^&;#\s\"']*)")
-#: ``name=value``, ``name: value``, ``"name": "value"``, ``'name': 'value'`` in free text.
-_KEY_VALUE: Final = re.compile(
-    r"""(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)(?P<q1>['"]?)(?P<sep>[ \t]*[:=][ \t]*)"""
-    r"""(?:(?P<q2>['"])(?P<quoted>(?:\\.|(?!(?P=q2)).)*)(?P=q2)"""
-    r"""|(?P<scheme>(?i:bearer|basic|token|digest)[ \t]+)?(?P<bare>\[REDACTED\]|[^\s,;&'"}\])]+))"""
+#: ``name=value``, ``name: value``, ``"name": "value"``, ``'name': 'value'`` in free text: the
+#: name and separator; the value is read by :data:`_VALUE` only when the name is secret-like.
+_KEY_SEP: Final = re.compile(
+    r"""(?:(?P<q1>['"])(?P<qkey>[^'"\n]{1,80})(?P=q1)|(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*))"""
+    r"""[ \t]*[:=][ \t]*"""
+)
+_VALUE: Final = re.compile(
+    r"""(?P<q2>['"])(?P<quoted>(?:\\.|(?!(?P=q2)).)*)(?P=q2)"""
+    r"""|(?P<scheme>(?i:bearer|basic|token|digest)[ \t]+)?(?P<bare>\[REDACTED\]|[^\s,;&'"}\])]+)"""
 )
 
 
@@ -229,16 +234,29 @@ def _scrub_query(match: re.Match[str]) -> str:
     return match.group(0)
 
 
-def _scrub_key_value(match: re.Match[str]) -> str:
-    if not is_secret_name(match.group("key")) or REDACTED in (
-        match.group("bare") or match.group("quoted") or ""
-    ):
-        return match.group(0)
-    head = match.group("key") + (match.group("q1") or "") + match.group("sep")
-    quote = match.group("q2")
-    if quote:
-        return f"{head}{quote}{REDACTED}{quote}"
-    return head + (match.group("scheme") or "") + REDACTED
+def _scrub_key_values(text: str) -> str:
+    """Blank the value after every secret-like ``name=`` or ``name:`` in ``text``."""
+    parts: list[str] = []
+    done = 0
+    for match in _KEY_SEP.finditer(text):
+        if match.start() < done or not is_secret_name(match.group("qkey") or match.group("key")):
+            continue
+        value = _VALUE.match(text, match.end())
+        if value is None:
+            continue
+        shown = value.group("quoted") if value.group("q2") else value.group("bare")
+        if shown is None or shown.startswith(REDACTED):
+            continue
+        parts.append(text[done : match.end()])
+        if value.group("q2"):
+            parts.append(f"{value.group('q2')}{REDACTED}{value.group('q2')}")
+        else:
+            parts.append((value.group("scheme") or "") + REDACTED)
+        done = value.end()
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def scrub_text(text: str) -> str:
@@ -261,7 +279,7 @@ def scrub_text(text: str) -> str:
     if "=" in text:
         text = _QUERY_PARAM.sub(_scrub_query, text)
     if "=" in text or ":" in text:
-        text = _KEY_VALUE.sub(_scrub_key_value, text)
+        text = _scrub_key_values(text)
     return text
 
 

@@ -234,9 +234,7 @@ def _safe_args(redactor: _redaction.Redactor, args: Any) -> Any:
             for key, value in args.items()
         }
     if isinstance(args, tuple):
-        return tuple(
-            arg if isinstance(arg, _PLAIN_ARGS) else redactor.value(arg) for arg in args
-        )
+        return tuple(arg if isinstance(arg, _PLAIN_ARGS) else redactor.value(arg) for arg in args)
     return args if isinstance(args, _PLAIN_ARGS) else redactor.value(args)
 
 
@@ -327,10 +325,7 @@ class JsonFormatter(logging.Formatter):
             line = json.dumps(payload, ensure_ascii=False, allow_nan=False)
         except (TypeError, ValueError, RecursionError) as exc:  # not expected: values are plain
             line = json.dumps(
-                {
-                    key: payload[key]
-                    for key in ("timestamp", "level", "module", "message")
-                }
+                {key: payload[key] for key in ("timestamp", "level", "module", "message")}
                 | {"log_error": f"record could not be rendered: {type(exc).__name__}"},
                 ensure_ascii=False,
             )
