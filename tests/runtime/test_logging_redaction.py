@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from runtime._redaction import MAX_DEPTH, MAX_NODES, TRUNCATED, is_secret_name
+from runtime._redaction import is_secret_name
+from runtime._redaction_walk import MAX_DEPTH, MAX_NODES, TRUNCATED
 from runtime.logging import (
     REDACTED,
     LogRateLimiter,
