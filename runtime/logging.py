@@ -24,11 +24,11 @@ Usage::
 * Output goes to the console (``sys.stderr``) always and, optionally, to a file rotated at 100 MB
   keeping 5 backups through ``concurrent-log-handler``, which is safe when several worker processes
   write the same file.
-* Secrets never reach a line: the values of every secret setting (registered by
-  :mod:`runtime.config` through :func:`register_secret`), strings shaped like API keys or JWTs
-  (``sk-...``, ``r8_...``, ``sb_secret_...``, ``eyJ...``), bearer tokens, passwords inside URLs and
-  fields whose name says they hold a secret (``password``, ``api_key``, ``token``...) are replaced
-  by ``[REDACTED]``.
+* Secrets never reach a line: every value is redacted by construction (secret-like names in any
+  case or separator style, pydantic models, dataclasses, objects, cycles, URLs, exception text,
+  ``%`` arguments, registered secret values); see ``docs/logging.md`` and
+  :mod:`runtime._redaction`. Caller fields named like ``LogRecord`` attributes (``message``,
+  ``args``...) are written as ``extra_<name>`` instead of raising.
 
 Logging configures itself on first use (level and file from :mod:`runtime.config` when the settings
 are valid, ``INFO`` on the console otherwise); call :func:`configure_logging` at start-up to choose
