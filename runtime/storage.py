@@ -32,16 +32,26 @@ Buckets and paths
     (see :mod:`runtime.storage_buckets`); paths are checked against Storage's key rules before
     any request. Content types are detected from the file's first bytes
     (:mod:`runtime.content_types`); a given type must be allowed by the bucket and agree with
-    the bytes when they are recognisable. Uploads never overwrite silently: ``upsert=False``
-    (the default) makes an existing object a :class:`~runtime.errors.ConflictError`.
+    the bytes when they are recognisable. ``upsert=False`` (the default) makes an object that
+    exists when the upload starts a :class:`~runtime.errors.ConflictError`. Storage checks that
+    only before it takes the body and stores with an upsert at the end, so concurrent writers to
+    one path can all be told "stored"; after an upload without upsert the client reads the
+    object's info back (size, MD5 ETag) and raises ``ConflictError(code=
+    "overwritten_concurrently")`` when another writer's object replaced ours. A writer that
+    stores after that read-back is not detected (only ``upsert=True`` or distinct paths avoid
+    the race; see ``docs/storage.md``).
 
 Large files
     Files up to ``resumable_threshold_bytes`` (6 MiB) go in one request through storage3
     (from a path it streams; bytes cost about three times their size in memory, which is why
     larger payloads never take that route). Larger files use Storage's resumable (TUS) endpoint
     in 6 MiB chunks read one at a time from the path, file object or buffer, resuming from the
-    server's offset after a failed chunk (:mod:`runtime.storage_tus`). Downloads can stream to a
-    path (:meth:`StorageClient.download_to_path`) or to the caller
+    server's offset after a failed chunk (:mod:`runtime.storage_tus`); an upload that fails for
+    good is terminated (TUS ``DELETE``) so no partial data is left. Downloads read
+    ``/object/authenticated/{bucket}/{path}`` (where an invalid or expired key is a 403, not the
+    public fallback's 404 "Bucket not found"); :meth:`StorageClient.download_file` holds the
+    object once (about its size plus a few MiB), and downloads can stream to a path
+    (:meth:`StorageClient.download_to_path`) or to the caller
     (:meth:`StorageClient.stream_file`) in bounded chunks.
 
 Errors
@@ -598,7 +608,9 @@ class StorageClient(LazyClient[StorageOptions]):
             ValidationError: Unknown bucket, bad path, empty or too large a file, a content type
                 the bucket refuses or the bytes contradict, or unusable ``file_data``.
             ConflictError: The object exists and ``upsert`` is false (and, after a retry, it
-                is not ours: see "Retries" in the module docstring).
+                is not ours: see "Retries" in the module docstring); or, with
+                ``code="overwritten_concurrently"``, a concurrent writer's object replaced ours
+                while it was stored.
             PermissionDeniedError: The key may not write there.
             PayloadTooLargeError: Storage refused the size (its own limit is lower than ours).
             NotFoundError: The bucket does not exist on the server.
