@@ -303,3 +303,51 @@ def _dict_setter(target: dict[Any, Any], key: Any) -> Setter:
         target[key] = value
 
     return put
+
+
+def _replace_found(value: Any, found: list[str]) -> Any:
+    """Remove collected secret values from every string of an already-redacted plain value."""
+    stack: list[tuple[Any, Setter]] = []
+    holder: list[Any] = [value]
+    stack.append((value, _list_setter(holder, 0)))
+    while stack:
+        current, put = stack.pop()
+        if isinstance(current, str):
+            for secret in found:
+                current = current.replace(secret, REDACTED)
+            put(current)
+        elif isinstance(current, dict):
+            for key, item in current.items():
+                stack.append((item, _dict_setter(current, key)))
+        elif isinstance(current, list):
+            for index, item in enumerate(current):
+                stack.append((item, _list_setter(current, index)))
+    return holder[0]
+
+
+def redaction_processor(
+    logger: object, method_name: str, event_dict: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The whole redaction as a structlog processor (``(logger, method_name, event_dict)``).
+
+    Every key and value of the event dict is redacted as :class:`Redactor` does for a record, and
+    values found under secret names are removed from every string of the result. structlog is
+    not needed to call it; it is the form the redaction takes when logging moves onto structlog.
+
+    Args:
+        logger: The wrapped logger (unused).
+        method_name: The log method name (unused).
+        event_dict: The event's fields.
+
+    Returns:
+        A new, JSON-safe event dict without secrets.
+    """
+    redactor = Redactor()
+    result: dict[str, Any] = {}
+    for key, value in event_dict.items():
+        name = key if isinstance(key, str) else str(key)
+        result[redactor.text(name)] = redactor.field(name, value)
+    if redactor.found:
+        found = sorted(redactor.found, key=len, reverse=True)
+        result = _replace_found(result, found)
+    return result

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import json
 import os
 import string
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import create_model
 
+from runtime._redaction_walk import redaction_processor
 from runtime.logging import _reset_for_tests as reset_logging
 from runtime.logging import configure_logging, get_logger, log_context, register_secret
 from runtime.testing import capture_logs
@@ -325,3 +327,10 @@ def test_any_secret_name_style_is_redacted_in_a_flat_dict(
     key: str | bytes = name if key_kind == "str" else name.encode()
     outputs = _outputs(log_file, channel, {key: secret, "note": "x"})
     _assert_no_secret(outputs, [secret])
+
+
+@PROPERTY_SETTINGS
+@given(plant=plants())
+def test_the_redaction_processor_never_returns_a_planted_secret(plant: Plant) -> None:
+    result = redaction_processor(None, "warning", {"event": "planted", "payload": plant.value})
+    _assert_no_secret([json.dumps(result, ensure_ascii=False)], plant.secrets)

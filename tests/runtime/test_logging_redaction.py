@@ -17,7 +17,7 @@ import pytest
 from pydantic import BaseModel
 
 from runtime._redaction import is_secret_name
-from runtime._redaction_walk import MAX_DEPTH, MAX_NODES, TRUNCATED
+from runtime._redaction_walk import MAX_DEPTH, MAX_NODES, TRUNCATED, redaction_processor
 from runtime.logging import (
     REDACTED,
     LogRateLimiter,
@@ -370,3 +370,20 @@ def test_rate_limiter_keys_are_independent() -> None:
 def test_rate_limiter_refuses_a_bad_interval(interval: Any) -> None:
     with pytest.raises(ValueError, match="interval_seconds"):
         LogRateLimiter(interval)
+
+
+# ---------------------------------------------------------------------------------------------
+# The redaction as a structlog-shaped processor
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_redaction_processor_redacts_an_event_dict() -> None:
+    event = {
+        "event": f"login as {SECRET}",
+        "login": _Login(user="ann", password=SECRET),
+        "url": f"https://a.test/?accessToken={SECRET}",
+    }
+    result = redaction_processor(None, "info", event)
+    assert SECRET not in json.dumps(result)
+    assert result["login"] == {"user": "ann", "password": REDACTED}
+    assert result["event"] == f"login as {REDACTED}"
