@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
+from itertools import islice
 from pathlib import PurePath
 from typing import Any, Final
 from uuid import UUID
@@ -209,14 +210,19 @@ class Redactor:
             put(TRUNCATED)
             return
         pairs: Iterable[tuple[Any, Any]] | None = None
+        room = budget[0] + 1  # never copy more of a huge container than can be shown
         if isinstance(current, Mapping):
             try:
-                pairs = list(current.items())
+                pairs = list(islice(current.items(), room))
+                if len(pairs) == room and len(current) > budget[0]:
+                    pairs[-1] = (TRUNCATED, TRUNCATED)
             except Exception:
                 put(f"<unreadable {type(current).__name__}>")
                 return
         elif isinstance(current, list | tuple | set | frozenset | deque):
-            items = list(current)
+            items = list(islice(current, room))
+            if len(items) == room and len(current) > budget[0]:
+                items[-1] = TRUNCATED  # what is beyond the bound is marked, never shown
             out_list: list[Any] = [None] * len(items)
             put(out_list)
             on_path.add(id(current))

@@ -387,3 +387,10 @@ def test_the_redaction_processor_redacts_an_event_dict() -> None:
     assert SECRET not in json.dumps(result)
     assert result["login"] == {"user": "ann", "password": REDACTED}
     assert result["event"] == f"login as {REDACTED}"
+
+
+def test_a_huge_mapping_is_cut_at_the_size_bound_with_a_marker() -> None:
+    huge = {f"k{i}": i for i in range(MAX_NODES * 3)}
+    record = json.loads(_logged("huge", extra={"huge": huge}))
+    assert len(record["huge"]) <= MAX_NODES + 1
+    assert record["huge"][TRUNCATED] == TRUNCATED
