@@ -93,9 +93,11 @@ def secret_names(draw: st.DrawFn, styles: tuple[str, ...]) -> str:
     return style(words, draw(st.sampled_from(styles)))
 
 
-secret_values = st.text(string.ascii_letters + string.digits, min_size=12, max_size=24).map(
-    lambda text: "Q9" + text  # never an ordinary word of the output
-)
+#: Letters and digits alternate, so a secret never contains a word of the output (a key name).
+secret_values = st.tuples(
+    st.text(string.ascii_letters, min_size=6, max_size=12),
+    st.text(string.digits, min_size=12, max_size=12),
+).map(lambda pair: "Q9" + "".join(a + b for a, b in zip(pair[0], pair[1], strict=False)))
 
 
 @dataclass
