@@ -29,6 +29,7 @@ Usage::
   ``%`` arguments, registered secret values); see ``docs/logging.md`` and
   :mod:`runtime._redaction`. Caller fields named like ``LogRecord`` attributes (``message``,
   ``args``...) are written as ``extra_<name>`` instead of raising.
+* :class:`LogRateLimiter` lets one line per key through per interval (repeated warnings).
 
 Logging configures itself on first use (level and file from :mod:`runtime.config` when the settings
 are valid, ``INFO`` on the console otherwise); call :func:`configure_logging` at start-up to choose
