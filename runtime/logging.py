@@ -24,11 +24,12 @@ Usage::
 * Output goes to the console (``sys.stderr``) always and, optionally, to a file rotated at 100 MB
   keeping 5 backups through ``concurrent-log-handler``, which is safe when several worker processes
   write the same file.
-* Secrets never reach a line: the values of every secret setting (registered by
-  :mod:`runtime.config` through :func:`register_secret`), strings shaped like API keys or JWTs
-  (``sk-...``, ``r8_...``, ``sb_secret_...``, ``eyJ...``), bearer tokens, passwords inside URLs and
-  fields whose name says they hold a secret (``password``, ``api_key``, ``token``...) are replaced
-  by ``[REDACTED]``.
+* Secrets never reach a line: every value is redacted by construction (secret-like names in any
+  case or separator style, pydantic models, dataclasses, objects, cycles, URLs, exception text,
+  ``%`` arguments, registered secret values); see ``docs/logging.md`` and
+  :mod:`runtime._redaction`. Caller fields named like ``LogRecord`` attributes (``message``,
+  ``args``...) are written as ``extra_<name>`` instead of raising.
+* :class:`LogRateLimiter` lets one line per key through per interval (repeated warnings).
 
 Logging configures itself on first use (level and file from :mod:`runtime.config` when the settings
 are valid, ``INFO`` on the console otherwise); call :func:`configure_logging` at start-up to choose
@@ -38,23 +39,23 @@ explicitly. Importing this module reads no configuration.
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
-import math
 import os
-import re
 import sys
 import threading
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
-from decimal import Decimal
-from enum import Enum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final, TextIO
 from uuid import UUID
+
+from runtime import _redaction
+from runtime._log_format import BASE_LOGGER_NAME, JsonFormatter, safe_extra
+from runtime._log_format import handle_error_redacted as _handle_error_redacted
+from runtime._log_ratelimit import LogRateLimiter
+from runtime._redaction import REDACTED, is_secret_name, register_secret
 
 __all__ = [
     "BASE_LOGGER_NAME",
@@ -63,26 +64,24 @@ __all__ = [
     "REDACTED",
     "JsonFormatter",
     "LogContextFilter",
+    "LogRateLimiter",
     "PipelineLogger",
     "configure_logging",
     "current_log_context",
     "get_logger",
+    "is_secret_name",
     "log_context",
     "redact",
     "register_secret",
+    "safe_extra",
 ]
 
-BASE_LOGGER_NAME: Final = "videogen"
 DEFAULT_MAX_BYTES: Final = 100 * 1024 * 1024
 DEFAULT_BACKUP_COUNT: Final = 5
-REDACTED: Final = "[REDACTED]"
 
 _LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _MAX_BYTES_LIMIT: Final = 10 * 1024 * 1024 * 1024
 _MAX_BACKUP_COUNT: Final = 100
-_MIN_SECRET_LENGTH: Final = 6
-_MAX_REGISTERED_SECRETS: Final = 256
-_MAX_REPR_CHARS: Final = 2000
 
 # ---------------------------------------------------------------------------------------------
 # Context
@@ -151,120 +150,23 @@ class LogContextFilter(logging.Filter):
         Returns:
             Always ``True``: the filter only enriches records.
         """
-        for key, value in _CONTEXT.get().items():
+        for key, value in safe_extra(_CONTEXT.get()).items():
             if key not in record.__dict__:
                 setattr(record, key, value)
         return True
 
 
 # ---------------------------------------------------------------------------------------------
-# Redaction
+# Redaction (the rules live in runtime._redaction, a processor-like module of their own)
 # ---------------------------------------------------------------------------------------------
-
-_PATTERNS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
-    # JSON Web Tokens (Supabase legacy keys, access tokens, signed-URL tokens).
-    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
-    # OpenAI keys: sk-..., sk-proj-...
-    (re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"), REDACTED),
-    # Replicate tokens.
-    (re.compile(r"\br8_[A-Za-z0-9]{16,}"), REDACTED),
-    # Supabase secret keys (publishable keys are public by design).
-    (re.compile(r"\bsb_secret_[A-Za-z0-9_-]{8,}"), REDACTED),
-    # Authorization header values.
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {REDACTED}"),
-    # Passwords in URLs: scheme://user:password@host
-    (re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@\"']*:)[^/\s@\"']+@"), rf"\1{REDACTED}@"),
-    # Credentials in query strings.
-    (
-        re.compile(
-            r"(?i)([?&](?:token|access_token|refresh_token|apikey|api_key|key|signature|sig)=)"
-            r"[^&\s\"']+"
-        ),
-        rf"\1{REDACTED}",
-    ),
-)
-_SECRET_KEY_NAME: Final = re.compile(
-    r"(?:^|_)(password|passwd|secret|secret_key|token|access_token|refresh_token|api_key|"
-    r"apikey|api_token|authorization|credentials?|private_key|service_key|anon_key|jwt|cookie|"
-    r"openai_key|supabase_key|replicate_key)$"
-)
-_MAX_REDACT_DEPTH: Final = 20
-
-
-def _is_secret_name(name: object) -> bool:
-    """Whether a field or dict key names a secret (``x-api-key``, ``DB_PASSWORD``, ``jwt``)."""
-    return isinstance(name, str) and (
-        _SECRET_KEY_NAME.search(name.lower().replace("-", "_")) is not None
-    )
-
-
-def _redact_named(value: Any, depth: int = 0) -> Any:
-    """Blank values held under secret-looking keys anywhere inside dicts and lists.
-
-    Returns ``value`` itself when nothing inside it needed blanking (no copy on the hot path).
-    """
-    if depth > _MAX_REDACT_DEPTH:
-        return value
-    if isinstance(value, Mapping):
-        changed = False
-        result: dict[Any, Any] = {}
-        for key, item in value.items():
-            if item is not None and _is_secret_name(key):
-                result[key] = REDACTED
-                changed = True
-            else:
-                new_item = _redact_named(item, depth + 1)
-                changed = changed or new_item is not item
-                result[key] = new_item
-        return result if changed else value
-    if isinstance(value, list | tuple):
-        items = [_redact_named(item, depth + 1) for item in value]
-        if any(new is not old for new, old in zip(items, value, strict=True)):
-            return items
-    return value
-
-
-_secrets_lock = threading.Lock()
-_secrets: dict[str, None] = {}
-_pinned_secrets: set[str] = set()
-_secrets_pattern: re.Pattern[str] | None = None
-
-
-def register_secret(value: str | None, *, pinned: bool = False) -> None:
-    """Make every later log line replace ``value`` with ``[REDACTED]``.
-
-    :mod:`runtime.config` registers the value of every secret setting when settings are built,
-    pinned for the process-wide settings. Values shorter than six characters are ignored (they
-    would blank out ordinary words). Unpinned values are bounded: beyond the most recent 256 the
-    oldest is forgotten (tests build many throwaway settings); pinned values are never forgotten.
-
-    Args:
-        value: The secret text; ``None`` or empty is ignored.
-        pinned: Keep the value for the life of the process whatever else is registered.
-    """
-    global _secrets_pattern
-    if not value or len(value) < _MIN_SECRET_LENGTH:
-        return
-    forms = {value, json.dumps(value, ensure_ascii=False)[1:-1]}
-    with _secrets_lock:
-        changed = False
-        for form in forms:
-            if pinned and form not in _pinned_secrets:
-                _pinned_secrets.add(form)
-                _secrets.pop(form, None)
-                changed = True
-            elif not pinned and form not in _secrets and form not in _pinned_secrets:
-                _secrets[form] = None
-                changed = True
-        while len(_secrets) > _MAX_REGISTERED_SECRETS:
-            del _secrets[next(iter(_secrets))]
-        if changed:
-            ordered = sorted({*_secrets, *_pinned_secrets}, key=len, reverse=True)
-            _secrets_pattern = re.compile("|".join(re.escape(s) for s in ordered))
 
 
 def redact(text: str) -> str:
-    """Replace registered secret values and key-, token- or password-shaped substrings.
+    """Remove secrets from free text.
+
+    Registered secret values, key-, token- and JWT-shaped substrings, URL passwords, secret-named
+    query parameters (``?password=``, ``&accessToken=``...) and ``name=value`` pairs with a
+    secret-like name become ``[REDACTED]``.
 
     Args:
         text: Any text (a message, a serialised log line, an upstream error message).
@@ -272,155 +174,7 @@ def redact(text: str) -> str:
     Returns:
         ``text`` with every secret replaced by ``[REDACTED]``.
     """
-    pattern = _secrets_pattern
-    if pattern is not None:
-        text = pattern.sub(REDACTED, text)
-    for regex, replacement in _PATTERNS:
-        text = regex.sub(replacement, text)
-    return text
-
-
-# ---------------------------------------------------------------------------------------------
-# Formatting
-# ---------------------------------------------------------------------------------------------
-
-_RESERVED: Final = frozenset(
-    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
-    | {"message", "asctime", "taskName"}
-)
-_FIXED_FIELDS: Final = ("timestamp", "level", "module", "job_id", "stage", "message")
-
-
-def _json_default(value: Any) -> Any:
-    """Render values ``json`` does not know: safe, readable and never a secret."""
-    if isinstance(value, UUID | Decimal | Path):
-        return str(value)
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value if isinstance(value.value, str | int | float | bool) else value.name
-    if isinstance(value, bytes | bytearray | memoryview):
-        return f"<{len(value)} bytes>"
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    model_dump = getattr(value, "model_dump", None)
-    if callable(model_dump):  # pydantic models: SecretStr fields dump as "**********"
-        return model_dump(mode="json")
-    if isinstance(value, BaseException):
-        return f"{type(value).__name__}: {value}"
-    try:
-        text = repr(value)
-    except Exception:
-        return f"<unrepresentable {type(value).__name__}>"
-    return text[:_MAX_REPR_CHARS]
-
-
-def _dump(value: Any) -> str:
-    return json.dumps(value, default=_json_default, ensure_ascii=False, allow_nan=False)
-
-
-def _safe_value(value: Any) -> Any:
-    """Return ``value`` if it serialises as strict JSON, else a safe text rendering of it."""
-    try:
-        _dump(value)
-    except (TypeError, ValueError, RecursionError):
-        if isinstance(value, float) and not math.isfinite(value):
-            return str(value)
-        try:
-            return repr(value)[:_MAX_REPR_CHARS]
-        except Exception:
-            return f"<unrepresentable {type(value).__name__}>"
-    return value
-
-
-def _message(record: logging.LogRecord) -> str:
-    """``record.getMessage()``, or the template and its arguments when they do not fit.
-
-    A bad ``%`` format must not make the stdlib print the raw arguments (secrets included) to
-    stderr: the line is still one JSON object, and still redacted.
-    """
-    try:
-        return record.getMessage()
-    except Exception as exc:
-        try:
-            args = repr(record.args)[:_MAX_REPR_CHARS]
-        except Exception:
-            args = "<unrepresentable>"
-        return (
-            f"{record.msg!s} [log arguments did not fit the message: "
-            f"{type(exc).__name__}; args={args}]"
-        )
-
-
-def _handle_error_redacted(record: logging.LogRecord) -> None:
-    """Stand-in for ``Handler.handleError``: report a failed write without the record's args.
-
-    The stdlib version prints the raw arguments to stderr, secrets included.
-    """
-    if not logging.raiseExceptions:
-        return
-    exc = sys.exc_info()[1]
-    message = f"a log record from {record.name} could not be written: {type(exc).__name__}: {exc}"
-    try:
-        sys.stderr.write(
-            redact(_dump({"level": "ERROR", "module": "runtime.logging", "message": message}))
-            + "\n"
-        )
-    except Exception:  # nowhere left to report to
-        return
-
-
-def _module_name(logger_name: str) -> str:
-    prefix = BASE_LOGGER_NAME + "."
-    return logger_name[len(prefix) :] if logger_name.startswith(prefix) else logger_name
-
-
-class JsonFormatter(logging.Formatter):
-    """Format a record as one line of JSON with the fixed fields first, then every extra field.
-
-    Fields: ``timestamp`` (UTC, ISO-8601, milliseconds, ``Z``), ``level``, ``module`` (the name
-    given to :func:`get_logger`), ``job_id``, ``stage``, ``message``, every ``extra`` field, and
-    ``exc_type``/``exception`` (the formatted traceback) when the record carries an exception.
-    The whole line is passed through :func:`redact`.
-    """
-
-    def format(self, record: logging.LogRecord) -> str:
-        """Render ``record`` as a single redacted JSON line (no trailing newline).
-
-        Args:
-            record: The record to format.
-
-        Returns:
-            The JSON text.
-        """
-        timestamp = datetime.fromtimestamp(record.created, tz=UTC)
-        payload: dict[str, Any] = {
-            "timestamp": timestamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{timestamp:%f}"[:3] + "Z",
-            "level": record.levelname,
-            "module": _module_name(record.name),
-            "job_id": record.__dict__.get("job_id"),
-            "stage": record.__dict__.get("stage"),
-            "message": _message(record),
-        }
-        for key, value in record.__dict__.items():
-            if key in _RESERVED or key in _FIXED_FIELDS or key.startswith("_"):
-                continue
-            if value is not None and _is_secret_name(key):
-                payload[key] = REDACTED
-            else:
-                payload[key] = _redact_named(value)
-        if record.exc_info and record.exc_info[0] is not None:
-            payload["exc_type"] = record.exc_info[0].__name__
-            payload["exception"] = self.formatException(record.exc_info)
-        elif record.exc_text:
-            payload["exception"] = record.exc_text
-        if record.stack_info:
-            payload["stack"] = self.formatStack(record.stack_info)
-        try:
-            line = _dump(payload)
-        except (TypeError, ValueError, RecursionError):
-            line = _dump({key: _safe_value(value) for key, value in payload.items()})
-        return redact(line)
+    return _redaction.scrub_text(text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -607,8 +361,10 @@ class PipelineLogger(logging.LoggerAdapter[logging.Logger]):
         Returns:
             The message and keyword arguments to pass on to the logger.
         """
-        if self.extra:
-            kwargs["extra"] = {**self.extra, **(kwargs.get("extra") or {})}
+        extra = kwargs.get("extra")
+        if self.extra or extra:
+            merged = {**(self.extra or {}), **(extra if isinstance(extra, Mapping) else {})}
+            kwargs["extra"] = safe_extra(merged)
         return msg, kwargs
 
     def isEnabledFor(self, level: int) -> bool:

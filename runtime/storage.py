@@ -32,16 +32,26 @@ Buckets and paths
     (see :mod:`runtime.storage_buckets`); paths are checked against Storage's key rules before
     any request. Content types are detected from the file's first bytes
     (:mod:`runtime.content_types`); a given type must be allowed by the bucket and agree with
-    the bytes when they are recognisable. Uploads never overwrite silently: ``upsert=False``
-    (the default) makes an existing object a :class:`~runtime.errors.ConflictError`.
+    the bytes when they are recognisable. ``upsert=False`` (the default) makes an object that
+    exists when the upload starts a :class:`~runtime.errors.ConflictError`. Storage checks that
+    only before it takes the body and stores with an upsert at the end, so concurrent writers to
+    one path can all be told "stored"; after an upload without upsert the client reads the
+    object's info back (size, MD5 ETag) and raises ``ConflictError(code=
+    "overwritten_concurrently")`` when another writer's object replaced ours. A writer that
+    stores after that read-back is not detected (only ``upsert=True`` or distinct paths avoid
+    the race; see ``docs/storage.md``).
 
 Large files
     Files up to ``resumable_threshold_bytes`` (6 MiB) go in one request through storage3
     (from a path it streams; bytes cost about three times their size in memory, which is why
     larger payloads never take that route). Larger files use Storage's resumable (TUS) endpoint
     in 6 MiB chunks read one at a time from the path, file object or buffer, resuming from the
-    server's offset after a failed chunk (:mod:`runtime.storage_tus`). Downloads can stream to a
-    path (:meth:`StorageClient.download_to_path`) or to the caller
+    server's offset after a failed chunk (:mod:`runtime.storage_tus`); an upload that fails for
+    good is terminated (TUS ``DELETE``) so no partial data is left. Downloads read
+    ``/object/authenticated/{bucket}/{path}`` (where an invalid or expired key is a 403, not the
+    public fallback's 404 "Bucket not found"); :meth:`StorageClient.download_file` holds the
+    object once (about its size plus a few MiB), and downloads can stream to a path
+    (:meth:`StorageClient.download_to_path`) or to the caller
     (:meth:`StorageClient.stream_file`) in bounded chunks.
 
 Errors
@@ -76,6 +86,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import logging
 import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -524,6 +535,17 @@ class StorageClient(LazyClient[StorageOptions]):
         """
         return f"{self.options.storage_url}object/{quote(bucket, safe='')}/{quote(path, safe='/')}"
 
+    def _download_url(self, bucket: str, path: str) -> str:
+        """``/object/authenticated/{bucket}/{path}``: an invalid key is 403 there.
+
+        ``GET /object/{bucket}/{path}`` falls back to public access when the key is invalid or
+        expired, and then answers 404 "Bucket not found" for a private bucket.
+        """
+        return (
+            f"{self.options.storage_url}object/authenticated/"
+            f"{quote(bucket, safe='')}/{quote(path, safe='/')}"
+        )
+
     def _retrying(self) -> Callable[[Callable[[], Awaitable[T]]], Callable[[], Awaitable[T]]]:
         opts = self.options
         return retry_with_backoff(
@@ -586,7 +608,9 @@ class StorageClient(LazyClient[StorageOptions]):
             ValidationError: Unknown bucket, bad path, empty or too large a file, a content type
                 the bucket refuses or the bytes contradict, or unusable ``file_data``.
             ConflictError: The object exists and ``upsert`` is false (and, after a retry, it
-                is not ours: see "Retries" in the module docstring).
+                is not ours: see "Retries" in the module docstring); or, with
+                ``code="overwritten_concurrently"``, a concurrent writer's object replaced ours
+                while it was stored.
             PermissionDeniedError: The key may not write there.
             PayloadTooLargeError: Storage refused the size (its own limit is lower than ours).
             NotFoundError: The bucket does not exist on the server.
@@ -610,10 +634,13 @@ class StorageClient(LazyClient[StorageOptions]):
                 await self._upload_resumable(
                     bucket, path, source, resolved_type, upsert, cache_seconds, job_id
                 )
+                verified = False
             else:
-                await self._upload_single(
+                verified = await self._upload_single(
                     bucket, path, source, resolved_type, upsert, cache_seconds, job_id
                 )
+            if not upsert and not verified:
+                await self._check_not_overtaken(bucket, path, source, job_id)
         finally:
             source.close()
         _logger.info(
@@ -642,7 +669,8 @@ class StorageClient(LazyClient[StorageOptions]):
         upsert: bool,
         cache_seconds: int,
         job_id: UUID | None,
-    ) -> None:
+    ) -> bool:
+        """Upload in one request; return whether the stored object was already checked as ours."""
         api = self._conn().api
         file_options: Any = {
             "content-type": content_type,
@@ -653,9 +681,10 @@ class StorageClient(LazyClient[StorageOptions]):
         # An earlier attempt failed without telling whether the object was stored (a 5xx, or a
         # timeout or broken connection after the request went out).
         outcome_unknown = False
+        verified = False
 
         async def attempt() -> None:
-            nonlocal outcome_unknown
+            nonlocal outcome_unknown, verified
             payload = await source.whole()
             try:
                 await api.from_(bucket).upload(path, payload, file_options)
@@ -664,6 +693,7 @@ class StorageClient(LazyClient[StorageOptions]):
                 if isinstance(error, ConflictError) and outcome_unknown:
                     verdict = await self._stored_is_ours(bucket, path, source, job_id)
                     if verdict is True:  # an earlier attempt stored it after all
+                        verified = True
                         _logger.info(
                             "Upload of %s/%s found stored by an earlier attempt",
                             bucket,
@@ -678,6 +708,44 @@ class StorageClient(LazyClient[StorageOptions]):
                 raise error from exc
 
         await self._retrying()(attempt)()
+        return verified
+
+    async def _check_not_overtaken(
+        self, bucket: str, path: str, source: _Source, job_id: UUID | None
+    ) -> None:
+        """After an upload without upsert, make sure the stored object is still ours.
+
+        Storage checks for an existing object before it takes the body and stores with an upsert
+        at the end, so concurrent writers to one path can all be told "stored". Reading the
+        object's info back (size, then MD5 ETag) catches a writer that replaced ours before this
+        check; when it cannot be told (no plain MD5 ETag, as for resumable uploads on Supabase,
+        or the info fails) the upload is reported as stored and a warning is logged.
+
+        Raises:
+            ConflictError: ``code="overwritten_concurrently"``: another writer's object is there.
+        """
+        verdict = await self._stored_is_ours(bucket, path, source, job_id)
+        if verdict is False:
+            raise ConflictError(
+                f"{bucket}/{path} was replaced by another writer while this upload was stored "
+                "(Storage checks for an existing object only before the upload); the stored "
+                "object is not ours",
+                job_id,
+                code="overwritten_concurrently",
+                details={"bucket": bucket, "path": path},
+                service="storage",
+            )
+        if isinstance(verdict, str):
+            _logger.log(
+                # No plain MD5 ETag is normal for resumable uploads on Supabase (multipart).
+                logging.DEBUG if verdict.startswith("its ETag") else logging.WARNING,
+                "Stored %s/%s without upsert but could not check that no concurrent writer "
+                "replaced it: %s",
+                bucket,
+                path,
+                verdict,
+                extra={"bucket": bucket, "path": path, "job_id": job_id},
+            )
 
     async def _stored_is_ours(
         self, bucket: str, path: str, source: _Source, job_id: UUID | None
@@ -754,7 +822,7 @@ class StorageClient(LazyClient[StorageOptions]):
         """GET the object and return the streaming response once its status is a success."""
         connection = self._conn()
         request = connection.http.build_request(
-            "GET", self.object_url(bucket, path), headers=connection.headers
+            "GET", self._download_url(bucket, path), headers=connection.headers
         )
         try:
             response = await connection.http.send(request, stream=True)
@@ -801,18 +869,36 @@ class StorageClient(LazyClient[StorageOptions]):
                 declared = response.headers.get("Content-Length", "")
                 if declared.isdigit() and int(declared) > limit:
                     raise self._too_big(bucket, path, int(declared), limit)
-                body = bytearray()
-                async for chunk in response.aiter_bytes(self.options.download_chunk_bytes):
-                    body += chunk
-                    if len(body) > limit:
-                        raise self._too_big(bucket, path, len(body), limit)
-                return bytes(body)
+                return await self._read_body(response, declared, bucket, path, limit)
             except httpx.HTTPError as exc:
                 raise translate_exception(exc, service="storage", job_id=job_id) from exc
             finally:
                 await response.aclose()
 
         return await self._retrying()(attempt)()
+
+    async def _read_body(
+        self, response: httpx.Response, declared: str, bucket: str, path: str, limit: int
+    ) -> bytes:
+        """Read the body into one buffer that becomes the returned ``bytes`` without a copy.
+
+        ``BytesIO.getvalue()`` hands over its buffer when nothing else holds it, so the peak is
+        about the object's size (not twice it, as a ``bytearray`` turned into ``bytes`` is).
+        With a ``Content-Length`` the buffer is sized once up front.
+        """
+        buffer = io.BytesIO()
+        if declared.isdigit() and int(declared) > 0:
+            buffer.seek(int(declared) - 1)
+            buffer.write(b"\0")  # one allocation of the declared size
+            buffer.seek(0)
+        received = 0
+        async for chunk in response.aiter_bytes(self.options.download_chunk_bytes):
+            received += len(chunk)
+            if received > limit:
+                raise self._too_big(bucket, path, received, limit)
+            buffer.write(chunk)
+        buffer.truncate(received)  # a body shorter than declared (httpx raises first, normally)
+        return buffer.getvalue()
 
     @staticmethod
     def _too_big(bucket: str, path: str, size: int, limit: int) -> ValidationError:

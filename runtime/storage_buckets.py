@@ -18,7 +18,9 @@ server would refuse late.
 Object paths follow the Storage API's key rules, checked before any request is made: relative
 (no leading ``/``), no empty segments (``a//b``) or trailing ``/``, no ``.`` or ``..`` segments,
 at most :data:`MAX_PATH_BYTES` bytes, and only the characters the Storage API accepts in keys
-(letters, digits and ``_/!-.*'() &$@=;:+,?``).
+(letters, digits and ``_/!-.*'() &$@=;:+,``). ``?`` is refused although Storage accepts it in
+keys: the signed URL it makes for such a key always fails with 400 InvalidSignature (``#`` and
+``%``, which a URL would also mangle, are outside the set anyway).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ MIB = 1024 * 1024
 MAX_PATH_BYTES = 1024
 
 # The Storage API's isValidKey character set (S3 "safe" characters plus a few it handles).
-_VALID_KEY = re.compile(r"[A-Za-z0-9_/!\-.*'() &$@=;:+,?]+")
+_VALID_KEY = re.compile(r"[A-Za-z0-9_/!\-.*'() &$@=;:+,]+")
 
 AUDIO_UPLOADS = "audio-uploads"
 REFERENCE_IMAGES = "reference-images"
@@ -179,6 +181,11 @@ def validate_object_path(path: str) -> str:
         problem = "has an empty segment ('//')"
     elif any(segment in (".", "..") for segment in path.split("/")):
         problem = "has a '.' or '..' segment"
+    elif "?" in path:
+        problem = (
+            "has '?': Storage stores such a key, but its signed URLs for it always fail "
+            "(400 InvalidSignature)"
+        )
     elif _VALID_KEY.fullmatch(path) is None:
         bad = sorted({ch for ch in path if _VALID_KEY.fullmatch(ch) is None})
         problem = f"has characters the Storage API refuses in keys: {bad!r}"

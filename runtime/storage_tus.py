@@ -8,12 +8,17 @@ Storage accepts large files at ``{storage_url}/upload/resumable``:
 2. ``PATCH`` that URL once per chunk with ``Upload-Offset`` and
    ``Content-Type: application/offset+octet-stream``; each answer is ``204`` with the new
    ``Upload-Offset``. Every chunk but the last must be exactly 6 MiB (Storage's rule).
+   Storage re-checks ``x-upsert`` on every ``PATCH``, so it is sent on every request (without
+   it an upsert over an existing object fails with 409 on the first chunk).
 3. ``HEAD`` that URL to learn how far the server got; after a failed ``PATCH`` the upload goes on
    from there instead of starting again. A ``409`` on a ``PATCH`` usually means our offset is not
    the server's; but Storage also answers ``409`` when the object already exists (another writer
    stored it first). So after a ``409`` the ``HEAD`` decides: the server moved, and the upload
    resumes from its offset; it is still at the refused offset (no progress), and the ``409`` is
    raised as the non-retryable ``ConflictError`` with the server's message.
+
+When an upload fails for good (retries spent, a conflict, a refusal), ``DELETE`` on its URL
+(TUS termination) asks Storage to drop the partial data instead of leaving it behind.
 
 Errors here are real HTTP statuses with plain-text bodies (409 exists, 403 refused, 413 too
 large), unlike the JSON API (HTTP 400 with the status as a string in the body):
@@ -240,7 +245,13 @@ class TusUpload:
         )
 
     def _tus_headers(self, **extra: str) -> dict[str, str]:
-        return {**self.headers, "Tus-Resumable": TUS_VERSION, **extra}
+        # x-upsert on every request: Storage re-checks it on each PATCH, not only on the POST.
+        return {
+            **self.headers,
+            "Tus-Resumable": TUS_VERSION,
+            "x-upsert": "true" if self.upsert else "false",
+            **extra,
+        }
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
         """Send and return a response whose status is 2xx; raise our error otherwise."""
@@ -292,7 +303,6 @@ class TusUpload:
                 **{
                     "Upload-Length": str(self.size),
                     "Upload-Metadata": metadata,
-                    "x-upsert": "true" if self.upsert else "false",
                 }
             ),
         )
@@ -373,6 +383,35 @@ class TusUpload:
             StorageError: Any other refusal, or a protocol violation by the server.
         """
         self._location = await self._retrying()(self._create)()
+        try:
+            await self._send_all()
+        except Exception:
+            await self._terminate()
+            raise
+
+    async def _terminate(self) -> None:
+        """Ask Storage to drop the partial upload (TUS termination) after a final failure.
+
+        Best effort, one request, errors only logged: the upload failed already, and Storage
+        expires abandoned uploads itself eventually.
+        """
+        location = self._location
+        if location is None:
+            return
+        try:
+            await self._send(
+                self.client.build_request("DELETE", location, headers=self._tus_headers())
+            )
+        except Exception as exc:
+            _logger.warning(
+                "Could not terminate the abandoned resumable upload of %s/%s: %s",
+                self.bucket,
+                self.object_name,
+                exc,
+                extra={"bucket": self.bucket, "path": self.object_name, "job_id": self.job_id},
+            )
+
+    async def _send_all(self) -> None:
         push = self._retrying()(self._push_chunk)
         while self._offset < self.size:
             before = self._offset

@@ -27,6 +27,7 @@ from typing import Any
 
 from runtime import logging as _vlogging
 from runtime import retry as _retry
+from runtime._log_format import handle_error_redacted
 
 __all__ = ["CapturedLogs", "capture_logs", "is_testing", "set_testing"]
 
@@ -142,7 +143,7 @@ class _CaptureHandler(logging.Handler):
         try:
             line = self.format(record)
         except Exception:  # as in production: a broken record never raises into the caller
-            _vlogging._handle_error_redacted(record)
+            handle_error_redacted(record)
             return
         self._sink.lines.append(line)
         self._sink.records.append(json.loads(line))

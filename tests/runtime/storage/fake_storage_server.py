@@ -3,10 +3,20 @@
 It implements what the client uses, the way the real server answers:
 
 * ``POST /storage/v1/object/{bucket}/{path}``: multipart upload (``x-upsert``), ``200 {"Key"...}``;
-* ``GET /storage/v1/object/{bucket}/{path}``: the object, streamed from disk;
+* ``GET /storage/v1/object/authenticated/{bucket}/{path}``: the object, streamed from disk; an
+  invalid key is ``403`` (``{"statusCode":"403","error":"Unauthorized"...}``);
+* ``GET /storage/v1/object/{bucket}/{path}``: the same with a valid key, but an invalid or
+  expired key falls back to public access, where a private bucket is ``404 "Bucket not found"``;
+* ``GET /storage/v1/object/info/{bucket}/{path}``: size and MD5 ETag of the object;
+* uploads without upsert are checked for an existing object before the body is read and stored
+  with an upsert at the end (as the real server does), so concurrent writers can all succeed;
+  ``State.upload_barrier`` holds uploads after that check (and after storing) to make races
+  deterministic;
 * TUS 1.0 at ``/storage/v1/upload/resumable``: ``POST`` creates (``201`` + ``Location``), ``PATCH``
   appends a chunk (``204`` + ``Upload-Offset``; every chunk but the last must be 6 MiB), ``HEAD``
-  reports the offset; errors are real statuses with plain-text bodies;
+  reports the offset, ``DELETE`` terminates the upload; ``x-upsert`` is re-checked on every
+  ``PATCH`` (an existing object without it is ``409``); errors are real statuses with plain-text
+  bodies;
 * JSON API errors are HTTP 400 with the real status as a string in the body, e.g.
   ``{"statusCode":"409","error":"Duplicate","message":"The resource already exists",
   "code":"KeyAlreadyExists"}``;
@@ -22,6 +32,7 @@ an upload without upsert gets 409 with the offset unchanged; anything else: no f
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shutil
 import threading
@@ -70,6 +81,9 @@ class State:
     connections: int = 0
     chunk_sizes: list[int] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: When set, single-request uploads wait here after the existence check and after storing.
+    upload_barrier: threading.Barrier | None = None
+    terminated: list[str] = field(default_factory=list)
 
 
 def _json_error(status: str, error: str, message: str, code: str | None = None) -> bytes:
@@ -117,6 +131,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _length(self) -> int:
         return int(self.headers.get("Content-Length") or 0)
 
+    def _wait_at_barrier(self) -> None:
+        barrier = self.state.upload_barrier
+        if barrier is not None:
+            barrier.wait(timeout=10)
+
     def _reject_upload(self, status: int, body: bytes, content_type: str) -> None:
         """Answer before reading the body, as Storage does; a big body poisons the connection."""
         self._send(status, body, content_type)
@@ -153,8 +172,24 @@ class _Handler(BaseHTTPRequestHandler):
         if area != "object" or len(rest) < 2:
             self._send(404, b"not found", "text/plain")
             return
+        if rest[0] == "info" and len(rest) >= 3:
+            self._object_info(rest[1], "/".join(rest[2:]))
+            return
+        authenticated = rest[0] == "authenticated"
+        if authenticated:
+            rest = rest[1:]
+        if len(rest) < 2:
+            self._send(404, b"not found", "text/plain")
+            return
         if not self._authorised():
-            self._send(400, _json_error("403", "Unauthorized", "invalid signature", "AccessDenied"))
+            if authenticated:
+                self._send(
+                    400, _json_error("403", "Unauthorized", "invalid signature", "AccessDenied")
+                )
+            else:  # falls back to public access: our buckets are private
+                self._send(
+                    400, _json_error("404", "Bucket not found", "Bucket not found", "NoSuchBucket")
+                )
             return
         bucket, name = rest[0], "/".join(rest[1:])
         stored = self.state.objects.get((bucket, name))
@@ -169,6 +204,30 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         with stored.path.open("rb") as handle:
             shutil.copyfileobj(handle, self.wfile, 64 * 1024)
+
+    def _object_info(self, bucket: str, name: str) -> None:
+        if not self._authorised():
+            self._send(400, _json_error("403", "Unauthorized", "invalid signature", "AccessDenied"))
+            return
+        stored = self.state.objects.get((bucket, name))
+        if stored is None:
+            self._send(400, _json_error("404", "not_found", "Object not found", "NoSuchKey"))
+            return
+        data = stored.path.read_bytes()
+        info = {
+            "id": str(uuid.uuid4()),
+            "name": name,
+            "bucket_id": bucket,
+            "version": str(uuid.uuid4()),
+            "size": len(data),
+            "content_type": stored.content_type,
+            "cache_control": f"max-age={stored.cache_control}",
+            "etag": f'"{hashlib.md5(data, usedforsecurity=False).hexdigest()}"',
+            "metadata": {},
+            "created_at": "2025-11-14T10:30:00.000Z",
+            "last_modified": "2025-11-14T10:30:00.000Z",
+        }
+        self._send(200, json.dumps(info).encode())
 
     def _object_upload(self, bucket: str, name: str) -> None:
         length = self._length()
@@ -206,12 +265,15 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         body = self.rfile.read(length)
+        self._wait_at_barrier()  # concurrent writers all passed the existence check
         fields = _parse_multipart(self.headers.get("Content-Type", ""), body)
         data, content_type = fields["file"]
         target = self.state.root / uuid.uuid4().hex
         target.write_bytes(data)
         cache_control = fields.get("cacheControl", (b"3600", ""))[0].decode()
+        # Stored with an upsert at the end, as the real server does: the last writer wins.
         self.state.objects[(bucket, name)] = StoredObject(target, content_type, cache_control)
+        self._wait_at_barrier()  # every writer stored before any answer goes out
         self._send(200, json.dumps({"Key": f"{bucket}/{name}", "Id": str(uuid.uuid4())}).encode())
 
     # -- TUS -------------------------------------------------------------------------------
@@ -279,8 +341,10 @@ class _Handler(BaseHTTPRequestHandler):
         if not final and length != CHUNK:
             self._reject_upload(400, b"Chunk size must be 6MB", "text/plain")
             return
-        if final and not upload.upsert and (upload.bucket, upload.name) in self.state.objects:
-            # The object appeared since the upload was created: the offset stays where it was.
+        # Storage re-checks x-upsert on every PATCH (the creation's value is not remembered).
+        upsert = self.headers.get("x-upsert") == "true"
+        if not upsert and (upload.bucket, upload.name) in self.state.objects:
+            # The object exists (or appeared since the upload was created): the offset stays.
             self._reject_upload(409, b"The resource already exists", "text/plain")
             return
         self.state.chunk_sizes.append(length)
@@ -337,6 +401,23 @@ class _Handler(BaseHTTPRequestHandler):
             self._tus_create()
         else:
             self._reject_upload(404, b"not found", "text/plain")
+
+    def do_DELETE(self) -> None:
+        self.state.requests["DELETE"] += 1
+        area, rest = self._split()
+        if area == "upload" and len(rest) == 2 and rest[0] == "resumable":
+            upload = self.state.uploads.pop(rest[1], None)
+            if upload is None:
+                self._send(404, b"Upload not found", "text/plain")
+                return
+            if (upload.bucket, upload.name) not in self.state.objects or (
+                self.state.objects[(upload.bucket, upload.name)].path != upload.file
+            ):
+                upload.file.unlink(missing_ok=True)
+            self.state.terminated.append(rest[1])
+            self._send(204, b"", "text/plain", self._tus_headers())
+        else:
+            self._send(404, b"not found", "text/plain")
 
     def do_PATCH(self) -> None:
         self.state.requests["PATCH"] += 1

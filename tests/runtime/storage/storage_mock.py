@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -55,6 +56,7 @@ class StorageMock:
     def __init__(self) -> None:
         self.requests: list[httpx.Request] = []
         self.bodies: list[bytes] = []
+        self.answered: list[tuple[httpx.Request, httpx.Response]] = []
         self._routes: dict[tuple[str, str], list[Reply]] = {}
         self._http: list[httpx.AsyncClient] = []
 
@@ -68,14 +70,36 @@ class StorageMock:
         self.bodies.append(request.read())
         key = (request.method, request.url.path)
         queue = self._routes.get(key)
+        if not queue and request.method == "GET" and "/object/info/" in request.url.path:
+            return self._stored_info(request.url.path)
         if not queue:
             return httpx.Response(404, text=f"no mock route for {key}")
         reply = queue.pop(0) if len(queue) > 1 else queue[0]
         if isinstance(reply, Exception):
             raise reply
-        if callable(reply):
-            return reply(request)
-        return reply
+        response = reply(request) if callable(reply) else reply
+        self.answered.append((request, response))
+        return response
+
+    def _stored_info(self, info_path: str) -> httpx.Response:
+        """Answer an unrouted info request as Storage would: from the last successful upload.
+
+        The client reads an object's info back after every upload without upsert (to catch a
+        concurrent writer), so by default the mock describes what the last upload that got a
+        2xx answer to that path sent; with no such upload the object is not found.
+        """
+        upload_path = info_path.replace("/object/info/", "/object/", 1)
+        for request, reply in reversed(self.answered):
+            if request.method == "POST" and request.url.path == upload_path:
+                if reply.status_code >= 300:
+                    continue
+                try:
+                    data = multipart_parts(request)["file"][0]
+                except (KeyError, IndexError):  # not a multipart upload
+                    break
+                md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+                return httpx.Response(200, json={"size": len(data), "etag": f'"{md5}"'})
+        return storage_error(*NOT_FOUND)
 
     def calls(self, method: str, path: str) -> list[httpx.Request]:
         return [r for r in self.requests if r.method == method and r.url.path == path]

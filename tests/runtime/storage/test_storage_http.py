@@ -45,6 +45,7 @@ from runtime.storage import MAX_SIGNED_URL_SECONDS, StorageClient
 UPLOADED = httpx.Response(200, json={"Key": "audio-uploads/u/j/song.mp3", "Id": str(uuid4())})
 AUDIO_PATH = "/storage/v1/object/audio-uploads/u/j/song.mp3"
 INFO_PATH = "/storage/v1/object/info/audio-uploads/u/j/song.mp3"
+DOWNLOAD_PATH = "/storage/v1/object/authenticated/audio-uploads/u/j/song.mp3"
 
 
 # -- upload ----------------------------------------------------------------------------------
@@ -54,8 +55,9 @@ async def test_upload_sends_storage3s_multipart_request(mock: StorageMock) -> No
     mock.on("POST", AUDIO_PATH, UPLOADED)
     async with mock.client() as storage:
         url = await storage.upload_file("audio-uploads", "u/j/song.mp3", MP3, "audio/mpeg")
-    (request,) = mock.requests
+    request, check = mock.requests  # the upload, then reading the stored object's info back
     parts = multipart_parts(request)
+    assert (check.method, check.url.path) == ("GET", INFO_PATH)
     assert url == f"{STORAGE}/object/audio-uploads/u/j/song.mp3"
     assert request.headers["apikey"] == SERVICE_KEY
     assert request.headers["authorization"] == f"Bearer {SERVICE_KEY}"
@@ -251,7 +253,7 @@ async def test_upload_refusals_become_typed_errors_with_the_servers_message(
 
 
 async def test_download_of_a_missing_object_is_not_found(mock: StorageMock) -> None:
-    mock.on("GET", AUDIO_PATH, storage_error(*NOT_FOUND))
+    mock.on("GET", DOWNLOAD_PATH, storage_error(*NOT_FOUND))
     async with mock.client() as storage:
         with pytest.raises(NotFoundError, match="Object not found") as info:
             await storage.download_file("audio-uploads", "u/j/song.mp3")
@@ -259,14 +261,14 @@ async def test_download_of_a_missing_object_is_not_found(mock: StorageMock) -> N
 
 
 async def test_an_expired_token_is_permission_denied(mock: StorageMock) -> None:
-    mock.on("GET", AUDIO_PATH, storage_error(*EXPIRED))
+    mock.on("GET", DOWNLOAD_PATH, storage_error(*EXPIRED))
     async with mock.client() as storage:
         with pytest.raises(PermissionDeniedError, match="exp"):
             await storage.download_file("audio-uploads", "u/j/song.mp3")
 
 
 async def test_a_server_fault_is_retried_then_reported_unavailable(mock: StorageMock) -> None:
-    mock.on("GET", AUDIO_PATH, httpx.Response(503, text="upstream connect error"))
+    mock.on("GET", DOWNLOAD_PATH, httpx.Response(503, text="upstream connect error"))
     async with mock.client(max_attempts=3) as storage:
         with pytest.raises(ServiceUnavailableError) as info:
             await storage.download_file("audio-uploads", "u/j/song.mp3")
@@ -278,14 +280,14 @@ async def test_a_transient_upload_failure_is_retried(mock: StorageMock) -> None:
     mock.on("POST", AUDIO_PATH, httpx.Response(502, text="bad gateway"), UPLOADED)
     async with mock.client() as storage:
         await storage.upload_file("audio-uploads", "u/j/song.mp3", MP3)
-    assert len(mock.requests) == 2
+    assert len(mock.calls("POST", AUDIO_PATH)) == 2
 
 
 async def test_an_upload_that_never_reached_the_server_is_retried(mock: StorageMock) -> None:
     mock.on("POST", AUDIO_PATH, httpx.ConnectError("connection refused"), UPLOADED)
     async with mock.client() as storage:
         await storage.upload_file("audio-uploads", "u/j/song.mp3", MP3)
-    assert len(mock.requests) == 2
+    assert len(mock.calls("POST", AUDIO_PATH)) == 2
 
 
 def object_info(data: bytes, *, etag: str | None = None) -> httpx.Response:
@@ -384,7 +386,7 @@ async def test_a_retried_file_object_upload_resends_the_same_bytes(mock: Storage
     mock.on("POST", AUDIO_PATH, httpx.Response(503, text="busy"), UPLOADED)
     async with mock.client() as storage:
         await storage.upload_file("audio-uploads", "u/j/song.mp3", io.BytesIO(MP3))
-    first, second = (multipart_parts(r)["file"][0] for r in mock.requests)
+    first, second = (multipart_parts(r)["file"][0] for r in mock.calls("POST", AUDIO_PATH))
     assert first == second == MP3
 
 
@@ -392,7 +394,7 @@ async def test_a_retried_file_object_upload_resends_the_same_bytes(mock: Storage
 
 
 async def test_download_returns_the_bytes(mock: StorageMock) -> None:
-    mock.on("GET", AUDIO_PATH, httpx.Response(200, content=MP3))
+    mock.on("GET", DOWNLOAD_PATH, httpx.Response(200, content=MP3))
     async with mock.client() as storage:
         data = await storage.download_file("audio-uploads", "u/j/song.mp3")
     assert data == MP3
@@ -400,7 +402,7 @@ async def test_download_returns_the_bytes(mock: StorageMock) -> None:
 
 
 async def test_download_refuses_more_than_max_bytes(mock: StorageMock) -> None:
-    mock.on("GET", AUDIO_PATH, httpx.Response(200, content=MP3))
+    mock.on("GET", DOWNLOAD_PATH, httpx.Response(200, content=MP3))
     async with mock.client() as storage:
         with pytest.raises(ValidationError, match="download_to_path") as info:
             await storage.download_file("audio-uploads", "u/j/song.mp3", max_bytes=100)
@@ -415,7 +417,7 @@ async def test_download_without_content_length_still_stops_at_max_bytes(mock: St
     def chunked(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=body())
 
-    mock.on("GET", AUDIO_PATH, chunked)
+    mock.on("GET", DOWNLOAD_PATH, chunked)
     async with mock.client() as storage:
         with pytest.raises(ValidationError, match="at least"):
             await storage.download_file("audio-uploads", "u/j/song.mp3", max_bytes=300)

@@ -120,7 +120,7 @@ def test_a_policy_without_limits_is_a_config_error(kwargs: dict[str, object]) ->
 
 @pytest.mark.parametrize(
     "path",
-    ["user/job/file.mp3", "a", "job_1/clip (0).mp4", "x/y/z-1.2_3!*'&$@=;:+,?.png"],
+    ["user/job/file.mp3", "a", "job_1/clip (0).mp4", "x/y/z-1.2_3!*'&$@=;:+,.png"],
 )
 def test_valid_paths_are_accepted(path: str) -> None:
     assert validate_object_path(path) == path
@@ -139,6 +139,9 @@ def test_valid_paths_are_accepted(path: str) -> None:
         ("naïve.mp3", "characters"),
         ("a/b\n.mp3", "characters"),
         ("a%2F..%2Fb", "characters"),
+        ("job/take?1.mp4", "InvalidSignature"),
+        ("job/clip.mp4?download=1", "'\\?'"),
+        ("job/clip#1.mp4", "characters"),
         ("x" * (MAX_PATH_BYTES + 1), "longer than"),
     ],
 )

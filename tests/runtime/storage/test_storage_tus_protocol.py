@@ -39,7 +39,11 @@ async def test_resumable_requests_have_storages_tus_shape(mock: StorageMock) -> 
     mock.on("PATCH", UPLOAD, appended(6 * MIB), appended(len(BIG)))
     async with mock.client() as storage:
         await storage.upload_file("video-clips", "job/clip 0.mp4", BIG, cache_control_seconds=60)
-    create, first, second = mock.requests
+    create, first, second, check = mock.requests
+    assert (check.method, check.url.path) == (
+        "GET",
+        "/storage/v1/object/info/video-clips/job/clip 0.mp4",
+    )
     assert create.headers["Tus-Resumable"] == "1.0.0"
     assert create.headers["Upload-Length"] == str(len(BIG))
     assert create.headers["x-upsert"] == "false"
@@ -51,6 +55,7 @@ async def test_resumable_requests_have_storages_tus_shape(mock: StorageMock) -> 
         "cacheControl": "60",
     }
     assert [r.headers["Upload-Offset"] for r in (first, second)] == ["0", str(6 * MIB)]
+    assert [r.headers["x-upsert"] for r in (first, second)] == ["false", "false"]
     assert first.headers["Content-Type"] == "application/offset+octet-stream"
     assert first.headers["Content-Length"] == str(6 * MIB)
     assert mock.bodies[1] + mock.bodies[2] == BIG
@@ -244,7 +249,7 @@ def broken_then_whole(data: bytes) -> list[httpx.Response]:
 async def test_download_to_path_restarts_a_download_that_broke(
     mock: StorageMock, tmp_path: Path
 ) -> None:
-    mock.on("GET", "/storage/v1/object/video-clips/j/c.mp4", *broken_then_whole(BIG))
+    mock.on("GET", "/storage/v1/object/authenticated/video-clips/j/c.mp4", *broken_then_whole(BIG))
     async with mock.client() as storage:
         written = await storage.download_to_path("video-clips", "j/c.mp4", tmp_path / "c.mp4")
     assert written == len(BIG)
@@ -252,7 +257,7 @@ async def test_download_to_path_restarts_a_download_that_broke(
 
 
 async def test_download_file_restarts_a_download_that_broke(mock: StorageMock) -> None:
-    mock.on("GET", "/storage/v1/object/video-clips/j/c.mp4", *broken_then_whole(MP4))
+    mock.on("GET", "/storage/v1/object/authenticated/video-clips/j/c.mp4", *broken_then_whole(MP4))
     async with mock.client() as storage:
         assert await storage.download_file("video-clips", "j/c.mp4") == MP4
     assert len(mock.requests) == 2
@@ -261,7 +266,7 @@ async def test_download_file_restarts_a_download_that_broke(mock: StorageMock) -
 async def test_stream_file_retries_a_server_fault_when_opening(mock: StorageMock) -> None:
     mock.on(
         "GET",
-        "/storage/v1/object/video-clips/j/c.mp4",
+        "/storage/v1/object/authenticated/video-clips/j/c.mp4",
         httpx.Response(503, text="upstream connect error"),
         httpx.Response(200, content=MP4, headers={"content-type": "video/mp4"}),
     )
@@ -275,7 +280,9 @@ async def test_stream_file_retries_a_server_fault_when_opening(mock: StorageMock
 
 
 async def test_stream_file_reports_a_break_while_iterating(mock: StorageMock) -> None:
-    mock.on("GET", "/storage/v1/object/video-clips/j/c.mp4", broken_then_whole(MP4)[0])
+    mock.on(
+        "GET", "/storage/v1/object/authenticated/video-clips/j/c.mp4", broken_then_whole(MP4)[0]
+    )
 
     async def consume(storage: StorageClient) -> None:
         async with storage.stream_file("video-clips", "j/c.mp4", chunk_size_bytes=64) as chunks:

@@ -6,6 +6,8 @@ MODE is one of:
 
 * ``upload`` (the default): ``upload_file(BUCKET, OBJECT_PATH, FILE)`` from the path;
 * ``download_to_path``: ``download_to_path(BUCKET, OBJECT_PATH, FILE)``;
+* ``download_file``: ``download_file(BUCKET, OBJECT_PATH)`` (the bytes are counted, then dropped;
+  FILE is not used);
 * ``stream_file``: ``stream_file(BUCKET, OBJECT_PATH)``, every chunk counted and dropped (FILE is
   not used).
 
@@ -30,7 +32,7 @@ from pathlib import Path
 
 from runtime.storage import StorageClient
 
-MODES = ("upload", "download_to_path", "stream_file")
+MODES = ("upload", "download_to_path", "download_file", "stream_file")
 
 
 def _status_bytes(field: str) -> int:
@@ -55,6 +57,8 @@ async def _transfer(
         return os.path.getsize(file)  # noqa: ASYNC240 - one stat after the upload
     if mode == "download_to_path":
         return await storage.download_to_path(bucket, object_path, file)
+    if mode == "download_file":
+        return len(await storage.download_file(bucket, object_path, max_bytes=1 << 40))
     received = 0
     async with storage.stream_file(bucket, object_path) as chunks:
         async for chunk in chunks:

@@ -1,0 +1,289 @@
+"""Secret redaction for log records: key names, structures, URLs, free text and known values.
+
+With :mod:`runtime._redaction_walk` (the structure walk, :class:`~runtime._redaction_walk.Redactor`)
+this is the single place that decides what a log line may show. Both work on plain values,
+independent of how lines are rendered, so they sit under the stdlib formatter today and can move
+into a structlog processor chain unchanged.
+
+Rules, applied by construction rather than by enumerating shapes:
+
+* **Key names** are normalised before matching (:func:`is_secret_name`): bytes are decoded,
+  Unicode is NFKC-folded and lower-cased, camelCase and PascalCase are split, every run of
+  separators (``-``, ``.``, space, ``_``...) becomes one ``_``. The compact form is then matched
+  against secret words (``password``, ``secret``, ``credential``, ``apikey``, ``privatekey``...)
+  and secret endings (``...token``, ``...auth``, ``...accesskey``...), so ``accessToken``,
+  ``CLIENT-SECRET``, ``db.password``, ``b"password"`` and ``x-api-key`` all match, while
+  ``max_tokens``, ``token_count`` and ``cache_key`` do not.
+* **Structures** are walked iteratively (no recursion, no depth at which secrets start to pass
+  through): mappings, lists, tuples, sets, pydantic models (field by field), dataclasses (field
+  by field), objects with attributes (``__dict__`` and ``__slots__``), with a visited set so
+  cycles end as ``"[circular]"``. Values under a secret-named key become ``[REDACTED]``. The
+  output is bounded: deeper containers and items beyond a size bound are replaced by
+  ``"[TRUNCATED]"`` (never printed).
+* **Text** (every string leaf, the message, exception text, tracebacks) is scrubbed: registered
+  secret values, key- and token-shaped substrings, ``user:password@`` in URLs, secret-named query
+  parameters and ``name=value`` / ``name: value`` pairs whose name is secret-like.
+* **Values seen under secret names** anywhere in a record are collected and removed from the
+  whole line at the end (a ``repr`` or a message that repeats them is scrubbed too).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+from typing import Final
+from urllib.parse import unquote
+
+REDACTED: Final = "[REDACTED]"
+MIN_SECRET_LENGTH: Final = 6
+MAX_REGISTERED_SECRETS: Final = 256
+
+# ---------------------------------------------------------------------------------------------
+# Key names
+# ---------------------------------------------------------------------------------------------
+
+#: A compact (separator-free, lower-case) name containing one of these is a secret.
+_SECRET_WORDS: Final = (
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "credential",
+    "privatekey",
+    "apikey",
+    "authorization",
+    "cookie",
+    "jwt",
+    "bearer",
+)
+#: A compact name ending with one of these is a secret (``accesstoken``, ``dbpwd``...).
+_SECRET_ENDINGS: Final = (
+    "token",
+    "pwd",
+    "auth",
+    "accesskey",
+    "servicekey",
+    "anonkey",
+    "signingkey",
+    "encryptionkey",
+    "masterkey",
+    "sessionkey",
+    "authkey",
+    "openaikey",
+    "supabasekey",
+    "replicatekey",
+    "signature",
+    "sessionid",
+    "rolekey",
+)
+#: Exact compact names that are secrets (short ones that would match too much as endings).
+_SECRET_EXACT: Final = frozenset({"sig", "pass", "pw", "sid", "dsn"})
+_CAMEL_BOUNDARY: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_SEPARATORS: Final = re.compile(r"[^0-9a-z]+")
+
+
+@lru_cache(maxsize=4096)
+def normalise_name(name: str) -> str:
+    """Return ``name`` as lower-case words joined by ``_`` (``dbPassword`` -> ``db_password``).
+
+    Args:
+        name: A key, field or attribute name.
+
+    Returns:
+        The normalised name.
+    """
+    text = unicodedata.normalize("NFKC", name)
+    text = _CAMEL_BOUNDARY.sub("_", text).casefold()
+    return _SEPARATORS.sub("_", text).strip("_")
+
+
+def _key_text(name: object) -> str | None:
+    if isinstance(name, str):
+        return name
+    if isinstance(name, bytes | bytearray):
+        return bytes(name).decode("utf-8", errors="replace")
+    return None
+
+
+def is_secret_name(name: object) -> bool:
+    """Whether a key, field, attribute or parameter name says that it holds a secret.
+
+    Args:
+        name: The name (``str`` or ``bytes``; anything else is never a secret name).
+
+    Returns:
+        ``True`` for ``password``, ``accessToken``, ``X-Api-Key``, ``b"client_secret"``...
+    """
+    text = _key_text(name)
+    if text is None:
+        return False
+    return _is_secret_text(text)
+
+
+@lru_cache(maxsize=4096)
+def _is_secret_text(text: str) -> bool:
+    compact = normalise_name(text).replace("_", "")
+    if not compact:
+        return False
+    if compact in _SECRET_EXACT:
+        return True
+    return any(word in compact for word in _SECRET_WORDS) or compact.endswith(_SECRET_ENDINGS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Registered (known) secret values
+# ---------------------------------------------------------------------------------------------
+
+_secrets_lock = threading.Lock()
+_secrets: dict[str, None] = {}
+_pinned_secrets: set[str] = set()
+_secrets_pattern: re.Pattern[str] | None = None
+
+
+def register_secret(value: str | None, *, pinned: bool = False) -> None:
+    """Make every later log line replace ``value`` with ``[REDACTED]``.
+
+    Values shorter than six characters are ignored (they would blank out ordinary words).
+    Unpinned values are bounded: beyond the most recent 256 the oldest is forgotten; pinned
+    values are never forgotten.
+
+    Args:
+        value: The secret text; ``None`` or empty is ignored.
+        pinned: Keep the value for the life of the process whatever else is registered.
+    """
+    global _secrets_pattern
+    if not value or len(value) < MIN_SECRET_LENGTH:
+        return
+    forms = {value, json.dumps(value, ensure_ascii=False)[1:-1]}
+    with _secrets_lock:
+        changed = False
+        for form in forms:
+            if pinned and form not in _pinned_secrets:
+                _pinned_secrets.add(form)
+                _secrets.pop(form, None)
+                changed = True
+            elif not pinned and form not in _secrets and form not in _pinned_secrets:
+                _secrets[form] = None
+                changed = True
+        while len(_secrets) > MAX_REGISTERED_SECRETS:
+            del _secrets[next(iter(_secrets))]
+        if changed:
+            ordered = sorted({*_secrets, *_pinned_secrets}, key=len, reverse=True)
+            _secrets_pattern = re.compile("|".join(re.escape(s) for s in ordered))
+
+
+# ---------------------------------------------------------------------------------------------
+# Text
+# ---------------------------------------------------------------------------------------------
+
+_SHAPES: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
+    # JSON Web Tokens (Supabase legacy keys, access tokens, signed-URL tokens).
+    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
+    # OpenAI keys: sk-..., sk-proj-...
+    (re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"), REDACTED),
+    # Replicate tokens.
+    (re.compile(r"\br8_[A-Za-z0-9]{16,}"), REDACTED),
+    # Supabase secret keys (publishable keys are public by design).
+    (re.compile(r"\bsb_secret_[A-Za-z0-9_-]{8,}"), REDACTED),
+    # Authorization header values.
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {REDACTED}"),
+    # Passwords in URLs: scheme://user:password@host
+    (re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@\"']*:)[^/\s@\"']+@"), rf"\1{REDACTED}@"),
+)
+#: Query parameters that carry a credential although their name is not secret-like.
+_SECRET_QUERY_NAMES: Final = frozenset(
+    {"key", "sig", "signature", "code", "x_amz_credential", "x_amz_security_token"}
+)
+_QUERY_PARAM: Final = re.compile(r"([?&;])([^=&;#\s\"'?]+)=([^&;#\s\"']*)")
+#: ``name=value``, ``name: value``, ``"name": "value"``, ``'name': 'value'`` in free text: the
+#: name and separator; the value is read by :data:`_VALUE` only when the name is secret-like.
+_KEY_SEP: Final = re.compile(
+    r"""(?:(?P<q1>['"])(?P<qkey>[^'"\n]{1,80})(?P=q1)|(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*+))"""
+    r"""[ \t]*[:=][ \t]*"""
+)
+_VALUE: Final = re.compile(
+    r"""(?P<q2>['"])(?P<quoted>(?:\\.|(?!(?P=q2)).)*)(?P=q2)"""
+    r"""|(?P<scheme>(?i:bearer|basic|token|digest)[ \t]+)?(?P<bare>\[REDACTED\]|[^\s,;&'"}\])]+)"""
+)
+
+
+#: Every secret-like name contains one of these, lower-cased (ASCII text without any needs no
+#: pair scan; case-insensitive alternation is slow in ``re``, so the text is lower-cased).
+_NAME_HINT: Final = re.compile(
+    r"pass|secret|token|key|auth|cred|cookie|jwt|sig|pwd|pw|sid|dsn|bearer|session|code"
+)
+
+
+def _scrub_query(match: re.Match[str]) -> str:
+    name = unquote(match.group(2))
+    if is_secret_name(name) or normalise_name(name) in _SECRET_QUERY_NAMES:
+        return f"{match.group(1)}{match.group(2)}={REDACTED}"
+    return match.group(0)
+
+
+def _scrub_key_values(text: str) -> str:
+    """Blank the value after every secret-like ``name=`` or ``name:`` in ``text``."""
+    parts: list[str] = []
+    done = 0
+    for match in _KEY_SEP.finditer(text):
+        if match.start() < done or not is_secret_name(match.group("qkey") or match.group("key")):
+            continue
+        value = _VALUE.match(text, match.end())
+        if value is None:
+            continue
+        shown = value.group("quoted") if value.group("q2") else value.group("bare")
+        if shown is None or shown.startswith(REDACTED):
+            continue
+        parts.append(text[done : match.end()])
+        if value.group("q2"):
+            parts.append(f"{value.group('q2')}{REDACTED}{value.group('q2')}")
+        else:
+            parts.append((value.group("scheme") or "") + REDACTED)
+        done = value.end()
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def scrub_text(text: str) -> str:
+    """Remove secrets from free text.
+
+    Registered secret values, key- and token-shaped substrings, URL passwords, secret-named query
+    parameters and ``name=value`` pairs with a secret-like name become ``[REDACTED]``.
+
+    Args:
+        text: Any text (a message, an exception message, a traceback, a serialised line).
+
+    Returns:
+        The text without secrets.
+    """
+    pattern = _secrets_pattern
+    if pattern is not None:
+        text = pattern.sub(REDACTED, text)
+    for regex, replacement in _SHAPES:
+        text = regex.sub(replacement, text)
+    if ("=" in text or ":" in text) and (not text.isascii() or _NAME_HINT.search(text.lower())):
+        text = _QUERY_PARAM.sub(_scrub_query, text)
+        text = _scrub_key_values(text)
+    return text
+
+
+def redact_known(text: str) -> str:
+    """Replace registered secret values and key-shaped substrings only (cheap; for whole lines).
+
+    Args:
+        text: Any text.
+
+    Returns:
+        ``text`` with registered values and key-, token- or password-shaped substrings replaced.
+    """
+    pattern = _secrets_pattern
+    if pattern is not None:
+        text = pattern.sub(REDACTED, text)
+    for regex, replacement in _SHAPES:
+        text = regex.sub(replacement, text)
+    return text
