@@ -23,6 +23,9 @@ from generated.scene import (
 )
 from generated.video import Clip, ClipPrompt, ClipPrompts, Clips, VideoOutput
 
+__version__ = "1.0.0"
+"""The release of the contracts (``[project] version``, set by the release)."""
+
 __all__ = [
     "AudioAnalysis",
     "Character",
@@ -50,4 +53,5 @@ __all__ = [
     "Transition",
     "Uuid",
     "VideoOutput",
+    "__version__",
 ]
