@@ -7,8 +7,9 @@
     videogen-contracts validate Job job.json         # or "-" for standard input
 
 ``validate`` checks the document with the shipped bundle
-(:func:`runtime.contracts.bundle_validator`) and prints one line per error, ``<JSON pointer>: <message>`` (``(root)`` for the document itself),
-sorted by pointer. Exit status: 0 valid, 1 invalid, 2 unusable input (unknown contract, unreadable
+(:func:`runtime.contracts.bundle_validator`) and prints one line per error,
+``<JSON pointer>: <message>`` (``(root)`` for the document itself), sorted by pointer. Exit status:
+0 valid, 1 invalid, 2 unusable input (unknown contract, unreadable
 file, not JSON).
 """
 
