@@ -1,0 +1,131 @@
+"""Carry out a release plan in a repository (or print it, with ``--dry-run``)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from codegen.release import _changelog, snapshot
+from codegen.release._plan import Plan, plan_release
+from codegen.schemas import load_schema_set
+
+__all__ = ["ReleaseError", "main", "release"]
+
+ROOT = Path(__file__).resolve().parents[2]
+ALLOW_LIST = "schemas/allowed-breaks.json"
+_PROJECT_VERSION = re.compile(r'(?m)^version = "[^"]*"$')
+_NPM_VERSION = re.compile(r'(?m)^  "version": "[^"]*"')
+
+
+class ReleaseError(Exception):
+    """The repository is not in a state a release can be made from."""
+
+
+def _git(root: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise ReleaseError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+def _allowed(root: Path) -> list[dict[str, str]]:
+    path = root / ALLOW_LIST
+    entries: list[dict[str, str]] = json.loads(path.read_text("utf-8")) if path.exists() else []
+    return entries
+
+
+def plan(root: Path) -> Plan:
+    """Plan the release of the repository at ``root``."""
+    new = load_schema_set(root / "schemas")
+    previous = snapshot.load_snapshot(root)
+    migrations = snapshot.migration_files(root)
+    return plan_release(new, previous, migrations, _allowed(root))
+
+
+def describe(result: Plan) -> str:
+    """The plan, one line per schema file, as the command prints it."""
+    previous = result.previous.tag if result.previous else "none (first release)"
+    lines = [f"release: {result.tag} (previous release: {previous}, level: {result.level.name})"]
+    for area in result.areas:
+        if result.previous is None:
+            lines.append(f"  {area.area}: {area.new}")
+            continue
+        old, new = area.old or "(new)", area.new or "(removed)"
+        mark = "" if area.moves else "  unchanged"
+        lines.append(f"  {area.area}: {old} -> {new} {area.level.name.lower()}{mark}".rstrip())
+    for old, new in result.renames().items():
+        lines.append(f"  $id and $refs: {old} -> {new}")
+    return "\n".join(lines)
+
+
+def _set_version(path: Path, pattern: re.Pattern[str], line: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    updated, count = pattern.subn(line, text, count=1)
+    if count != 1:
+        raise ReleaseError(f"{path}: no version field to set")
+    path.write_text(updated, encoding="utf-8")
+
+
+def _rewrite_ids(root: Path, renames: dict[str, str]) -> None:
+    for path in sorted((root / "schemas").glob("*.schema.json")):
+        text = original = path.read_text(encoding="utf-8")
+        for old, new in renames.items():
+            text = text.replace(f'"{old}"', f'"{new}"').replace(f'"{old}#', f'"{new}#')
+        if text != original:
+            path.write_text(text, encoding="utf-8")
+
+
+def release(root: Path, *, dry_run: bool, date: str) -> int:
+    """Plan and (unless ``dry_run``) make the release; print what happens; return 0.
+
+    Raises:
+        ReleaseError: Uncommitted changes, an existing tag, or a failing git command.
+    """
+    result = plan(root)
+    print(describe(result))
+    if result.previous is not None and not any(area.moves for area in result.areas):
+        print(f"release: nothing changed since {result.previous.tag}: nothing to release")
+        return 0
+    text = _changelog.entry(result, date)
+    if dry_run:
+        print("\nCHANGELOG.md entry:\n")
+        print(text)
+        print("release: dry run, nothing changed")
+        return 0
+    if _git(root, "status", "--porcelain").strip():
+        raise ReleaseError("the working tree has uncommitted changes: commit or stash them first")
+    if _git(root, "tag", "--list", result.tag).strip():
+        raise ReleaseError(f"tag {result.tag} already exists")
+    from codegen.pipeline import generate
+
+    _rewrite_ids(root, result.renames())
+    _set_version(root / "pyproject.toml", _PROJECT_VERSION, f'version = "{result.version}"')
+    _set_version(root / "ts" / "package.json", _NPM_VERSION, f'  "version": "{result.version}"')
+    generate(root)
+    _changelog.insert(root / "CHANGELOG.md", text)
+    snapshot.write(root, result.version, result.contract_versions())
+    _git(root, "add", "-A")
+    _git(root, "commit", "--quiet", "-m", f"Release {result.tag}", "-m", text)
+    _git(root, "tag", "-a", result.tag, "-m", f"videogen-shared {result.version}")
+    print(f"release: committed and tagged {result.tag}; push with `git push --follow-tags`")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line of the release; return the exit status (2: the release cannot be made)."""
+    parser = argparse.ArgumentParser(prog="python -m codegen.release", description=__doc__)
+    parser.add_argument("--dry-run", action="store_true", help="print the plan; change nothing")
+    parser.add_argument("--date", default=dt.datetime.now(dt.UTC).date().isoformat())
+    parser.add_argument("--root", type=Path, default=ROOT, help="repository root")
+    args = parser.parse_args(argv)
+    try:
+        return release(args.root.resolve(), dry_run=args.dry_run, date=args.date)
+    except (ReleaseError, ValueError) as exc:
+        print(f"release: {exc}", file=sys.stderr)
+        return 2
