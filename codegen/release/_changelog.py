@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from codegen.breaking import Change
 from codegen.release._plan import AreaPlan, Level, Plan
@@ -36,11 +37,28 @@ def _roles(change: Change) -> str:
     return ", ".join(roles) if roles else "nobody"
 
 
+def _focus(change: Change, instance: Any) -> str:
+    """The instance, or only the value at the changed property when the change says where."""
+    path = getattr(change, "path", ()) or ()
+    value: Any = instance
+    names: list[str] = []
+    for step in path:
+        if step is None and isinstance(value, list) and value:
+            value, names = value[0], [*names, "0"]
+        elif isinstance(step, str) and isinstance(value, dict) and step in value:
+            value, names = value[step], [*names, step]
+        else:
+            return json.dumps(instance, sort_keys=True, ensure_ascii=False)
+    if not names:
+        return json.dumps(instance, sort_keys=True, ensure_ascii=False)
+    return f"{'.'.join(names)} = {json.dumps(value, sort_keys=True, ensure_ascii=False)}"
+
+
 def _witness(change: Change) -> str:
     for example in getattr(change, "counterexamples", []) or []:
         if "instance" not in example or example.get("role") not in ("readers", "writers"):
             continue
-        text = json.dumps(example["instance"], sort_keys=True, ensure_ascii=False)
+        text = _focus(change, example["instance"])
         if len(text) > 160:
             continue
         if example.get("valid_under") == "new":
@@ -67,8 +85,9 @@ def _area_section(plan: AreaPlan) -> list[str]:
     else:
         title = f"### {plan.area} {plan.new} (was {plan.old}): {_LEVEL[plan.level]}"
     lines = [title, ""]
+    facts = []
     if plan.contracts:
-        lines.append(f"Contracts (bundles): {', '.join(plan.contracts)}.")
+        facts.append(f"Contracts (bundles): {', '.join(plan.contracts)}.")
     broken = sorted(
         {
             role
@@ -78,8 +97,9 @@ def _area_section(plan: AreaPlan) -> list[str]:
         }
     )
     if broken:
-        lines.append(f"Breaks: {', '.join(broken)}.")
-    lines.append("")
+        facts.append(f"Breaks: {', '.join(broken)}.")
+    if facts:
+        lines += [*facts, ""]
     lines.extend(_change_line(change) for change in plan.changes)
     lines.extend(f"- Version moves because {reason}." for reason in plan.reasons)
     lines.append("")
