@@ -243,6 +243,9 @@ def plan_release(
             if area in plans and area != change.area:
                 plans[area].level = max(plans[area].level, level)
                 reason = f"its definitions use {change.area}'s {_definition(change)}"
+                roles = [r for r in ("readers", "writers", "database") if getattr(change, r)]
+                if roles and level is Level.MAJOR:
+                    reason += f", whose change breaks {', '.join(roles)}"
                 if reason not in plans[area].reasons:
                     plans[area].reasons.append(reason)
     _versions(plans, new)
