@@ -1,8 +1,8 @@
 """Install size and import time of the wheel, as a consumer gets it (fresh venvs, outside the repo).
 
 Run with ``nox -s bench -- install`` or directly (``python benchmarks/bench_install.py``). It
-builds the wheel, creates two virtualenvs in a temporary folder, installs the wheel (the base install)
-and the wheel with ``[all]`` from the configured index, and prints:
+builds the wheel, creates two virtualenvs in a temporary folder, installs the wheel (the base
+install) and the wheel with ``[all]`` from the configured index, and prints:
 
 * packages installed (besides pip/setuptools) and their size on disk, base and ``[all]``;
 * the import time of ``generated`` and of ``runtime.contracts`` (the validator module), the median
