@@ -3,8 +3,9 @@
 
 Import models from here: ``from generated import Job, AudioAnalysis``. Every model
 is closed (unknown fields are rejected), money is :class:`decimal.Decimal` (a decimal
-string in JSON) and timestamps are timezone-aware. The schemas ship in
-``generated/schemas/``."""
+string in JSON) and timestamps are timezone-aware. Each model carries its schema's
+``SCHEMA_ID`` and ``SCHEMA_VERSION``; the self-contained schema of every top-level
+contract ships in ``generated/bundles/`` (see ``runtime.resources``)."""
 
 from __future__ import annotations
 
