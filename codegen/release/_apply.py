@@ -102,19 +102,34 @@ def release(root: Path, *, dry_run: bool, date: str) -> int:
         raise ReleaseError("the working tree has uncommitted changes: commit or stash them first")
     if _git(root, "tag", "--list", result.tag).strip():
         raise ReleaseError(f"tag {result.tag} already exists")
+    start = _git(root, "rev-parse", "HEAD").strip()
+    try:
+        _make(root, result, text)
+    except (Exception, SystemExit) as exc:
+        # The tree was clean, so going back to ``start`` loses nothing of the user's.
+        _git(root, "reset", "--quiet", "--hard", start)
+        _git(root, "clean", "--quiet", "-fd")
+        if _git(root, "tag", "--list", result.tag).strip():
+            _git(root, "tag", "-d", result.tag)
+        raise ReleaseError(f"the release failed and was rolled back: {exc}") from exc
+    print(f"release: committed and tagged {result.tag}; push with `git push --follow-tags`")
+    return 0
+
+
+def _make(root: Path, result: Plan, text: str) -> None:
+    """Change the working tree, commit and tag (the caller rolls back on any failure)."""
     from codegen.pipeline import generate
 
     _rewrite_ids(root, result.renames())
     _set_version(root / "pyproject.toml", _PROJECT_VERSION, f'version = "{result.version}"')
     _set_version(root / "ts" / "package.json", _NPM_VERSION, f'  "version": "{result.version}"')
-    generate(root)
+    if generate(root) != 0:
+        raise ReleaseError("regeneration failed")
     _changelog.insert(root / "CHANGELOG.md", text)
     snapshot.write(root, result.version, result.contract_versions())
     _git(root, "add", "-A")
     _git(root, "commit", "--quiet", "-m", f"Release {result.tag}", "-m", text)
     _git(root, "tag", "-a", result.tag, "-m", f"videogen-shared {result.version}")
-    print(f"release: committed and tagged {result.tag}; push with `git push --follow-tags`")
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -122,3 +122,16 @@ def test_a_new_schema_file_is_a_minor_release(tmp_path: Path) -> None:
     extra = next(a for a in plan.areas if a.area == "extra")
     assert (extra.old, extra.new) == (None, "1.0.0")
     assert plan.version == "1.5.0"
+
+
+def test_wheel_npm_and_generated_versions_are_one_version() -> None:
+    import tomllib
+
+    import generated
+    from runtime.resources import bundle_index
+
+    wheel = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
+    npm = json.loads((REPO / "ts" / "package.json").read_text())["version"]
+    assert generated.__version__ == wheel
+    assert npm == wheel
+    assert bundle_index()["package_version"] == wheel

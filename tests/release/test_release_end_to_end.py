@@ -180,3 +180,19 @@ def test_uncommitted_changes_refuse_the_release_with_exit_2(repo: Path) -> None:
     assert result.returncode == 2
     assert "uncommitted changes" in result.stderr
     assert git(repo, "tag", "--list") == "v1.0.0\n"
+
+
+def test_a_failing_regeneration_rolls_the_release_back(repo: Path) -> None:
+    job = _schema(repo, "job")
+    job["$defs"]["Job"]["description"] += " Edited."
+    _write_schema(repo, "job", job)
+    _commit_change(repo, "job: description")
+    head = git(repo, "rev-parse", "HEAD")
+    (repo / "ts" / "node_modules").unlink()  # the TypeScript step cannot run
+    result = run_release(repo)
+    assert result.returncode == 2
+    assert "rolled back" in result.stderr
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "status", "--porcelain") == ""
+    assert git(repo, "tag", "--list") == "v1.0.0\n"
+    assert _schema(repo, "job")["$id"] == ID.format(area="job", version="1.0.0")
