@@ -129,3 +129,8 @@ def base(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Consumer:
 @pytest.fixture(scope="session")
 def full(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Consumer:
     return _consumer(tmp_path_factory, "all", f"videogen-shared[all] @ {dist.wheel.as_uri()}")
+
+
+@pytest.fixture(scope="session")
+def cache_only(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Consumer:
+    return _consumer(tmp_path_factory, "cache", f"videogen-shared[cache] @ {dist.wheel.as_uri()}")
