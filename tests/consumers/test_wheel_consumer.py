@@ -10,7 +10,7 @@ from email.parser import Parser
 from pathlib import Path
 
 import pytest
-from conftest import Consumer, Dist
+from consumer_support import Consumer, Dist
 
 pytestmark = pytest.mark.slow
 

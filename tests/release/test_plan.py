@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
+from release_support import REPO
 
 from codegen.breaking import Change
 from codegen.release._plan import Level, bump, level_of, plan_release, version_level

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import git, regenerate, run_release
+from release_support import git, regenerate, run_release
 
 pytestmark = pytest.mark.slow
 
