@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from codegen.release import _changelog, snapshot
-from codegen.release._plan import Plan, plan_release
+from codegen.release._plan import Level, Plan, bump, plan_release
 from codegen.schemas import load_schema_set
 
 __all__ = ["ReleaseError", "main", "release"]
@@ -40,12 +40,51 @@ def _allowed(root: Path) -> list[dict[str, str]]:
     return entries
 
 
+#: What the wheel and the npm package are built from, besides the schemas.
+SHIPPED = ("runtime", "generated", "sql/generated", "sql/handwritten", "sql/migrations", "ts/src")
+
+
+def _library_changes(root: Path, tag: str) -> list[str]:
+    """Shipped files changed since the release ``tag`` (or the commit that recorded it).
+
+    Raises:
+        ReleaseError: Neither the tag nor the commit of ``releases/latest/release.json`` is in
+            this clone's history (a shallow clone): fetch the history and tags.
+    """
+    base = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{tag}^{{commit}}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if not base:
+        base = _git(root, "log", "-1", "--format=%H", "--", snapshot.RELEASE_FILE).strip()
+    if not base:
+        raise ReleaseError(
+            f"cannot find the commit of {tag} in this clone (shallow?): `git fetch --unshallow "
+            "--tags` to tell whether the library changed since"
+        )
+    changed = _git(root, "diff", "--name-only", base, "HEAD", "--", *SHIPPED)
+    return [line for line in changed.splitlines() if line]
+
+
 def plan(root: Path) -> Plan:
-    """Plan the release of the repository at ``root``."""
+    """Plan the release of the repository at ``root``.
+
+    When no schema file moves but shipped library files changed since the last release, the
+    release is a patch of the package (every contract keeps its version).
+    """
     new = load_schema_set(root / "schemas")
     previous = snapshot.load_snapshot(root)
     migrations = snapshot.migration_files(root)
-    return plan_release(new, previous, migrations, _allowed(root))
+    result = plan_release(new, previous, migrations, _allowed(root))
+    if result.previous is not None and not result.contracts_move:
+        result.library_changes = _library_changes(root, result.previous.tag)
+        if result.library_changes:
+            result.level = Level.PATCH
+            result.version = bump(result.previous.version, Level.PATCH)
+    return result
 
 
 def describe(result: Plan) -> str:
@@ -89,7 +128,7 @@ def release(root: Path, *, dry_run: bool, date: str) -> int:
     """
     result = plan(root)
     print(describe(result))
-    if result.previous is not None and not any(area.moves for area in result.areas):
+    if result.previous is not None and not result.contracts_move and not result.library_changes:
         print(f"release: nothing changed since {result.previous.tag}: nothing to release")
         return 0
     text = _changelog.entry(result, date)

@@ -122,14 +122,26 @@ def entry(plan: Plan, date: str) -> str:
     else:
         lines += [f"{_LEVEL[plan.level].capitalize()} release after {plan.previous.tag}.", ""]
         lines += [install, ""]
-        lines += ["| schema file | version | level | contracts (bundles) |", "|---|---|---|---|"]
         moving = [a for a in plan.areas if a.moves]
+        if not moving:
+            lines += [
+                "No contract changed: every schema file keeps its version. The library changed "
+                f"({len(plan.library_changes)} shipped files: "
+                f"`git log {plan.previous.tag}..{plan.tag}`).",
+                "",
+            ]
+        else:
+            lines += [
+                "| schema file | version | level | contracts (bundles) |",
+                "|---|---|---|---|",
+            ]
         for area in moving:
             old = area.old or "(new)"
             new = area.new or "(removed)"
             contracts = ", ".join(area.contracts) or "-"
             lines.append(f"| {area.area} | {old} → {new} | {_LEVEL[area.level]} | {contracts} |")
-        lines.append("")
+        if moving:
+            lines.append("")
         for area in moving:
             lines.extend(_area_section(area))
     if plan.migrations:

@@ -110,6 +110,13 @@ class Plan:
     level: Level
     areas: list[AreaPlan]
     migrations: list[str]  #: migration files added since the last release
+    #: Shipped files (outside the schemas) changed since the last release, when no schema did.
+    library_changes: list[str] = field(default_factory=list)
+
+    @property
+    def contracts_move(self) -> bool:
+        """True when some schema file is added, removed or changes version."""
+        return any(area.moves for area in self.areas)
 
     @property
     def tag(self) -> str:

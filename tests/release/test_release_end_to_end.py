@@ -165,6 +165,18 @@ def test_dry_run_prints_the_plan_and_changes_nothing(repo: Path) -> None:
     assert git(repo, "tag", "--list", "v2.0.0") == ""
 
 
+def test_a_library_change_alone_is_a_patch_release_of_the_package(repo: Path) -> None:
+    path = repo / "runtime" / "errors.py"
+    path.write_text(path.read_text(encoding="utf-8") + "\n# a library fix\n", encoding="utf-8")
+    git(repo, "commit", "--quiet", "-am", "runtime: a fix")
+    result = run_release(repo)
+    assert result.returncode == 0, result.stderr
+    _released(repo, "1.0.1")
+    assert set(_release_record(repo)["contracts"].values()) == {"1.0.0"}
+    changelog = (repo / "CHANGELOG.md").read_text()
+    assert "No contract changed: every schema file keeps its version." in changelog
+
+
 def test_nothing_to_release_right_after_a_release(repo: Path) -> None:
     result = run_release(repo)
     assert result.returncode == 0
