@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from runtime import cli
-from runtime.resources import load_bundle
+from runtime.resources import bundle_index, load_bundle
 
 JOB = load_bundle("Job")["$defs"]["Job"]["examples"][0]
 
@@ -17,8 +17,14 @@ JOB = load_bundle("Job")["$defs"]["Job"]["examples"][0]
 def test_list_prints_every_contract_with_its_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["list"]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]
-    assert ["Job", "1.0.0", "job", "https://schemas.videogen.dev/job/1.0.0"] in rows
-    assert len(rows) == 10
+    index = bundle_index()["contracts"]
+    assert [row[0] for row in rows] == list(index)
+    for name, version, area, schema_id in rows:
+        assert (version, area, schema_id) == (
+            index[name]["version"],
+            index[name]["area"],
+            f"https://schemas.videogen.dev/{area}/{version}",
+        )
 
 
 def test_schema_prints_the_bundle(capsys: pytest.CaptureFixture[str]) -> None:
