@@ -7,6 +7,7 @@ nox -s tests      build the wheel, install it, run the test suite against real P
                   (with a coverage floor for runtime/ and each of its modules; `-- <pytest args>`
                   runs a subset without the floor)
 nox -s bench      print benchmark figures
+nox -s release    make a release: bump versions, changelog, releases/latest/, tag (`-- --dry-run`)
 """
 
 from __future__ import annotations
@@ -131,3 +132,21 @@ def typescript(session: nox.Session) -> None:
     session.chdir(ROOT)
     session.install("-e", ".")
     session.run("python", "-m", "codegen", "agreement")
+
+
+@nox.session(python=PYTHON)
+def release(session: nox.Session) -> None:
+    """Release the contracts (docs/releases.md): `-- --dry-run` prints the plan, changes nothing."""
+    _ensure_node(session)
+    session.install(*CODEGEN_DEPS)
+    session.run("python", "-m", "codegen.release", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def release_tests(session: nox.Session) -> None:
+    """The release command end to end in scratch repositories (tests/release; needs codegen's
+    dependencies and ts/node_modules, which `tests` lacks: there these tests skip)."""
+    _ensure_node(session)
+    session.install("-e", ".[test]", *CODEGEN_DEPS)
+    session.env["VIDEOGEN_RELEASE_TESTS"] = "1"  # missing prerequisites fail instead of skipping
+    session.run("pytest", "tests/release", *session.posargs)

@@ -29,7 +29,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from generated import AudioAnalysis
 from runtime.redis_client import RedisCache
-from runtime.resources import load_schema
+from runtime.resources import load_bundle
 
 REDIS_URL = os.environ.get("VIDEOGEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 DURATION_SECONDS = float(os.environ.get("VIDEOGEN_BENCH_SECONDS", "1.5"))
@@ -38,7 +38,7 @@ TTL_SECONDS = 300
 
 def large_analysis() -> AudioAnalysis:
     """A four-minute song at 124 BPM, built from the schema's example."""
-    example: dict[str, Any] = load_schema("audio")["$defs"]["AudioAnalysis"]["examples"][0]
+    example: dict[str, Any] = load_bundle("AudioAnalysis")["$defs"]["AudioAnalysis"]["examples"][0]
     duration = 240.0
     beat = 60.0 / 124.0
     beats = [round(0.48 + i * beat, 3) for i in range(int((duration - 0.48) / beat))]

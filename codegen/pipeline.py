@@ -14,6 +14,7 @@ from pathlib import Path
 from codegen.bundle import generate_bundles
 from codegen.docs import generate_docs
 from codegen.migrations import UnsafeMigrationError, generate_migrations
+from codegen.package_data import generate_package_data
 from codegen.pydantic_models import generate_models
 from codegen.schemas import SchemaSet, load_schema_set
 from codegen.sql import generate_sql
@@ -29,6 +30,7 @@ STEPS: list[Step] = [
     generate_sql,
     generate_migrations,
     generate_bundles,
+    generate_package_data,
     generate_typescript,
     generate_docs,
 ]
@@ -39,6 +41,7 @@ OWNED: list[tuple[str, str]] = [
     ("generated", "py.typed"),
     ("sql/generated", "*.sql"),
     ("ts/schemas", "*.json"),
+    ("generated/bundles", "*.json"),
     ("ts/src", "*.ts"),
     ("ts/test", "examples.ts"),
     ("docs/contracts/reference", "*.md"),

@@ -16,7 +16,7 @@ from jsonschema.validators import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from runtime.contracts import ContractValidator
+from runtime.contracts import FORMAT_CHECKER, ContractValidator
 
 __all__ = [
     "BASE_URI",
@@ -106,7 +106,7 @@ class SchemaSet:
         doc = self.by_area[area]
         schema = {"$ref": f"{doc.id}#/$defs/{definition}"}
         validator: Validator = ContractValidator(
-            schema, registry=self.registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+            schema, registry=self.registry, format_checker=FORMAT_CHECKER
         )
         return validator
 

@@ -3,8 +3,9 @@
 
 Import models from here: ``from generated import Job, AudioAnalysis``. Every model
 is closed (unknown fields are rejected), money is :class:`decimal.Decimal` (a decimal
-string in JSON) and timestamps are timezone-aware. The schemas ship in
-``generated/schemas/``."""
+string in JSON) and timestamps are timezone-aware. Each model carries its schema's
+``SCHEMA_ID`` and ``SCHEMA_VERSION``; the self-contained schema of every top-level
+contract ships in ``generated/bundles/`` (see ``runtime.resources``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ from generated.scene import (
     Transition,
 )
 from generated.video import Clip, ClipPrompt, ClipPrompts, Clips, VideoOutput
+
+__version__ = "1.0.0"
+"""The release of the contracts (``[project] version``, set by the release)."""
 
 __all__ = [
     "AudioAnalysis",
@@ -50,4 +54,5 @@ __all__ = [
     "Transition",
     "Uuid",
     "VideoOutput",
+    "__version__",
 ]

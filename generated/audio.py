@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, StrictFloat, StrictStr
 from typing_extensions import TypeAliasType
@@ -14,6 +14,10 @@ class AudioAnalysis(ContractModel):
     """
     Everything the pipeline knows about the song after the audio analysis stage.
     """
+
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/audio/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/audio/1.0.0#/$defs/AudioAnalysis"
 
     model_config = ConfigDict(
         extra="forbid",
@@ -62,6 +66,10 @@ class ClipBoundary(ContractModel):
     Where one clip of the video starts and ends, aligned to beats.
     """
 
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/audio/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/audio/1.0.0#/$defs/ClipBoundary"
+
     model_config = ConfigDict(
         extra="forbid",
     )
@@ -84,6 +92,10 @@ class Lyric(ContractModel):
     One transcribed lyric line.
     """
 
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/audio/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/audio/1.0.0#/$defs/Lyric"
+
     model_config = ConfigDict(
         extra="forbid",
     )
@@ -101,6 +113,10 @@ class Mood(ContractModel):
     """
     The song's overall mood.
     """
+
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/audio/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/audio/1.0.0#/$defs/Mood"
 
     model_config = ConfigDict(
         extra="forbid",
@@ -133,6 +149,10 @@ class SongStructure(ContractModel):
     """
     One section of the song.
     """
+
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/audio/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/audio/1.0.0#/$defs/SongStructure"
 
     model_config = ConfigDict(
         extra="forbid",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, StrictInt, StrictStr
 
@@ -21,6 +21,10 @@ class CostReservation(ContractModel):
     """
     Budget held for a spend that is in flight (for example one clip being generated), as stored in cost_reservations. A reservation is taken atomically against the job's budget, then settled with the actual cost (which is recorded in job_costs) or released.
     """
+
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/job/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/job/1.0.0#/$defs/CostReservation"
 
     model_config = ConfigDict(
         extra="forbid",
@@ -72,6 +76,10 @@ class Job(ContractModel):
     """
     One music-video generation request and its progress, as stored in the jobs table and shown to the front end.
     """
+
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/job/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/job/1.0.0#/$defs/Job"
 
     model_config = ConfigDict(
         extra="forbid",
@@ -158,6 +166,10 @@ class JobCost(ContractModel):
     One recorded spend on an external API for a job, as stored in the job_costs ledger; jobs.total_cost is the sum of these rows.
     """
 
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/job/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/job/1.0.0#/$defs/JobCost"
+
     model_config = ConfigDict(
         extra="forbid",
         arbitrary_types_allowed=True,
@@ -196,6 +208,10 @@ class JobStage(ContractModel):
     """
     The state of one pipeline stage of one job, as stored in the job_stages table (one row per job and stage).
     """
+
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/job/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/job/1.0.0#/$defs/JobStage"
 
     model_config = ConfigDict(
         extra="forbid",

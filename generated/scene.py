@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import ConfigDict, Field, StrictFloat, StrictInt, StrictStr, model_validator
 from typing_extensions import TypeAliasType
@@ -14,6 +14,10 @@ class Character(ContractModel):
     """
     A recurring character of the video.
     """
+
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/scene/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/scene/1.0.0#/$defs/Character"
 
     model_config = ConfigDict(
         extra="forbid",
@@ -36,6 +40,10 @@ class ClipScript(ContractModel):
     """
     What happens in one clip.
     """
+
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/scene/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/scene/1.0.0#/$defs/ClipScript"
 
     model_config = ConfigDict(
         extra="forbid",
@@ -102,6 +110,10 @@ class ReferenceImage(ContractModel):
     One generated reference image for a scene or a character; exactly one of scene_id and character_id is set.
     """
 
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/scene/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/scene/1.0.0#/$defs/ReferenceImage"
+
     model_config = ConfigDict(
         extra="forbid",
         arbitrary_types_allowed=True,
@@ -162,6 +174,10 @@ class ReferenceImages(ContractModel):
     The output of the reference image stage.
     """
 
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/scene/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/scene/1.0.0#/$defs/ReferenceImages"
+
     model_config = ConfigDict(
         extra="forbid",
         arbitrary_types_allowed=True,
@@ -205,6 +221,10 @@ class Scene(ContractModel):
     A location or setting used by clips.
     """
 
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/scene/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/scene/1.0.0#/$defs/Scene"
+
     model_config = ConfigDict(
         extra="forbid",
     )
@@ -226,6 +246,10 @@ class ScenePlan(ContractModel):
     """
     The full plan of the video produced by the scene planning stage.
     """
+
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/scene/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/scene/1.0.0#/$defs/ScenePlan"
 
     model_config = ConfigDict(
         extra="forbid",
@@ -266,6 +290,10 @@ class Style(ContractModel):
     The visual style of the whole video.
     """
 
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/scene/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/scene/1.0.0#/$defs/Style"
+
     model_config = ConfigDict(
         extra="forbid",
     )
@@ -295,6 +323,10 @@ class Transition(ContractModel):
     """
     How one clip hands over to the next.
     """
+
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/scene/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/scene/1.0.0#/$defs/Transition"
 
     model_config = ConfigDict(
         extra="forbid",

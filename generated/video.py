@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 from typing_extensions import TypeAliasType
@@ -14,6 +14,10 @@ class Clip(ContractModel):
     """
     One generated video clip.
     """
+
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/video/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/video/1.0.0#/$defs/Clip"
 
     model_config = ConfigDict(
         extra="forbid",
@@ -69,6 +73,10 @@ class ClipPrompt(ContractModel):
     The generation prompt for one clip.
     """
 
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/video/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/video/1.0.0#/$defs/ClipPrompt"
+
     model_config = ConfigDict(
         extra="forbid",
     )
@@ -114,6 +122,10 @@ class ClipPrompts(ContractModel):
     The output of the prompt generation stage.
     """
 
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/video/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/video/1.0.0#/$defs/ClipPrompts"
+
     model_config = ConfigDict(
         extra="forbid",
         arbitrary_types_allowed=True,
@@ -140,6 +152,10 @@ class Clips(ContractModel):
     """
     The output of the clip generation stage.
     """
+
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/video/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/video/1.0.0#/$defs/Clips"
 
     model_config = ConfigDict(
         extra="forbid",
@@ -195,6 +211,10 @@ class VideoOutput(ContractModel):
     """
     The final composed video.
     """
+
+    SCHEMA_ID: ClassVar[str] = "https://schemas.videogen.dev/video/1.0.0"
+    SCHEMA_VERSION: ClassVar[str] = "1.0.0"
+    SCHEMA_REF: ClassVar[str] = "https://schemas.videogen.dev/video/1.0.0#/$defs/VideoOutput"
 
     model_config = ConfigDict(
         extra="forbid",

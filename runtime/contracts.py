@@ -1,18 +1,23 @@
-r"""Validate raw JSON against the shipped contract schemas, without the repository or ``codegen``.
+r"""Validate raw JSON against the shipped contract bundles, without the repository or ``codegen``.
 
-The JSON Schemas ship inside the package (:mod:`runtime.resources`), so a service can check a
-payload written by a non-Python producer exactly as the schema states it, before (or instead of)
-building a Pydantic model::
+One self-contained JSON Schema per top-level contract ships inside the package
+(:mod:`runtime.resources`, ``generated/bundles/``), so a service can check a payload written by a
+non-Python producer exactly as the schema states it, before (or instead of) building a Pydantic
+model::
 
     from runtime.contracts import validator_for
 
     errors = list(validator_for("audio", "AudioAnalysis").iter_errors(json.loads(raw)))
 
-Validators are Draft 2020-12, check ``format`` (``uuid``, ``date-time``) and resolve references
-across the schema files through a :class:`referencing.Registry`. One deliberate deviation from
-the Python ``jsonschema`` defaults: ``pattern`` follows ECMA-262 (the regex dialect JSON Schema
-specifies), where ``$`` matches only at the very end of the string. Python's ``re`` also lets
-``$`` match before a trailing newline, which would accept ``"0.06\n"`` as money while the
+The same check is a console command, ``videogen-contracts validate AudioAnalysis song.json``
+(:mod:`runtime.cli`).
+
+Validators are Draft 2020-12 and check the two formats the contracts use, ``date-time`` (RFC 3339)
+and ``uuid``, with :data:`FORMAT_CHECKER`, this module's own checkers: importing it compiles no
+grammar (``jsonschema[format-nongpl]`` is not needed, and not a dependency). One deliberate
+deviation from the Python ``jsonschema`` defaults: ``pattern`` follows ECMA-262 (the regex dialect
+JSON Schema specifies), where ``$`` matches only at the very end of the string. Python's ``re`` also
+lets ``$`` match before a trailing newline, which would accept ``"0.06\n"`` as money while the
 generated models, PostgreSQL and every JavaScript validator reject it.
 
 :func:`dereferenced_schema` returns one contract as a self-contained schema with every ``$ref``
@@ -22,27 +27,31 @@ structured-output APIs, form libraries).
 
 from __future__ import annotations
 
+import calendar
 import copy
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from uuid import UUID
 
-from jsonschema import ValidationError
+from jsonschema import FormatChecker, ValidationError
 from jsonschema.protocols import Validator
 from jsonschema.validators import Draft202012Validator, extend
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
 
-from runtime.resources import load_schema, schema_names
+from runtime.resources import bundle_index, load_bundle
 
 __all__ = [
+    "FORMAT_CHECKER",
+    "Contract",
     "ContractNotFoundError",
     "ContractValidator",
+    "bundle_validator",
     "contract_definitions",
+    "contracts",
     "dereferenced_schema",
     "ecma_pattern",
-    "registry",
     "validator_for",
 ]
 
@@ -51,60 +60,103 @@ class ContractNotFoundError(LookupError):
     """No schema area or definition of that name ships with the package."""
 
 
-@cache
-def _documents() -> dict[str, dict[str, Any]]:
-    return {name: load_schema(name) for name in schema_names()}
+_RFC3339 = re.compile(
+    r"(?P<year>[0-9]{4})-(?P<month>0[1-9]|1[0-2])-(?P<day>[0-9]{2})T(?:[01][0-9]|2[0-3])"
+    r":[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])",
+    re.ASCII,
+)
+
+FORMAT_CHECKER = FormatChecker(formats=())
+"""Checks ``date-time`` (RFC 3339, ``T``/``Z`` in either case, no leap second) and ``uuid``.
+
+Every validator of this module uses it; ``codegen`` (``nox -s check``) too. Other formats are not
+checked (the contracts use none).
+"""
 
 
-@cache
-def _ids() -> dict[str, str]:
-    return {document["$id"]: area for area, document in _documents().items()}
+@FORMAT_CHECKER.checks("date-time")
+def _is_date_time(instance: object) -> bool:
+    if not isinstance(instance, str):
+        return True
+    match = _RFC3339.fullmatch(instance.upper())
+    if match is None:
+        return False
+    year, month, day = int(match["year"]), int(match["month"]), int(match["day"])
+    return year > 0 and 1 <= day <= calendar.monthrange(year, month)[1]
 
 
-def registry() -> Registry[Any]:
-    """Return a registry holding every shipped schema document under its ``$id``.
+@FORMAT_CHECKER.checks("uuid", raises=ValueError)
+def _is_uuid(instance: object) -> bool:
+    if not isinstance(instance, str):
+        return True
+    UUID(instance)
+    return all(instance[position] == "-" for position in (8, 13, 18, 23))
 
-    Returns:
-        A :class:`referencing.Registry` that resolves the absolute cross-file references.
+
+@dataclass(frozen=True)
+class Contract:
+    """One top-level contract that ships as a bundle.
+
+    Attributes:
+        name: The contract (``"Job"``), also the bundle's file stem.
+        area: The schema file it comes from (``"job"``).
+        id: That file's ``$id`` (``"https://schemas.videogen.dev/job/1.0.0"``).
+        version: The version in ``id`` (``"1.0.0"``).
     """
-    return _registry()
+
+    name: str
+    area: str
+    id: str
+    version: str
 
 
 @cache
-def _registry() -> Registry[Any]:
-    return Registry().with_resources(
-        (document["$id"], Resource.from_contents(document, default_specification=DRAFT202012))
-        for document in _documents().values()
-    )
+def _index() -> dict[str, Any]:
+    return bundle_index()
+
+
+def contracts() -> list[Contract]:
+    """Return every top-level contract that ships as a bundle, in schema file order."""
+    return [
+        Contract(name, entry["area"], entry["id"], entry["version"])
+        for name, entry in _index()["contracts"].items()
+    ]
 
 
 def contract_definitions() -> list[tuple[str, str]]:
     """Return ``(area, definition)`` for every top-level contract, in schema file order.
 
     Top-level contracts are the object definitions that carry ``examples`` (``Job``,
-    ``AudioAnalysis``, ``ScenePlan``...).
+    ``AudioAnalysis``, ``ScenePlan``...); each ships as a bundle.
 
     Returns:
         Pairs such as ``("job", "Job")``, areas sorted, definitions in file order.
     """
-    pairs: list[tuple[str, str]] = []
-    for area, document in _documents().items():
-        for name, schema in document.get("$defs", {}).items():
-            if schema.get("type") == "object" and schema.get("examples"):
-                pairs.append((area, name))
-    return pairs
+    return [(contract.area, contract.name) for contract in contracts()]
+
+
+@cache
+def _bundle(contract: str) -> dict[str, Any]:
+    return load_bundle(contract)
+
+
+def _definitions(area: str, definition: str) -> dict[str, Any]:
+    """The ``$defs`` of a bundle holding ``definition`` of ``area``."""
+    entries: dict[str, dict[str, str]] = _index()["definitions"]
+    areas = {entry["area"] for entry in entries.values()}
+    if area not in areas:
+        raise ContractNotFoundError(
+            f"no schema area {area!r}; known areas: {', '.join(sorted(areas))}"
+        )
+    entry = entries.get(definition)
+    if entry is None or entry["area"] != area:
+        raise ContractNotFoundError(f"schema area {area!r} has no definition {definition!r}")
+    defs: dict[str, Any] = _bundle(entry["bundle"].removesuffix(".schema.json"))["$defs"]
+    return defs
 
 
 def _definition(area: str, definition: str) -> dict[str, Any]:
-    documents = _documents()
-    if area not in documents:
-        raise ContractNotFoundError(
-            f"no schema area {area!r}; known areas: {', '.join(sorted(documents))}"
-        )
-    defs: dict[str, Any] = documents[area].get("$defs", {})
-    if definition not in defs:
-        raise ContractNotFoundError(f"schema area {area!r} has no definition {definition!r}")
-    schema: dict[str, Any] = defs[definition]
+    schema: dict[str, Any] = _definitions(area, definition)[definition]
     return schema
 
 
@@ -151,22 +203,45 @@ examples with it too, so that ``check`` and :func:`validator_for` agree on every
 
 @cache
 def _validator(area: str, definition: str) -> Validator:
-    _definition(area, definition)
-    document = _documents()[area]
-    schema = {"$ref": f"{document['$id']}#/$defs/{definition}"}
-    validator: Validator = ContractValidator(
-        schema,
-        registry=_registry(),
-        format_checker=Draft202012Validator.FORMAT_CHECKER,
-    )
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": f"#/$defs/{definition}",
+        "$defs": _definitions(area, definition),
+    }
+    validator: Validator = ContractValidator(schema, format_checker=FORMAT_CHECKER)
     return validator
+
+
+@cache
+def _bundle_validator(contract: str) -> Validator:
+    if contract not in _index()["contracts"]:
+        known = ", ".join(_index()["contracts"])
+        raise ContractNotFoundError(f"no contract {contract!r}; known contracts: {known}")
+    validator: Validator = ContractValidator(_bundle(contract), format_checker=FORMAT_CHECKER)
+    return validator
+
+
+def bundle_validator(contract: str) -> Validator:
+    """Return a validator for one top-level contract, with its shipped bundle as the root schema.
+
+    Args:
+        contract: A top-level contract such as ``"Job"`` (see :func:`contracts`).
+
+    Returns:
+        A cached, thread-safe :class:`jsonschema.protocols.Validator`.
+
+    Raises:
+        ContractNotFoundError: No such contract.
+    """
+    return _bundle_validator(contract)
 
 
 def validator_for(area: str, definition: str) -> Validator:
     """Return a validator for one definition of one schema area.
 
-    The validator is Draft 2020-12, checks formats, resolves references across the shipped
-    schema files and reads ``pattern`` with ECMA-262 semantics (see the module docstring).
+    The validator is Draft 2020-12, checks formats (:data:`FORMAT_CHECKER`), resolves references
+    within the shipped bundle that holds the definition and reads ``pattern`` with ECMA-262
+    semantics (see the module docstring).
     Validators are cached and safe to share between threads.
 
     Args:
@@ -201,37 +276,31 @@ def dereferenced_schema(area: str, definition: str) -> dict[str, Any]:
         ContractNotFoundError: The area or definition does not exist.
         ValueError: A reference does not point at a ``$defs`` entry of a shipped schema.
     """
-    root = copy.deepcopy(_definition(area, definition))
-    resolved = _inline(root, area, ())
+    defs = _definitions(area, definition)
+    root = copy.deepcopy(defs[definition])
+    resolved = _inline(root, defs, ())
     out: dict[str, Any] = {"$schema": "https://json-schema.org/draft/2020-12/schema", **resolved}
     return out
 
 
-def _resolve_ref(ref: str, base_area: str) -> tuple[str, str]:
-    target, _, pointer = ref.partition("#")
-    area = _ids().get(target) if target else base_area
-    prefix = "/$defs/"
-    if area is None or not pointer.startswith(prefix) or "/" in pointer[len(prefix) :]:
-        raise ValueError(f"unsupported $ref {ref!r} in schema area {base_area!r}")
-    return area, pointer[len(prefix) :]
-
-
-def _inline(node: Any, area: str, seen: tuple[str, ...]) -> Any:
+def _inline(node: Any, defs: dict[str, Any], seen: tuple[str, ...]) -> Any:
     if isinstance(node, list):
-        return [_inline(item, area, seen) for item in node]
+        return [_inline(item, defs, seen) for item in node]
     if not isinstance(node, dict):
         return node
     if "$ref" in node:
-        target_area, name = _resolve_ref(node["$ref"], area)
-        key = f"{target_area}/{name}"
-        if key in seen:
-            raise ValueError(f"recursive $ref through {key}")
-        target = copy.deepcopy(_definition(target_area, name))
+        ref: str = node["$ref"]
+        name = ref.removeprefix("#/$defs/")
+        if name == ref or name not in defs:
+            raise ValueError(f"unsupported $ref {ref!r}: the bundles hold only '#/$defs/<Name>'")
+        if name in seen:
+            raise ValueError(f"recursive $ref through {name}")
+        target = copy.deepcopy(defs[name])
         target.pop("examples", None)
         target.pop("title", None)
-        inlined: dict[str, Any] = _inline(target, target_area, (*seen, key))
+        inlined: dict[str, Any] = _inline(target, defs, (*seen, name))
         for sibling, value in node.items():
             if sibling != "$ref":
-                inlined[sibling] = _inline(value, area, seen)
+                inlined[sibling] = _inline(value, defs, seen)
         return inlined
-    return {key: _inline(value, area, seen) for key, value in node.items()}
+    return {key: _inline(value, defs, seen) for key, value in node.items()}

@@ -59,6 +59,11 @@ lock does that.
 
 from __future__ import annotations
 
+from runtime import _extras
+
+if not _extras.installed("db"):  # pragma: no cover - tested in a base install
+    raise _extras.missing("db", __name__)
+
 import asyncio
 import json
 import weakref

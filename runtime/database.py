@@ -55,6 +55,11 @@ What this adds to supabase-py:
 
 from __future__ import annotations
 
+from runtime import _extras
+
+if not _extras.installed("db"):  # pragma: no cover - tested in a base install
+    raise _extras.missing("db", __name__)
+
 import enum
 import json
 import math

@@ -37,6 +37,11 @@ breaks is discarded by the pool and replaced on the next call.
 
 from __future__ import annotations
 
+from runtime import _extras
+
+if not _extras.installed("db"):  # pragma: no cover - tested in a base install
+    raise _extras.missing("db", __name__)
+
 import asyncio
 import math
 from collections.abc import Callable, Mapping

@@ -75,6 +75,11 @@ Retried commands that are not safe to repeat
 
 from __future__ import annotations
 
+from runtime import _extras
+
+if not _extras.installed("cache"):  # pragma: no cover - tested in a base install
+    raise _extras.missing("cache", __name__)
+
 import asyncio
 import contextlib
 import inspect

@@ -83,6 +83,11 @@ Retries
 
 from __future__ import annotations
 
+from runtime import _extras
+
+if not _extras.installed("storage"):  # pragma: no cover - tested in a base install
+    raise _extras.missing("storage", __name__)
+
 import asyncio
 import hashlib
 import io

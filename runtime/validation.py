@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final, Literal
 
+from runtime import _extras
 from runtime.errors import ValidationError
 
 __all__ = [
@@ -557,6 +558,7 @@ def _parse(kind: AudioFormat, data: bytes) -> tuple[float, int, int, int]:
 
     Returns (duration in seconds, sample rate, channels, average bitrate in bit/s or 0).
     """
+    _extras.require("audio", "runtime.validation.validate_audio_file")
     from mutagen.flac import FLAC
     from mutagen.mp3 import MP3
     from mutagen.wave import WAVE

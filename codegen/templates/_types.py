@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
 from pydantic import (
@@ -54,8 +54,30 @@ _UUID = re.compile(UUID_PATTERN)
 _TIMESTAMP = re.compile(TIMESTAMP_PATTERN)
 
 
+def _schema_source(schema: dict[str, Any], model: type[Any]) -> None:
+    """``json_schema_extra``: write the contract's ``$id`` and version into the model's schema.
+
+    They go under ``x-schema-id`` and ``x-schema-version`` rather than ``$id``: the JSON Schema
+    Pydantic derives is not the document at that ``$id``, and an ``$id`` on a nested model would
+    re-base every ``$ref`` inside it.
+    """
+    if getattr(model, "SCHEMA_ID", ""):
+        schema["x-schema-id"] = model.SCHEMA_ID
+        schema["x-schema-version"] = model.SCHEMA_VERSION
+
+
 class ContractModel(BaseModel):
-    """Base of every generated model: closed, validates assignments, docstrings as descriptions."""
+    """Base of every generated model: closed, validates assignments, docstrings as descriptions.
+
+    Each generated model sets :attr:`SCHEMA_ID` (the ``$id`` of the schema file it comes from,
+    such as ``https://schemas.videogen.dev/job/1.0.0``), :attr:`SCHEMA_VERSION` (``1.0.0``) and
+    :attr:`SCHEMA_REF` (``<$id>#/$defs/<Name>``, its definition); ``model_json_schema()`` carries
+    the first two as ``x-schema-id`` and ``x-schema-version``.
+    """
+
+    SCHEMA_ID: ClassVar[str] = ""
+    SCHEMA_VERSION: ClassVar[str] = ""
+    SCHEMA_REF: ClassVar[str] = ""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -63,6 +85,7 @@ class ContractModel(BaseModel):
         validate_assignment=True,
         use_attribute_docstrings=True,
         ser_json_inf_nan="strings",
+        json_schema_extra=_schema_source,
     )
 
 

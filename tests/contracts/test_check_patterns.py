@@ -10,8 +10,7 @@ from typing import Any
 
 from jsonschema.validators import Draft202012Validator
 
-from runtime.contracts import registry, validator_for
-from runtime.resources import schema_dir
+from runtime.contracts import validator_for
 
 # ``codegen`` is a development tool, not in the wheel: take it from the checkout (appended, so the
 # installed ``runtime`` and ``generated`` keep precedence).
@@ -27,7 +26,7 @@ MONEY = "https://schemas.videogen.dev/common/1.0.0#/$defs/Money"
 def _schemas_with_job_example(tmp_path: Path, **changes: Any) -> Path:
     folder = tmp_path / "schemas"
     folder.mkdir()
-    for entry in schema_dir().iterdir():
+    for entry in (_REPO_ROOT / "schemas").iterdir():
         if entry.name.endswith(".schema.json"):
             (folder / entry.name).write_text(entry.read_text(encoding="utf-8"), encoding="utf-8")
     path = folder / "job.schema.json"
@@ -41,7 +40,10 @@ def test_check_rejects_an_example_with_a_trailing_newline_in_a_pattern_field(
     tmp_path: Path,
 ) -> None:
     folder = _schemas_with_job_example(tmp_path, total_cost="3.42\n")
-    assert Draft202012Validator({"$ref": MONEY}, registry=registry()).is_valid("3.42\n")
+    plain = Draft202012Validator(
+        {"$ref": MONEY}, registry=load_schema_set(_REPO_ROOT / "schemas").registry
+    )
+    assert plain.is_valid("3.42\n")
     errors = load_schema_set(folder).example_errors()
     assert len(errors) == 1
     assert "$defs/Job/examples/0.total_cost" in errors[0]

@@ -14,6 +14,7 @@ import typing
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
@@ -29,7 +30,15 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from runtime.contracts import dereferenced_schema, validator_for
-from runtime.resources import load_schema
+
+_SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+
+
+def load_schema(area: str) -> dict[str, Any]:
+    """A source schema of the repository (the wheel ships bundles only)."""
+    document: dict[str, Any] = json.loads((_SCHEMAS / f"{area}.schema.json").read_text("utf-8"))
+    return document
+
 
 SQL_TYPES: dict[type, str] = {
     UUID: "uuid",

@@ -1,4 +1,4 @@
-"""The installed package ships its data: schemas and SQL resolve inside the package."""
+"""The installed package ships its data: bundles and SQL resolve inside the package."""
 
 from __future__ import annotations
 
@@ -10,30 +10,41 @@ import pytest
 import generated
 import runtime
 from runtime.contracts import contract_definitions
-from runtime.resources import load_schema, schema_dir, schema_names, sql_dir, sql_scripts
+from runtime.resources import (
+    bundle_dir,
+    bundle_index,
+    load_bundle,
+    load_schema,
+    sql_dir,
+    sql_scripts,
+)
 
 AREAS = ["audio", "common", "job", "scene", "video"]
 
 
 def _installed_from_wheel() -> bool:
-    return (resources.files("generated") / "schemas").is_dir()
+    return not (Path(str(resources.files("generated"))).parent / "pyproject.toml").exists()
 
 
 @pytest.fixture
 def wheel_install() -> None:
     if not _installed_from_wheel():
         pytest.skip(
-            "source/editable install: schemas and SQL are read from the repository; "
+            "source/editable install: bundles and SQL are read from the repository; "
             "this check runs against the built wheel (nox -s tests)"
         )
 
 
 @pytest.mark.usefixtures("wheel_install")
-def test_schema_dir_is_inside_the_installed_generated_package() -> None:
+def test_bundle_dir_is_inside_the_installed_generated_package() -> None:
     package = Path(str(resources.files("generated"))).resolve()
-    folder = Path(str(schema_dir())).resolve()
-    assert folder == package / "schemas"
-    assert not (package.parent / "pyproject.toml").exists(), "imported from a source tree"
+    assert Path(str(bundle_dir())).resolve() == package / "bundles"
+
+
+@pytest.mark.usefixtures("wheel_install")
+def test_the_wheel_does_not_ship_the_source_schemas() -> None:
+    with pytest.raises(FileNotFoundError, match="bundles"):
+        load_schema("job")
 
 
 @pytest.mark.usefixtures("wheel_install")
@@ -42,10 +53,13 @@ def test_sql_dir_is_inside_the_installed_runtime_package() -> None:
     assert Path(str(sql_dir())).resolve() == package / "sql"
 
 
-def test_every_contract_area_ships_a_schema_with_a_versioned_id() -> None:
-    assert schema_names() == AREAS
-    for area in AREAS:
-        assert load_schema(area)["$id"].startswith(f"https://schemas.videogen.dev/{area}/")
+def test_every_contract_ships_a_bundle_with_its_versioned_id() -> None:
+    contracts = bundle_index()["contracts"]
+    assert {entry["area"] for entry in contracts.values()} == set(AREAS) - {"common"}
+    for name, entry in contracts.items():
+        bundle = load_bundle(name)
+        assert bundle["$ref"] == f"#/$defs/{name}"
+        assert entry["id"] == f"https://schemas.videogen.dev/{entry['area']}/{entry['version']}"
 
 
 def test_sql_ships_generated_ddl_before_hand_written_scripts() -> None:

@@ -9,11 +9,22 @@ import pytest
 from runtime import resources
 
 
-def test_installed_schemas_are_found_in_the_package() -> None:
+def _source_checkout() -> bool:
+    return (resources._SOURCE_ROOT / "schemas").is_dir()
+
+
+source_only = pytest.mark.skipif(
+    not _source_checkout(), reason="the wheel ships bundles, not the source schemas"
+)
+
+
+@source_only
+def test_source_schemas_are_found_in_a_source_checkout() -> None:
     assert "job" in resources.schema_names()
     assert resources.load_schema("job")["$id"].startswith("https://schemas.videogen.dev/job/")
 
 
+@source_only
 def test_load_schema_returns_a_fresh_copy_each_time() -> None:
     first = resources.load_schema("job")
     first["title"] = "changed"
@@ -31,6 +42,18 @@ def test_without_packaged_data_the_source_checkout_folders_are_used(
     monkeypatch.setattr(resources.resources, "files", lambda package: tmp_path / package)
     assert resources.schema_dir() == resources._SOURCE_ROOT / "schemas"
     assert resources.sql_dir() == resources._SOURCE_ROOT / "sql"
+
+
+def test_load_bundle_returns_a_fresh_copy_each_time() -> None:
+    first = resources.load_bundle("Job")
+    first["title"] = "changed"
+    assert resources.load_bundle("Job")["title"] != "changed"
+
+
+@pytest.mark.parametrize("name", ["NoSuchContract", "../index", "index"])
+def test_an_unknown_bundle_is_file_not_found(name: str) -> None:
+    with pytest.raises(FileNotFoundError):
+        resources.load_bundle(name)
 
 
 def test_sql_scripts_come_generated_first_then_handwritten_sorted() -> None:

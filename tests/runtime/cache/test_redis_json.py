@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from generated import AudioAnalysis
 from runtime.errors import ValidationError
 from runtime.redis_client import RedisCache
-from runtime.resources import load_schema
+from runtime.resources import load_bundle
 from runtime.testing import capture_logs
 
 
@@ -34,7 +34,7 @@ class Renamed(BaseModel):
 
 
 def audio_example() -> AudioAnalysis:
-    example = load_schema("audio")["$defs"]["AudioAnalysis"]["examples"][0]
+    example = load_bundle("AudioAnalysis")["$defs"]["AudioAnalysis"]["examples"][0]
     return AudioAnalysis.model_validate(example)
 
 
