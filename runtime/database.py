@@ -55,6 +55,7 @@ What this adds to supabase-py:
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import json
 import math
@@ -74,7 +75,13 @@ from postgrest.types import CountMethod
 from pydantic import BaseModel, SecretStr
 
 from runtime.error_mapping import translate_exception
-from runtime.errors import ConfigError, DatabaseError, PipelineError, ValidationError
+from runtime.errors import (
+    ConfigError,
+    DatabaseError,
+    PipelineError,
+    ServiceUnavailableError,
+    ValidationError,
+)
 from runtime.http import new_http_client
 from runtime.lifecycle import LazyClient, check_bound, run_health_check
 from runtime.logging import get_logger
@@ -291,34 +298,50 @@ def repeat_is_safe(exc: BaseException, *, status: int | None, idempotent: bool) 
 _T = TypeVar("_T")
 
 
-class _Final(Exception):
-    """Carries an error that must not be retried through ``retry_with_backoff``.
-
-    ``ServiceUnavailableError`` is a ``RetryableError``, which the retry decorator always
-    repeats; when repeating is unsafe (a write that may have reached the database) the error is
-    wrapped in this non-retryable carrier and unwrapped after the retry loop.
-    """
-
-    def __init__(self, error: PipelineError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
 async def _with_retries(
     attempt: Callable[[], Awaitable[_T]],
     *,
     max_attempts: int,
     base_delay_seconds: float,
     max_delay_seconds: float,
+    deadline_seconds: float | None = None,
 ) -> _T:
-    """Run ``attempt`` under :func:`runtime.retry.retry_with_backoff`; unwrap :class:`_Final`."""
+    """Run ``attempt`` under :func:`runtime.retry.retry_with_backoff` within a total deadline.
+
+    Whether a failure is retried is decided by the raised error's ``retryable`` attribute
+    alone (set by the client's ``_translate``: false for a write that may have been applied).
+    """
     retrying = retry_with_backoff(
-        max_attempts=max_attempts, base_delay=base_delay_seconds, max_delay=max_delay_seconds
+        max_attempts=max_attempts,
+        base_delay=base_delay_seconds,
+        max_delay=max_delay_seconds,
+        deadline_seconds=deadline_seconds,
     )(attempt)
-    try:
-        return await retrying()
-    except _Final as final:
-        raise final.error from final.error.__cause__
+    return await retrying()
+
+
+def _deadline_error(
+    budget: float, *, sent: bool, idempotent: bool, job_id: UUID | None
+) -> ServiceUnavailableError:
+    """The error of a call whose total time budget is spent.
+
+    Retryable (by a caller's own, later retry) only if repeating cannot apply a write twice:
+    nothing was sent, or the call is idempotent.
+    """
+    safe = not sent or idempotent
+    details: dict[str, Any] = {"deadline_seconds": budget}
+    if not safe:
+        details["not_retried"] = (
+            "the statement may have reached the database and the call is not idempotent"
+        )
+    return ServiceUnavailableError(
+        f"no answer from the database within the call deadline of {budget:g} s",
+        job_id,
+        code="deadline_exceeded",
+        retryable=safe,
+        details=details,
+        service="database",
+    )
 
 
 # -- capturing the HTTP status of the response (postgrest's APIError does not keep it) ---------
@@ -394,6 +417,9 @@ class DatabaseOptions:
         retry_base_delay_seconds: Delay before the first retry; doubles for each further one.
         retry_max_delay_seconds: Upper bound on one delay.
         health_check_timeout_seconds: Time :meth:`Database.health_check` allows.
+        call_deadline_seconds: Total time budget of one call, attempts and backoff included
+            (default 10 s); once spent the call fails with ``ServiceUnavailableError``
+            (``code="deadline_exceeded"``).
 
     Raises:
         ConfigError: A value is missing or out of range.
@@ -410,6 +436,7 @@ class DatabaseOptions:
     retry_base_delay_seconds: float = 0.5
     retry_max_delay_seconds: float = 5.0
     health_check_timeout_seconds: float = 2.0
+    call_deadline_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("https://", "http://")):
@@ -428,6 +455,7 @@ class DatabaseOptions:
             "pool_timeout_seconds",
             "retry_max_delay_seconds",
             "health_check_timeout_seconds",
+            "call_deadline_seconds",
         ):
             check_bound(name, getattr(self, name), low=0, high=300, above_low=True)
         check_bound(  # never above the cap, which would make every delay the cap
@@ -570,6 +598,7 @@ class Database(LazyClient[DatabaseOptions]):
         retry_base_delay_seconds: Backoff base between tries.
         retry_max_delay_seconds: Upper bound on one backoff delay.
         health_check_timeout_seconds: Time :meth:`health_check` allows by default.
+        call_deadline_seconds: Total time budget of one call, attempts included.
 
     Raises:
         ConfigError: ``url`` or ``service_key`` is missing, or a bound is out of range.
@@ -590,6 +619,7 @@ class Database(LazyClient[DatabaseOptions]):
         retry_base_delay_seconds: float = 0.5,
         retry_max_delay_seconds: float = 5.0,
         health_check_timeout_seconds: float = 2.0,
+        call_deadline_seconds: float = 10.0,
     ) -> None:
         if url is None or service_key is None:
             raise ConfigError(
@@ -609,6 +639,7 @@ class Database(LazyClient[DatabaseOptions]):
             retry_base_delay_seconds=retry_base_delay_seconds,
             retry_max_delay_seconds=retry_max_delay_seconds,
             health_check_timeout_seconds=health_check_timeout_seconds,
+            call_deadline_seconds=call_deadline_seconds,
         )
         self._setup(options=options, factory=None, http_client=http_client)
 
@@ -841,17 +872,27 @@ class Database(LazyClient[DatabaseOptions]):
         self, send: Callable[[], Awaitable[Any]], *, idempotent: bool, job_id: UUID | None
     ) -> Any:
         options = self.options
+        budget = options.call_deadline_seconds
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
 
         async def attempt() -> Any:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise _deadline_error(budget, sent=False, idempotent=idempotent, job_id=job_id)
             probe = _StatusProbe()
             token = _PROBE.set(probe)
             try:
-                result = await send()
+                async with asyncio.timeout(remaining):
+                    result = await send()
+            except TimeoutError as exc:
+                raise _deadline_error(
+                    budget, sent=True, idempotent=idempotent, job_id=job_id
+                ) from exc
             except Exception as exc:
-                error = self._translate(
+                raise self._translate(
                     exc, status=probe.status, idempotent=idempotent, job_id=job_id
-                )
-                raise (error if error.retryable else _Final(error)) from exc
+                ) from exc
             finally:
                 _PROBE.reset(token)
             return _with_exact_numbers(result, probe.response)
@@ -861,6 +902,7 @@ class Database(LazyClient[DatabaseOptions]):
             max_attempts=options.max_attempts,
             base_delay_seconds=options.retry_base_delay_seconds,
             max_delay_seconds=options.retry_max_delay_seconds,
+            deadline_seconds=budget,
         )
 
 

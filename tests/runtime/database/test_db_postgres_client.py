@@ -92,10 +92,10 @@ async def test_unknown_function_is_a_database_error(pg_db: PostgresDatabase) -> 
     assert caught.value.retryable is False
 
 
-async def test_function_name_is_quoted_not_spliced(
+async def test_function_name_that_is_not_an_identifier_is_refused_before_any_io(
     pg_db: PostgresDatabase, schema_database: str
 ) -> None:
-    with pytest.raises(DatabaseError):
+    with pytest.raises(ValidationError):
         await pg_db.call_function("health(); DROP TABLE public.jobs; --")
     assert (
         fetch_one(schema_database, "SELECT count(*) AS n FROM pg_tables WHERE tablename = 'jobs'")[
@@ -246,7 +246,22 @@ async def test_reconnects_after_server_drops_connections(
         ).fetchone()
     assert killed is not None
     assert killed[0] >= 1
+    await wait_until_gone(schema_database, "videogen-runtime")
     assert (await pg_db.call_function("health"))["status"] == "ok"
+
+
+async def wait_until_gone(dsn: str, application_name: str) -> None:
+    """pg_terminate_backend only signals: wait until the backends have exited."""
+    for _ in range(100):
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            row = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                (application_name,),
+            ).fetchone()
+        if row is not None and row[0] == 0:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the terminated backends did not exit within 2 s")
 
 
 async def test_pool_never_opens_more_than_max_connections(schema_database: str) -> None:
