@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import select
 import socket
 from collections.abc import AsyncIterator, Mapping
@@ -41,12 +40,9 @@ from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 from psycopg_pool.base import AttemptWithBackoff
 
-from runtime.errors import ValidationError
 
 RECONNECT_INITIAL_DELAY_SECONDS: Final = 0.05
 """First wait after a failed connection attempt (psycopg_pool's own: 1 s)."""
-
-_IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 AsyncConn = psycopg.AsyncConnection[Any]
 
@@ -172,27 +168,6 @@ async def watchdog(conn: AsyncConn, seconds: float) -> AsyncIterator[list[bool]]
         yield fired
     finally:
         handle.cancel()
-
-
-def check_identifier(value: object, what: str) -> str:
-    """Return ``value`` if it is a plain SQL identifier, else raise ``ValidationError``.
-
-    Args:
-        value: A function or parameter name.
-        what: What it names, for the message.
-
-    Returns:
-        The name.
-
-    Raises:
-        ValidationError: Not a string of letters, digits and ``_`` starting with a letter or
-            ``_``, at most 63 characters (PostgreSQL's limit).
-    """
-    if not isinstance(value, str) or _IDENTIFIER.fullmatch(value) is None:
-        raise ValidationError(
-            f"{what} must be an identifier (letters, digits, _; at most 63), got {value!r}"
-        )
-    return value
 
 
 def function_call(

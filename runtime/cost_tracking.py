@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -69,7 +70,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 from uuid import UUID, uuid4
 
-from runtime.database import FunctionCaller
+from runtime.database import FunctionCaller, to_json_value
 from runtime.errors import (
     BudgetExceededError,
     ConfigError,
@@ -138,11 +139,33 @@ def _job_id(value: Any) -> UUID:
     raise ValidationError(f"job_id must be a UUID, got {value!r}")
 
 
+def _stage_pattern() -> re.Pattern[str]:
+    """The schema's StageName pattern, as the generated ``JobCost`` model carries it."""
+    from generated.job import JobCost
+
+    for item in JobCost.model_fields["stage_name"].metadata:
+        pattern = getattr(item, "pattern", None)
+        if isinstance(pattern, str):
+            return re.compile(pattern)
+    raise ConfigError("the generated JobCost model has no stage_name pattern")  # pragma: no cover
+
+
+_STAGE_NAME: Final = _stage_pattern()
+
+
 def _name(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(f"{name} must be a non-empty string, got {value!r}")
     if len(value) > _MAX_NAME_LENGTH:
         raise ValidationError(f"{name} is longer than {_MAX_NAME_LENGTH} characters")
+    return to_json_value(value)  # type: ignore[no-any-return]  # NUL, lone surrogates
+
+
+def _stage(value: Any) -> str:
+    if not isinstance(value, str) or _STAGE_NAME.fullmatch(value) is None:
+        raise ValidationError(
+            f"stage must be a snake_case stage name ({_STAGE_NAME.pattern}), got {value!r}"
+        )
     return value
 
 
@@ -153,6 +176,7 @@ def _key(value: Any) -> str:
         raise ValidationError(f"idempotency_key must be a non-empty string, got {value!r}")
     if len(value) > _MAX_KEY_LENGTH:
         raise ValidationError(f"idempotency_key is longer than {_MAX_KEY_LENGTH} characters")
+    to_json_value(value)  # NUL, lone surrogates
     if value.startswith(_RESERVED_KEY_PREFIX):
         raise ValidationError(
             f"idempotency keys starting with {_RESERVED_KEY_PREFIX!r} are reserved for settle"
@@ -480,7 +504,7 @@ class CostTracker:
         enforced = None if limit is None else _money(limit, "limit")
         params = {
             "p_job_id": job,
-            "p_stage_name": _name(stage, "stage"),
+            "p_stage_name": _stage(stage),
             "p_api_name": _name(api_name, "api_name"),
             "p_cost": _money(cost, "cost"),
             "p_idempotency_key": _key(idempotency_key),
@@ -654,7 +678,7 @@ class CostTracker:
         job = _job_id(job_id)
         params = {
             "p_job_id": job,
-            "p_stage_name": _name(stage, "stage"),
+            "p_stage_name": _stage(stage),
             "p_api_name": _name(api_name, "api_name"),
             "p_amount": _money(amount, "amount"),
             "p_limit": self._limit(limit),

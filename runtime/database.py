@@ -59,6 +59,7 @@ import asyncio
 import enum
 import json
 import math
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -74,6 +75,7 @@ from postgrest.exceptions import APIError
 from postgrest.types import CountMethod
 from pydantic import BaseModel, SecretStr
 
+from runtime._batch_rules import check_operation
 from runtime.error_mapping import translate_exception
 from runtime.errors import (
     ConfigError,
@@ -101,6 +103,7 @@ __all__ = [
     "Query",
     "TableWriter",
     "Transaction",
+    "check_identifier",
     "db",
     "get_database",
     "loads_exact",
@@ -179,6 +182,46 @@ _DEFAULT_HEALTH_TIMEOUT_SECONDS: Final = 2.0
 # -- JSON values -----------------------------------------------------------------------------
 
 
+_IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def check_identifier(value: object, what: str) -> str:
+    """Return ``value`` if it is a plain SQL identifier, else raise ``ValidationError``.
+
+    Args:
+        value: A function or parameter name.
+        what: What it names, for the message.
+
+    Returns:
+        The name.
+
+    Raises:
+        ValidationError: Not a string of ASCII letters, digits and ``_`` starting with a letter
+            or ``_``, at most 63 characters (PostgreSQL's limit).
+    """
+    if not isinstance(value, str) or _IDENTIFIER.fullmatch(value) is None:
+        raise ValidationError(
+            f"{what} must be an identifier (letters, digits, _; at most 63), got {value!r}"
+        )
+    return value
+
+
+def _text(value: str) -> str:
+    """Return ``value`` if PostgreSQL can store it (no NUL, valid UTF-8), else raise."""
+    if "\x00" in value:
+        raise ValidationError("cannot send text holding a NUL character to the database")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValidationError(
+                f"cannot send text holding a lone surrogate ({exc.object[exc.start]!r}) to the "
+                "database: not valid Unicode"
+            ) from None
+    return value
+
+
+
 def to_json_value(value: Any) -> Any:
     """Convert a Python value into the JSON value sent to the database.
 
@@ -198,10 +241,12 @@ def to_json_value(value: Any) -> Any:
 
     Raises:
         ValidationError: The value (or something inside it) cannot be sent exactly: NaN or
-            infinity, a float for a money field, a non-string mapping key, or an unsupported
-            type.
+            infinity, a float for a money field, a non-string mapping key, text holding NUL or a
+            lone surrogate, or an unsupported type.
     """
-    if value is None or isinstance(value, bool | int | str):
+    if isinstance(value, str):
+        return _text(value)
+    if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -227,6 +272,7 @@ def to_json_value(value: Any) -> Any:
                     f"cannot send a mapping with a {type(key).__name__} key to the database; "
                     "keys must be strings"
                 )
+            _text(key)
             if isinstance(item, float) and key in MONEY_FIELDS:
                 raise ValidationError(
                     f"{key} is money and must be exact: send Decimal({str(item)!r}) (or a "
@@ -800,8 +846,13 @@ class Database(LazyClient[DatabaseOptions]):
             The function's result (PostgREST's response body, decoded).
 
         Raises:
+            ValidationError: A name or parameter name that is not an identifier, or a value that
+                cannot be sent (nothing is sent).
             PipelineError: The call failed (see :mod:`runtime.error_mapping`).
         """
+        check_identifier(name, "function name")
+        for key in params or {}:
+            check_identifier(key, "parameter name")
         response = await self.rpc(name, params, idempotent=idempotent, job_id=job_id).execute()
         return response.data
 
@@ -1173,6 +1224,8 @@ class Transaction:
         if write.queued:
             raise ValidationError("this write is already queued")
         operations = write._operations()
+        for offset, operation in enumerate(operations, start=len(self._operations) + 1):
+            check_operation(offset, operation)
         if len(self._operations) + len(operations) > MAX_BATCH_OPERATIONS:
             raise ValidationError(
                 f"a transaction holds at most {MAX_BATCH_OPERATIONS} operations; split the batch"

@@ -59,12 +59,13 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
-from runtime._pg_pool import CappedPool, check_identifier, checkout, function_call, watchdog
+from runtime._pg_pool import CappedPool, checkout, function_call, watchdog
 from runtime.database import (
     MAX_CONNECTIONS,
     Transaction,
     _deadline_error,
     _with_retries,
+    check_identifier,
     loads_exact,
     to_json_value,
 )
