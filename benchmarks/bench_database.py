@@ -282,6 +282,102 @@ async def race_tracker(dsn: str, callers: int = 32) -> Race:
     return race
 
 
+# -- the direct path against raw psycopg, same SQL, same machine, side by side -----------------
+
+RECORD_SQL = (
+    "SELECT to_jsonb(public.record_cost(p_job_id => %s, p_stage_name => %s, p_api_name => %s, "
+    "p_cost => %s, p_idempotency_key => %s, p_limit => %s))"
+)
+OVERHEAD_CALLERS = 16
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def latencies(
+    callers: int, seconds: float, call: Callable[[int, int], Awaitable[None]]
+) -> tuple[float, list[float]]:
+    """Closed loop: ``callers`` tasks calling back to back; (calls/s, per-call seconds)."""
+    samples: list[float] = []
+    start = time.perf_counter()
+    deadline = start + seconds
+
+    async def caller(index: int) -> None:
+        n = 0
+        while time.perf_counter() < deadline:
+            began = time.perf_counter()
+            await call(index, n)
+            samples.append(time.perf_counter() - began)
+            n += 1
+
+    await asyncio.gather(*(caller(i) for i in range(callers)))
+    return len(samples) / (time.perf_counter() - start), samples
+
+
+async def raw_record_costs(dsn: str, jobs: list[uuid.UUID]) -> tuple[float, list[float]]:
+    """Raw psycopg: the same statement, a psycopg_pool of the same size, nothing else."""
+    from psycopg_pool import AsyncConnectionPool
+
+    async with AsyncConnectionPool(
+        dsn, min_size=POOL, max_size=POOL, kwargs={"autocommit": True}, open=False
+    ) as pool:
+        await pool.wait()
+
+        async def call(index: int, n: int) -> None:
+            job = jobs[(index + n) % len(jobs)]
+            async with pool.connection() as conn:
+                cur = await conn.execute(
+                    RECORD_SQL,
+                    (job, "video_generation", "svd", Decimal("0.000001"), uuid.uuid4().hex, None),
+                )
+                await cur.fetchone()
+
+        await latencies(OVERHEAD_CALLERS, WARMUP_SECONDS, call)
+        return await latencies(OVERHEAD_CALLERS, DURATION_SECONDS, call)
+
+
+async def tracker_record_costs(dsn: str, jobs: list[uuid.UUID]) -> tuple[float, list[float]]:
+    """This library: ``CostTracker.track_cost`` over ``runtime.postgres`` (pool of the same size)."""
+    async with PostgresDatabase(dsn, max_connections=POOL, min_connections=POOL) as db:
+        tracker = CostTracker(db, budget_limit=Decimal(1000000))
+
+        async def call(index: int, n: int) -> None:
+            job = jobs[(index + n) % len(jobs)]
+            await tracker.track_cost(job, "video_generation", "svd", Decimal("0.000001"))
+
+        await latencies(OVERHEAD_CALLERS, WARMUP_SECONDS, call)
+        return await latencies(OVERHEAD_CALLERS, DURATION_SECONDS, call)
+
+
+async def overhead(dsn: str) -> None:
+    """track_cost through the direct path vs raw psycopg with the same SQL, alternating."""
+    jobs = make_jobs(dsn, JOBS)
+    raw_rates: list[float] = []
+    lib_rates: list[float] = []
+    raw_all: list[float] = []
+    lib_all: list[float] = []
+    for run in range(RUNS):
+        order = (raw_record_costs, tracker_record_costs)
+        for measure in order if run % 2 == 0 else order[::-1]:
+            rate, samples = await measure(dsn, jobs)
+            if measure is raw_record_costs:
+                raw_rates.append(rate)
+                raw_all.extend(samples)
+            else:
+                lib_rates.append(rate)
+                lib_all.extend(samples)
+    raw, lib = statistics.median(raw_rates), statistics.median(lib_rates)
+    print(
+        f"record_cost, {OVERHEAD_CALLERS} callers, pool {POOL}, {JOBS} jobs: raw psycopg "
+        f"{raw:.0f}/s {spread(raw_rates)} p50 {percentile(raw_all, 0.5) * 1000:.2f} ms "
+        f"p99 {percentile(raw_all, 0.99) * 1000:.2f} ms; CostTracker.track_cost {lib:.0f}/s "
+        f"{spread(lib_rates)} p50 {percentile(lib_all, 0.5) * 1000:.2f} ms "
+        f"p99 {percentile(lib_all, 0.99) * 1000:.2f} ms; ratio {lib / raw:.2f} (target >= 0.80)"
+    )
+
+
 def spread(values: list[float]) -> str:
     return f"[{min(values):.0f}-{max(values):.0f}]"
 

@@ -28,10 +28,11 @@ What psycopg_pool does not do, and this adds:
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import select
 import socket
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any, Final
 
@@ -170,18 +171,20 @@ async def watchdog(conn: AsyncConn, seconds: float) -> AsyncIterator[list[bool]]
         handle.cancel()
 
 
-def function_call(
-    name: str, params: Mapping[str, Any], *, statement_timeout_ms: int | None
-) -> sql.Composed:
-    """The statement for one call: ``[SET LOCAL statement_timeout ...;] SELECT to_jsonb(...)``.
+@functools.lru_cache(maxsize=512)
+def function_call(name: str, params: tuple[str, ...], *, statement_timeout_ms: int) -> bytes:
+    """The statement for one call: ``SET LOCAL statement_timeout = ...; SELECT to_jsonb(...)``.
+
+    Built once per function, parameter names and timeout (cached): composing and quoting the
+    identifiers on every call cost more than the rest of the client side together.
 
     Args:
         name: The function in schema ``public`` (already checked).
-        params: Named arguments (names already checked); bound client-side.
-        statement_timeout_ms: The server-side limit for this statement, or ``None``.
+        params: Named arguments' names (already checked); values are bound client-side.
+        statement_timeout_ms: The server-side limit for this statement.
 
     Returns:
-        The composed statement, with one placeholder per parameter.
+        The statement text, with one ``%(name)s`` placeholder per parameter.
     """
     select_sql = sql.SQL("SELECT to_jsonb({fn}({args}))").format(
         fn=sql.Identifier("public", name),
@@ -190,9 +193,7 @@ def function_call(
             for key in params
         ),
     )
-    if statement_timeout_ms is None:
-        return sql.Composed([select_sql])
-    return sql.Composed(
+    statement = sql.Composed(
         [
             sql.SQL("SET LOCAL statement_timeout = {}; ").format(
                 sql.Literal(max(1, statement_timeout_ms))
@@ -200,3 +201,4 @@ def function_call(
             select_sql,
         ]
     )
+    return statement.as_bytes(None)

@@ -65,6 +65,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from time import monotonic as _monotonic
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, Self, TypeVar
 from uuid import UUID
@@ -87,7 +88,7 @@ from runtime.errors import (
 from runtime.http import new_http_client
 from runtime.lifecycle import LazyClient, check_bound, run_health_check
 from runtime.logging import get_logger
-from runtime.retry import retry_with_backoff
+from runtime.retry import backoff_delay, is_retryable, retry_with_backoff
 
 if TYPE_CHECKING:
     from supabase import AsyncClient
@@ -355,15 +356,50 @@ async def _with_retries(
     """Run ``attempt`` under :func:`runtime.retry.retry_with_backoff` within a total deadline.
 
     Whether a failure is retried is decided by the raised error's ``retryable`` attribute
-    alone (set by the client's ``_translate``: false for a write that may have been applied).
+    alone (set by the client's ``_translate``: false for a write that may have been applied),
+    through :func:`runtime.retry.is_retryable`. The first attempt runs directly (the common,
+    successful case pays nothing for the retry machinery); the retries after a retryable
+    failure run under :func:`runtime.retry.retry_with_backoff`, within what is left of the
+    deadline.
     """
+    started = _monotonic()
+    try:
+        return await attempt()
+    except PipelineError as exc:
+        if max_attempts == 1 or not is_retryable(exc):
+            raise
+        first = exc
+    delay = backoff_delay(0, base_delay=base_delay_seconds, max_delay=max_delay_seconds)
+    left = None if deadline_seconds is None else deadline_seconds - (_monotonic() - started)
+    if left is not None and left <= delay:
+        raise first
+    _logger.warning(
+        "Retrying after attempt 1/%d failed: %s",
+        max_attempts,
+        type(first).__name__,
+        extra={
+            "attempt": 1,
+            "max_attempts": max_attempts,
+            "delay_seconds": round(delay, 3),
+            "error_type": type(first).__name__,
+            "error": str(first),
+            "job_id": first.job_id,
+        },
+    )
+    await _sleep(delay)
     retrying = retry_with_backoff(
-        max_attempts=max_attempts,
-        base_delay=base_delay_seconds,
+        max_attempts=max_attempts - 1,
+        base_delay=min(base_delay_seconds * 2, max_delay_seconds),
         max_delay=max_delay_seconds,
-        deadline_seconds=deadline_seconds,
+        deadline_seconds=None if left is None else max(0.001, left - delay),
     )(attempt)
     return await retrying()
+
+
+async def _sleep(seconds: float) -> None:
+    from runtime.testing import is_testing
+
+    await asyncio.sleep(0 if is_testing() else seconds)
 
 
 def _deadline_error(

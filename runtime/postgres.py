@@ -211,6 +211,11 @@ async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
     set_json_loads(loads_exact, conn)
 
 
+def _timeout_ms(seconds: float) -> int:
+    """``seconds`` in milliseconds, rounded up to a tenth of a second (few distinct statements)."""
+    return max(100, math.ceil(seconds * 10) * 100)
+
+
 def _argument(value: Any) -> Any:
     converted = to_json_value(value)
     if isinstance(converted, dict | list):
@@ -356,6 +361,7 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
         for key in arguments:
             check_identifier(key, "parameter name")
         values = {key: _argument(value) for key, value in arguments.items()}
+        keys = tuple(arguments)
         options = self.options
         budget = options.call_deadline_seconds
         loop = asyncio.get_running_loop()
@@ -367,9 +373,7 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
             if remaining <= 0:
                 raise _deadline_error(budget, sent=False, idempotent=idempotent, job_id=job_id)
             limit = remaining if statement_limit is None else min(statement_limit, remaining)
-            query = function_call(
-                name, arguments, statement_timeout_ms=math.ceil(limit * 1000)
-            )
+            query = function_call(name, keys, statement_timeout_ms=_timeout_ms(limit))
             connected = False
             fired = [False]
             try:
