@@ -348,7 +348,7 @@ async def raw_record_costs(dsn: str, jobs: list[uuid.UUID]) -> tuple[float, list
 
 
 async def tracker_record_costs(dsn: str, jobs: list[uuid.UUID]) -> tuple[float, list[float]]:
-    """This library: ``CostTracker.track_cost`` over ``runtime.postgres`` (pool of the same size)."""
+    """This library: ``CostTracker.track_cost`` over ``runtime.postgres``, same pool size."""
     async with PostgresDatabase(dsn, max_connections=POOL, min_connections=POOL) as db:
         tracker = CostTracker(db, budget_limit=Decimal(1000000))
 
@@ -472,7 +472,9 @@ def pooler_vs_direct(dsn: str) -> None:
     if shutil.which("pgbouncer") is None and not Path("/usr/sbin/pgbouncer").exists():
         print("pooler vs direct: skipped (pgbouncer is not installed)")
         return
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "runtime" / "database"))
+    sys.path.insert(
+        0, str(Path(__file__).resolve().parent.parent / "tests" / "runtime" / "database")
+    )
     from fault_support import PgBouncer
 
     jobs = make_jobs(dsn, JOBS)

@@ -61,7 +61,7 @@ def check_operation(index: int, operation: Mapping[str, Any]) -> None:
         return
     table = operation.get("table")
     spec = rules.get(table) if isinstance(table, str) else None
-    if not isinstance(spec, Mapping):
+    if not isinstance(table, str) or not isinstance(spec, Mapping):
         raise ValidationError(
             f"batch operation {index}: table {table} is not allowed in batches "
             f"(allowed: {', '.join(sorted(rules))})",

@@ -1,6 +1,7 @@
-"""Private plumbing of the direct PostgreSQL path: a pool whose reconnect backoff is capped,
-a connection check that costs no round trip, a watchdog that bounds a call in flight, and the
-one statement a call sends.
+"""Private plumbing of the direct PostgreSQL path (pool, connection check, watchdog, statement).
+
+A pool whose reconnect backoff is capped, a connection check that costs no round trip, a watchdog
+that bounds a call in flight, and the one statement a call sends.
 
 What psycopg_pool does not do, and this adds:
 
@@ -40,7 +41,6 @@ import psycopg
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 from psycopg_pool.base import AttemptWithBackoff
-
 
 RECONNECT_INITIAL_DELAY_SECONDS: Final = 0.05
 """First wait after a failed connection attempt (psycopg_pool's own: 1 s)."""
@@ -104,23 +104,23 @@ async def _usable(conn: AsyncConn) -> bool:
 
 @asynccontextmanager
 async def checkout(
-    pool: AsyncConnectionPool[AsyncConn], timeout: float, *, check: bool = True
+    pool: AsyncConnectionPool[AsyncConn], wait_seconds: float, *, check: bool = True
 ) -> AsyncIterator[AsyncConn]:
     """Borrow a usable connection, discarding (and replacing) broken ones.
 
     Args:
         pool: The pool.
-        timeout: Seconds to wait for a connection in all.
+        wait_seconds: Seconds to wait for a connection in all.
         check: Check the connection first (see :func:`_usable`).
 
     Yields:
         A connection believed usable.
 
     Raises:
-        psycopg_pool.PoolTimeout: None within ``timeout``.
+        psycopg_pool.PoolTimeout: None within ``wait_seconds``.
     """
     loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
+    end = loop.time() + wait_seconds
     while True:
         conn = await pool.getconn(timeout=max(0.001, end - loop.time()))
         if not check or await _usable(conn):
@@ -189,8 +189,7 @@ def function_call(name: str, params: tuple[str, ...], *, statement_timeout_ms: i
     select_sql = sql.SQL("SELECT to_jsonb({fn}({args}))").format(
         fn=sql.Identifier("public", name),
         args=sql.SQL(", ").join(
-            sql.SQL("{} => {}").format(sql.Identifier(key), sql.Placeholder(key))
-            for key in params
+            sql.SQL("{} => {}").format(sql.Identifier(key), sql.Placeholder(key)) for key in params
         ),
     )
     statement = sql.Composed(

@@ -222,7 +222,6 @@ def _text(value: str) -> str:
     return value
 
 
-
 def to_json_value(value: Any) -> Any:
     """Convert a Python value into the JSON value sent to the database.
 

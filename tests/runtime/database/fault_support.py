@@ -259,15 +259,16 @@ class PgBouncer:
             ),
             encoding="utf-8",
         )
-        command = [shutil.which("pgbouncer") or "/usr/sbin/pgbouncer", str(self.dir / "pgbouncer.ini")]
+        command = [
+            shutil.which("pgbouncer") or "/usr/sbin/pgbouncer",
+            str(self.dir / "pgbouncer.ini"),
+        ]
         if os.geteuid() == 0:  # PgBouncer refuses to run as root
             shutil.chown(self.dir, user="postgres")
             for item in self.dir.iterdir():
                 shutil.chown(item, user="postgres")
             command = ["runuser", "-u", "postgres", "--", *command]
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._wait_ready()
 
     def _wait_ready(self) -> None:
@@ -275,8 +276,9 @@ class PgBouncer:
         while time.monotonic() < end:
             if self.process.poll() is not None:
                 raise RuntimeError(f"pgbouncer exited: {self.log()}")
-            with contextlib.suppress(OSError), socket.create_connection(
-                ("127.0.0.1", self.port), timeout=0.2
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2),
             ):
                 return
             time.sleep(0.05)

@@ -110,8 +110,12 @@ class Watcher(threading.Thread):
 
 
 def run_race(
-    check_dsn: str, *, worker_dsn: str | None = None, workers: int = WORKERS,
-    calls: int = CALLS_PER_WORKER, connections: int = 4,
+    check_dsn: str,
+    *,
+    worker_dsn: str | None = None,
+    workers: int = WORKERS,
+    calls: int = CALLS_PER_WORKER,
+    connections: int = 4,
 ) -> None:
     """Race ``workers`` processes (``connections`` clients each) on one job's budget; check it.
 

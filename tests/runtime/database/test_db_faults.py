@@ -218,8 +218,12 @@ async def test_backend_kills_during_cost_calls_never_overspend_or_double_charge(
                 try:
                     if i % 2:
                         await tracker.track_cost(
-                            job, "video_generation", "svd", Decimal("0.05"),
-                            idempotency_key=key, limit=LIMIT,
+                            job,
+                            "video_generation",
+                            "svd",
+                            Decimal("0.05"),
+                            idempotency_key=key,
+                            limit=LIMIT,
                         )
                     else:
                         async with tracker.reserved(

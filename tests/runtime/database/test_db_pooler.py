@@ -61,7 +61,10 @@ def test_a_session_set_leaks_to_another_client(
     single_bouncer: PgBouncer, schema_database: str
 ) -> None:
     dsn = single_bouncer.dsn(schema_database)
-    with psycopg.connect(dsn, autocommit=True) as first, psycopg.connect(dsn, autocommit=True) as second:
+    with (
+        psycopg.connect(dsn, autocommit=True) as first,
+        psycopg.connect(dsn, autocommit=True) as second,
+    ):
         first.execute("SET statement_timeout = '1234ms'")
         row = second.execute("SHOW statement_timeout").fetchone()
     assert row == ("1234ms",)  # another client's setting, on "its own" connection
@@ -71,9 +74,10 @@ def test_server_side_prepared_statements_collide_between_clients(
     single_bouncer: PgBouncer, schema_database: str
 ) -> None:
     dsn = single_bouncer.dsn(schema_database)
-    with psycopg.connect(dsn, autocommit=True, prepare_threshold=0) as first, psycopg.connect(
-        dsn, autocommit=True, prepare_threshold=0
-    ) as second:
+    with (
+        psycopg.connect(dsn, autocommit=True, prepare_threshold=0) as first,
+        psycopg.connect(dsn, autocommit=True, prepare_threshold=0) as second,
+    ):
         first.execute("SELECT 1 + %s", (1,))
         with pytest.raises(psycopg.errors.DuplicatePreparedStatement):
             second.execute("SELECT 2 + %s", (1,))
@@ -100,12 +104,13 @@ async def test_transactions_work_through_the_pooler(
     bouncer: PgBouncer, schema_database: str
 ) -> None:
     job = make_job(schema_database)
-    async with PostgresDatabase(bouncer.dsn(schema_database)) as client:
-        async with client.transaction() as tx:
-            await tx.table("jobs").update({"status": "processing"}).eq("id", job).execute()
-            await tx.table("job_stages").insert(
-                {"id": uuid.uuid4(), "job_id": job, "stage_name": "audio_analysis"}
-            ).execute()
+    async with PostgresDatabase(bouncer.dsn(schema_database)) as client, client.transaction() as tx:
+        await tx.table("jobs").update({"status": "processing"}).eq("id", job).execute()
+        await (
+            tx.table("job_stages")
+            .insert({"id": uuid.uuid4(), "job_id": job, "stage_name": "audio_analysis"})
+            .execute()
+        )
     with psycopg.connect(schema_database) as conn:
         row = conn.execute(
             "SELECT j.status, count(s.id) FROM public.jobs j "

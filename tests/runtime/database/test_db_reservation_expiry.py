@@ -1,4 +1,4 @@
-"""Reservations expire: a hold nobody settles stops counting against the budget (real PostgreSQL)."""
+"""Reservations expire: a hold nobody settles stops counting against the budget (real server)."""
 
 from __future__ import annotations
 
@@ -103,5 +103,9 @@ async def test_bad_hold_lifetimes_are_validation_errors(
 ) -> None:
     with pytest.raises(ValidationError, match="hold_seconds"):
         await tracker.reserve(
-            uuid.uuid4(), "video_generation", "svd", Decimal(1), hold_seconds=hold_seconds  # type: ignore[arg-type]
+            uuid.uuid4(),
+            "video_generation",
+            "svd",
+            Decimal(1),
+            hold_seconds=hold_seconds,  # type: ignore[arg-type]
         )
