@@ -19,7 +19,8 @@ from typing import Any
 import psycopg
 import pytest
 from db_support import fetch_all, fetch_one, job_money, make_job
-from fault_support import PgProxy
+from fault_support import PgProxy, ScratchPostgres
+from pg_support import apply_schema
 
 from runtime.cost_tracking import CostTracker
 from runtime.errors import BudgetExceededError, PipelineError, ServiceUnavailableError
@@ -257,5 +258,43 @@ async def test_backend_kills_during_cost_calls_never_overspend_or_double_charge(
     assert all(row["n"] == 1 for row in rows)  # no key charged twice
     recorded_keys = {row["idempotency_key"] for row in rows}
     for key, outcome in outcomes.items():
-        if outcome == "ok" and int(key.split("-")[1]) % 2 == 0:  # track_cost calls (i odd)
+        if outcome == "ok" and int(key.split("-")[1]) % 2 == 0:  # the track_cost calls
             assert key in recorded_keys
+
+
+# -- a real server stopped and restarted --------------------------------------------------------
+
+
+@pytest.fixture
+def scratch_server() -> Iterator[ScratchPostgres]:
+    server = ScratchPostgres()
+    try:
+        apply_schema(server.dsn)
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.mark.slow
+async def test_a_restarted_server_serves_calls_within_one_second(
+    scratch_server: ScratchPostgres,
+) -> None:
+    job = make_job(scratch_server.dsn)
+    async with PostgresDatabase(
+        scratch_server.dsn, call_deadline_seconds=DEADLINE, max_connections=4
+    ) as client:
+        tracker = CostTracker(client, budget_limit=LIMIT)
+        await tracker.track_cost(job, "video_generation", "svd", Decimal("1.00"))
+        await asyncio.to_thread(scratch_server.stop)
+        for _ in range(3):  # calls during the outage fail within their budget
+            started = time.monotonic()
+            with pytest.raises(ServiceUnavailableError):
+                await tracker.track_cost(job, "video_generation", "svd", Decimal("1.00"))
+            assert time.monotonic() - started < DEADLINE + SLACK
+        await asyncio.to_thread(scratch_server.start)
+        back = time.monotonic()
+        await tracker.track_cost(job, "video_generation", "svd", Decimal("1.00"))
+        recovered = time.monotonic() - back
+    assert recovered < 1.0
+    # The calls refused while the server was down never reached it: two spends, no more.
+    assert job_money(scratch_server.dsn, job) == (Decimal("2.00"), Decimal(0), Decimal("2.00"))
