@@ -89,14 +89,18 @@ def _socket_readable(conn: AsyncConn) -> bool:
     return bool(readable)
 
 
-async def _usable(conn: AsyncConn) -> bool:
-    """Whether a pooled connection can take a statement (a round trip only when in doubt)."""
+async def _usable(conn: AsyncConn, seconds: float) -> bool:
+    """Whether a pooled connection can take a statement (a round trip only when in doubt).
+
+    The round trip is bounded by ``seconds`` (the watchdog cuts a connection that hangs).
+    """
     if conn.closed or conn.broken:
         return False
     if not _socket_readable(conn):
         return True
     try:
-        await AsyncConnectionPool.check_connection(conn)
+        async with watchdog(conn, seconds):
+            await AsyncConnectionPool.check_connection(conn)
     except psycopg.Error:
         return False
     return True
@@ -123,7 +127,7 @@ async def checkout(
     end = loop.time() + wait_seconds
     while True:
         conn = await pool.getconn(timeout=max(0.001, end - loop.time()))
-        if not check or await _usable(conn):
+        if not check or await _usable(conn, max(0.0, end - loop.time())):
             break
         with suppress(psycopg.Error):
             await conn.close()

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from db_support import as_url, fetch_all, fetch_one, make_job, settings_values
 
+from runtime._pg_pool import CappedPool
 from runtime.config import Settings, override_settings
 from runtime.errors import (
     BudgetExceededError,
@@ -341,3 +342,35 @@ def test_repeat_is_safe_only_when_no_double_write_is_possible(
     exc: Exception, connected: bool, idempotent: bool, expected: bool
 ) -> None:
     assert repeat_is_safe(exc, connected=connected, idempotent=idempotent) is expected
+
+
+async def test_reconnect_backoff_starts_small_and_never_exceeds_its_cap() -> None:
+    pool = CappedPool("postgresql://127.0.0.1:1/x", reconnect_max_delay=0.25, open=False)
+    attempt = pool._backoff(timeout=300)
+    delays = []
+    for step in range(12):
+        attempt.update_delay(float(step))
+        delays.append(attempt.delay)
+    assert delays[0] <= 0.06
+    assert max(delays) == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"max_connections": "10"},  # strict: no silent coercion
+        {"call_deadline_seconds": 0},
+        {"reconnect_max_delay_seconds": -1},
+        {"no_such_option": 1},
+        {"retry_base_delay_seconds": 2.0, "retry_max_delay_seconds": 1.0},
+    ],
+)
+def test_options_are_validated_by_one_model(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ConfigError, match="invalid PostgresOptions"):
+        PostgresDatabase("postgresql://localhost/x", **kwargs)
+
+
+def test_invalid_options_never_echo_the_dsn() -> None:
+    with pytest.raises(ConfigError) as caught:
+        PostgresDatabase("postgresql://user:hunter2@localhost/x", max_connections=0)
+    assert "hunter2" not in str(caught.value)
