@@ -307,7 +307,16 @@ class PgBouncer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+def _pg_bin() -> Path:
+    """Where initdb and pg_ctl live (Debian's PostgreSQL 15, or whatever is on PATH)."""
+    debian = Path("/usr/lib/postgresql/15/bin")
+    if (debian / "initdb").exists():
+        return debian
+    found = shutil.which("initdb")
+    return Path(found).parent if found else debian
+
+
+PG_BIN = _pg_bin()
 
 
 class ScratchPostgres:
