@@ -66,7 +66,7 @@ class CostReservation(ContractModel):
     """
     When it was settled or released; null while held.
     """
-    expires_at: Timestamp | None = None
+    expires_at: Timestamp
     """
     When an unsettled hold lapses: from then on it no longer counts against the budget and is released (lazily by the next reserve_cost on the job, or by release_expired_reservations()). Set by reserve_cost (15 minutes after it is taken by default, settable per call).
     """

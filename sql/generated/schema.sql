@@ -137,7 +137,7 @@ CREATE TABLE public."cost_reservations" (
     "idempotency_key" text,
     "created_at" timestamptz NOT NULL DEFAULT now(),
     "settled_at" timestamptz,
-    "expires_at" timestamptz NOT NULL DEFAULT now() + interval '15 minutes',
+    "expires_at" timestamptz NOT NULL DEFAULT (now() + '00:15:00'),
     CONSTRAINT "cost_reservations_pkey" PRIMARY KEY ("id"),
     CONSTRAINT "cost_reservations_job_id_idempotency_key_key" UNIQUE ("job_id", "idempotency_key"),
     CONSTRAINT "cost_reservations_stage_name_check" CHECK ("stage_name" ~ '^[a-z][a-z0-9_]{0,62}$'),

@@ -2,6 +2,6 @@
 -- Migration 0004_add_cost_reservations_expires_at: add_cost_reservations_expires_at
 COMMENT ON COLUMN public."cost_reservations"."status" IS 'held while in flight; settled once the actual cost is recorded; released when the work was abandoned or the hold expired (expires_at passed).';
 
-ALTER TABLE public."cost_reservations" ADD COLUMN "expires_at" timestamptz NOT NULL DEFAULT now() + interval '15 minutes';
+ALTER TABLE public."cost_reservations" ADD COLUMN "expires_at" timestamptz NOT NULL DEFAULT (now() + '00:15:00');
 
 COMMENT ON COLUMN public."cost_reservations"."expires_at" IS 'When an unsettled hold lapses: from then on it no longer counts against the budget and is released (lazily by the next reserve_cost on the job, or by release_expired_reservations()). Set by reserve_cost (15 minutes after it is taken by default, settable per call).';

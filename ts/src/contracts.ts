@@ -439,7 +439,7 @@ export interface CostReservation {
   /**
    * When an unsettled hold lapses: from then on it no longer counts against the budget and is released (lazily by the next reserve_cost on the job, or by release_expired_reservations()). Set by reserve_cost (15 minutes after it is taken by default, settable per call).
    */
-  expires_at?: Timestamp;
+  expires_at: Timestamp;
 }
 /**
  * A recurring character of the video.
