@@ -20,12 +20,21 @@ Figures (each the median of ``VIDEOGEN_BENCH_RUNS`` runs, 3 by default, of
   the largest ``total_cost + reserved_cost`` ever seen is compared with the limit, and
   ``sum(job_costs)`` with ``jobs.total_cost`` at the end.
 
+* overhead (issue 9, finding 6): ``CostTracker.track_cost`` over ``runtime.postgres`` against raw
+  psycopg running the same ``record_cost`` statement on a psycopg_pool of the same size, 16
+  callers, alternating which runs first; calls per second, p50, p99 and the ratio (target
+  >= 0.80);
+* fleet scale (issue 15): 4 worker processes x 25 clients recording costs through a real
+  PgBouncer in transaction mode on 5 server connections, and the same directly (4 x 10 server
+  connections); calls per second, p50 and p99.
+
 The script exits with status 1 if any overspend (or a ledger mismatch) is observed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -282,6 +291,211 @@ async def race_tracker(dsn: str, callers: int = 32) -> Race:
     return race
 
 
+# -- the direct path against raw psycopg, same SQL, same machine, side by side -----------------
+
+RECORD_SQL = (
+    "SELECT to_jsonb(public.record_cost(p_job_id => %s, p_stage_name => %s, p_api_name => %s, "
+    "p_cost => %s, p_idempotency_key => %s, p_limit => %s))"
+)
+OVERHEAD_CALLERS = 16
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+async def latencies(
+    callers: int, seconds: float, call: Callable[[int, int], Awaitable[None]]
+) -> tuple[float, list[float]]:
+    """Closed loop: ``callers`` tasks calling back to back; (calls/s, per-call seconds)."""
+    samples: list[float] = []
+    start = time.perf_counter()
+    deadline = start + seconds
+
+    async def caller(index: int) -> None:
+        n = 0
+        while time.perf_counter() < deadline:
+            began = time.perf_counter()
+            await call(index, n)
+            samples.append(time.perf_counter() - began)
+            n += 1
+
+    await asyncio.gather(*(caller(i) for i in range(callers)))
+    return len(samples) / (time.perf_counter() - start), samples
+
+
+async def raw_record_costs(dsn: str, jobs: list[uuid.UUID]) -> tuple[float, list[float]]:
+    """Raw psycopg: the same statement, a psycopg_pool of the same size, nothing else."""
+    from psycopg_pool import AsyncConnectionPool
+
+    async with AsyncConnectionPool(
+        dsn, min_size=POOL, max_size=POOL, kwargs={"autocommit": True}, open=False
+    ) as pool:
+        await pool.wait()
+
+        async def call(index: int, n: int) -> None:
+            job = jobs[(index + n) % len(jobs)]
+            async with pool.connection() as conn:
+                cur = await conn.execute(
+                    RECORD_SQL,
+                    (job, "video_generation", "svd", Decimal("0.000001"), uuid.uuid4().hex, None),
+                )
+                await cur.fetchone()
+
+        await latencies(OVERHEAD_CALLERS, WARMUP_SECONDS, call)
+        return await latencies(OVERHEAD_CALLERS, DURATION_SECONDS, call)
+
+
+async def tracker_record_costs(dsn: str, jobs: list[uuid.UUID]) -> tuple[float, list[float]]:
+    """This library: ``CostTracker.track_cost`` over ``runtime.postgres``, same pool size."""
+    async with PostgresDatabase(dsn, max_connections=POOL, min_connections=POOL) as db:
+        tracker = CostTracker(db, budget_limit=Decimal(1000000))
+
+        async def call(index: int, n: int) -> None:
+            job = jobs[(index + n) % len(jobs)]
+            await tracker.track_cost(job, "video_generation", "svd", Decimal("0.000001"))
+
+        await latencies(OVERHEAD_CALLERS, WARMUP_SECONDS, call)
+        return await latencies(OVERHEAD_CALLERS, DURATION_SECONDS, call)
+
+
+async def overhead(dsn: str) -> None:
+    """track_cost through the direct path vs raw psycopg with the same SQL, alternating."""
+    jobs = make_jobs(dsn, JOBS)
+    raw_rates: list[float] = []
+    lib_rates: list[float] = []
+    raw_all: list[float] = []
+    lib_all: list[float] = []
+    for run in range(RUNS):
+        order = (raw_record_costs, tracker_record_costs)
+        for measure in order if run % 2 == 0 else order[::-1]:
+            rate, samples = await measure(dsn, jobs)
+            if measure is raw_record_costs:
+                raw_rates.append(rate)
+                raw_all.extend(samples)
+            else:
+                lib_rates.append(rate)
+                lib_all.extend(samples)
+    raw, lib = statistics.median(raw_rates), statistics.median(lib_rates)
+    print(
+        f"record_cost, {OVERHEAD_CALLERS} callers, pool {POOL}, {JOBS} jobs: raw psycopg "
+        f"{raw:.0f}/s {spread(raw_rates)} p50 {percentile(raw_all, 0.5) * 1000:.2f} ms "
+        f"p99 {percentile(raw_all, 0.99) * 1000:.2f} ms; CostTracker.track_cost {lib:.0f}/s "
+        f"{spread(lib_rates)} p50 {percentile(lib_all, 0.5) * 1000:.2f} ms "
+        f"p99 {percentile(lib_all, 0.99) * 1000:.2f} ms; ratio {lib / raw:.2f} (target >= 0.80)"
+    )
+
+
+# -- through a transaction-mode pooler (PgBouncer) vs direct, at fleet scale ------------------
+
+FLEET_PROCESSES = 4
+FLEET_CLIENTS = 25
+FLEET_SERVER_CONNECTIONS = 5
+FLEET_WORKER = r"""
+import asyncio, json, sys, time, uuid
+from decimal import Decimal
+from runtime.cost_tracking import CostTracker
+from runtime.postgres import PostgresDatabase
+
+dsn, seconds, clients, jobs = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+jobs = [uuid.UUID(j) for j in jobs]
+
+
+async def main() -> None:
+    async with PostgresDatabase(dsn, max_connections=10, call_deadline_seconds=30.0) as db:
+        tracker = CostTracker(db, budget_limit=Decimal(1000000))
+        await db.call_function("health")
+        print("ready", flush=True)
+        sys.stdin.readline()
+        samples = []
+        end = time.perf_counter() + seconds
+
+        async def client(i: int) -> None:
+            n = 0
+            while time.perf_counter() < end:
+                began = time.perf_counter()
+                await tracker.track_cost(jobs[(i + n) % len(jobs)], "video_generation", "svd",
+                                         Decimal("0.000001"))
+                samples.append(time.perf_counter() - began)
+                n += 1
+
+        await asyncio.gather(*(client(i) for i in range(clients)))
+        print(json.dumps(samples), flush=True)
+
+
+asyncio.run(main())
+"""
+
+
+def fleet(dsn: str, jobs: list[uuid.UUID]) -> tuple[float, list[float]]:
+    """FLEET_PROCESSES worker processes x FLEET_CLIENTS tasks recording costs on ``dsn``."""
+    import logging
+    import subprocess
+
+    logging.disable(logging.INFO)
+    args = [str(DURATION_SECONDS), str(FLEET_CLIENTS), *(str(job) for job in jobs)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", FLEET_WORKER, dsn, *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        for _ in range(FLEET_PROCESSES)
+    ]
+    try:
+        for proc in workers:
+            assert proc.stdout is not None
+            assert proc.stdout.readline().strip() == "ready"
+        started = time.perf_counter()
+        for proc in workers:
+            assert proc.stdin is not None
+            proc.stdin.write("go\n")
+            proc.stdin.flush()
+        outputs = [proc.communicate(timeout=DURATION_SECONDS + 60)[0] for proc in workers]
+        elapsed = time.perf_counter() - started
+    finally:
+        for proc in workers:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+    samples = [value for out in outputs for value in json.loads(out.strip().splitlines()[-1])]
+    return len(samples) / elapsed, samples
+
+
+def pooler_vs_direct(dsn: str) -> None:
+    """Cost records per second and p99: through PgBouncer (transaction mode) vs direct."""
+    import shutil
+
+    if shutil.which("pgbouncer") is None and not Path("/usr/sbin/pgbouncer").exists():
+        print("pooler vs direct: skipped (pgbouncer is not installed)")
+        return
+    sys.path.insert(
+        0, str(Path(__file__).resolve().parent.parent / "tests" / "runtime" / "database")
+    )
+    from fault_support import PgBouncer
+
+    jobs = make_jobs(dsn, JOBS)
+    bouncer = PgBouncer(dsn, default_pool_size=FLEET_SERVER_CONNECTIONS)
+    try:
+        for label, target in (("direct", dsn), ("pgbouncer", bouncer.dsn(dsn))):
+            rate, samples = fleet(target, jobs)
+            connections = (
+                f"{FLEET_SERVER_CONNECTIONS} server connections"
+                if label == "pgbouncer"
+                else f"{FLEET_PROCESSES * 10} server connections"
+            )
+            print(
+                f"track_cost {label:<9} {FLEET_PROCESSES} processes x {FLEET_CLIENTS} clients "
+                f"({connections}): {rate:.0f}/s p50 {percentile(samples, 0.5) * 1000:.1f} ms "
+                f"p99 {percentile(samples, 0.99) * 1000:.1f} ms"
+            )
+    finally:
+        bouncer.stop()
+
+
 def spread(values: list[float]) -> str:
     return f"[{min(values):.0f}-{max(values):.0f}]"
 
@@ -308,6 +522,8 @@ async def run(dsn: str) -> bool:
         rates = await tracker_rates(dsn, many, callers)
         name = f"CostTracker.reserve (pool {POOL}), {callers:>2} callers, {JOBS} jobs"
         print(f"{name:<44} {statistics.median(rates):9.0f} {spread(rates):>12}")
+    await overhead(dsn)
+    pooler_vs_direct(dsn)
     held = True
     for label, race in (
         ("32 direct connections", await race_sql(dsn)),

@@ -52,7 +52,7 @@ class CostReservation(ContractModel):
     """
     status: Literal["held", "settled", "released"]
     """
-    held while in flight; settled once the actual cost is recorded; released when the work was abandoned.
+    held while in flight; settled once the actual cost is recorded; released when the work was abandoned or the hold expired (expires_at passed).
     """
     actual_cost: NullableMoney
     """
@@ -69,6 +69,10 @@ class CostReservation(ContractModel):
     settled_at: NullableTimestamp
     """
     When it was settled or released; null while held.
+    """
+    expires_at: Timestamp
+    """
+    When an unsettled hold lapses: from then on it no longer counts against the budget and is released (lazily by the next reserve_cost on the job, or by release_expired_reservations()). Set by reserve_cost (15 minutes after it is taken by default, settable per call).
     """
 
 

@@ -66,15 +66,18 @@ if not _extras.installed("db"):  # pragma: no cover - tested in a base install
 
 import asyncio
 import json
+import math
+import re
 import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, Literal
 from uuid import UUID, uuid4
 
-from runtime.database import FunctionCaller
+from runtime.database import FunctionCaller, to_json_value
 from runtime.errors import (
     BudgetExceededError,
     ConfigError,
@@ -86,6 +89,7 @@ from runtime.errors import (
 from runtime.logging import get_logger
 
 __all__ = [
+    "DEFAULT_HOLD_SECONDS",
     "MONEY_QUANTUM",
     "CostRecord",
     "CostSummary",
@@ -98,6 +102,13 @@ __all__ = [
 
 MONEY_QUANTUM: Final = Decimal("0.000001")
 """The smallest amount stored (``numeric(18,6)``)."""
+
+DEFAULT_HOLD_SECONDS: Final = 900
+"""A reservation's lifetime unless ``reserve(hold_seconds=...)`` says otherwise (15 minutes):
+a hold neither settled nor released by then stops counting against the budget and is released
+(lazily by the next reservation on the job, or by :meth:`CostTracker.release_expired`)."""
+
+MAX_HOLD_SECONDS: Final = 7 * 24 * 3600
 
 _MONEY_LIMIT: Final = Decimal(10) ** 12
 _RESERVED_KEY_PREFIX: Final = "reservation:"
@@ -143,11 +154,33 @@ def _job_id(value: Any) -> UUID:
     raise ValidationError(f"job_id must be a UUID, got {value!r}")
 
 
+def _stage_pattern() -> re.Pattern[str]:
+    """The schema's StageName pattern, as the generated ``JobCost`` model carries it."""
+    from generated.job import JobCost
+
+    for item in JobCost.model_fields["stage_name"].metadata:
+        pattern = getattr(item, "pattern", None)
+        if isinstance(pattern, str):
+            return re.compile(pattern)
+    raise ConfigError("the generated JobCost model has no stage_name pattern")  # pragma: no cover
+
+
+_STAGE_NAME: Final = _stage_pattern()
+
+
 def _name(value: Any, name: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValidationError(f"{name} must be a non-empty string, got {value!r}")
     if len(value) > _MAX_NAME_LENGTH:
         raise ValidationError(f"{name} is longer than {_MAX_NAME_LENGTH} characters")
+    return to_json_value(value)  # type: ignore[no-any-return]  # NUL, lone surrogates
+
+
+def _stage(value: Any) -> str:
+    if not isinstance(value, str) or _STAGE_NAME.fullmatch(value) is None:
+        raise ValidationError(
+            f"stage must be a snake_case stage name ({_STAGE_NAME.pattern}), got {value!r}"
+        )
     return value
 
 
@@ -158,6 +191,7 @@ def _key(value: Any) -> str:
         raise ValidationError(f"idempotency_key must be a non-empty string, got {value!r}")
     if len(value) > _MAX_KEY_LENGTH:
         raise ValidationError(f"idempotency_key is longer than {_MAX_KEY_LENGTH} characters")
+    to_json_value(value)  # NUL, lone surrogates
     if value.startswith(_RESERVED_KEY_PREFIX):
         raise ValidationError(
             f"idempotency keys starting with {_RESERVED_KEY_PREFIX!r} are reserved for settle"
@@ -175,6 +209,24 @@ def _decimal(data: Mapping[str, Any], key: str) -> Decimal:
 def _optional_decimal(data: Mapping[str, Any], key: str) -> Decimal | None:
     value = data.get(key)
     return None if value is None else Decimal(str(value))
+
+
+def _optional_datetime(data: Mapping[str, Any], key: str) -> datetime | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise DatabaseError(f"the database result's {key!r} is not a timestamp") from exc
+
+
+def _hold_seconds(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValidationError(f"hold_seconds must be a number of seconds, got {value!r}")
+    if not 1 <= value <= MAX_HOLD_SECONDS:
+        raise ValidationError(f"hold_seconds must be between 1 and {MAX_HOLD_SECONDS}, got {value}")
+    return math.ceil(value)
 
 
 def _result(data: Any, function: str) -> Mapping[str, Any]:
@@ -258,6 +310,8 @@ class Reservation:
         replayed: ``True`` when the call repeated an earlier one (same key while held, or
             already settled/released) and changed nothing.
         limit: The limit the call was checked against (the reservation's; ``None`` if none).
+        expires_at: When the hold lapses if not settled or released (see
+            :data:`DEFAULT_HOLD_SECONDS`).
     """
 
     reservation_id: UUID
@@ -271,6 +325,7 @@ class Reservation:
     reserved_cost: Decimal
     replayed: bool
     limit: Decimal | None = None
+    expires_at: datetime | None = None
 
     @classmethod
     def from_json(cls, data: Any) -> Reservation:
@@ -301,6 +356,7 @@ class Reservation:
             reserved_cost=_decimal(row, "reserved_cost"),
             replayed=bool(row["replayed"]),
             limit=_optional_decimal(row, "limit"),
+            expires_at=_optional_datetime(row, "expires_at"),
         )
 
 
@@ -485,7 +541,7 @@ class CostTracker:
         enforced = None if limit is None else _money(limit, "limit")
         params = {
             "p_job_id": job,
-            "p_stage_name": _name(stage, "stage"),
+            "p_stage_name": _stage(stage),
             "p_api_name": _name(api_name, "api_name"),
             "p_cost": _money(cost, "cost"),
             "p_idempotency_key": _key(idempotency_key),
@@ -634,8 +690,13 @@ class CostTracker:
         *,
         limit: Decimal | None = None,
         idempotency_key: str | None = None,
+        hold_seconds: float = DEFAULT_HOLD_SECONDS,
     ) -> Reservation:
         """Hold ``amount`` of the job's budget, atomically, or refuse.
+
+        The hold lapses after ``hold_seconds``: a hold neither settled nor released by then no
+        longer counts against the budget (a client that died cannot keep budget forever).
+        Settling a lapsed hold is still possible, but its whole cost must then fit the limit.
 
         Args:
             job_id: The job.
@@ -644,6 +705,8 @@ class CostTracker:
             amount: The most the work may cost.
             limit: The budget; defaults to :meth:`default_limit`.
             idempotency_key: Makes the call safe to repeat (generated when not given).
+            hold_seconds: The hold's lifetime, 1 s to 7 days (default
+                :data:`DEFAULT_HOLD_SECONDS`, 15 minutes); longer than the work it covers.
 
         Returns:
             The held reservation (``replayed`` when the key had been used and it is still held).
@@ -659,11 +722,12 @@ class CostTracker:
         job = _job_id(job_id)
         params = {
             "p_job_id": job,
-            "p_stage_name": _name(stage, "stage"),
+            "p_stage_name": _stage(stage),
             "p_api_name": _name(api_name, "api_name"),
             "p_amount": _money(amount, "amount"),
             "p_limit": self._limit(limit),
             "p_idempotency_key": _key(idempotency_key),
+            "p_hold_seconds": _hold_seconds(hold_seconds),
         }
         async with self.lock_for(job):
             try:
@@ -737,6 +801,28 @@ class CostTracker:
             )
         return result
 
+    async def release_expired(self, job_id: UUID | None = None) -> int:
+        """Release every hold whose lifetime has passed (a sweep for a periodic job).
+
+        ``reserve`` already does this lazily for its own job; this also frees holds of jobs that
+        no one reserves for any more.
+
+        Args:
+            job_id: Only this job's holds; ``None`` for every job.
+
+        Returns:
+            How many holds were released.
+
+        Raises:
+            ValidationError: ``job_id`` is not a UUID.
+            PipelineError: The database call failed.
+        """
+        params = {"p_job_id": None if job_id is None else _job_id(job_id)}
+        data = await self.database.call_function(
+            "release_expired_reservations", params, idempotent=True
+        )
+        return int(_result(data, "release_expired_reservations")["released"])
+
     async def release(self, reservation: Reservation | UUID) -> Reservation:
         """Give a hold back without spending; repeating it changes nothing.
 
@@ -790,6 +876,7 @@ class CostTracker:
         *,
         limit: Decimal | None = None,
         idempotency_key: str | None = None,
+        hold_seconds: float = DEFAULT_HOLD_SECONDS,
     ) -> AsyncIterator[ReservationHandle]:
         """Hold budget for the block; settle or release it when the block ends.
 
@@ -811,6 +898,7 @@ class CostTracker:
             amount: The most the work may cost.
             limit: The budget; defaults to :meth:`default_limit`.
             idempotency_key: For the reservation (generated when not given).
+            hold_seconds: The hold's lifetime (see :meth:`reserve`).
 
         Yields:
             A :class:`ReservationHandle`; its ``final`` is set after the block.
@@ -822,7 +910,13 @@ class CostTracker:
                 released, or taken with other arguments); the block does not run.
         """
         hold = await self.reserve(
-            job_id, stage, api_name, amount, limit=limit, idempotency_key=idempotency_key
+            job_id,
+            stage,
+            api_name,
+            amount,
+            limit=limit,
+            idempotency_key=idempotency_key,
+            hold_seconds=hold_seconds,
         )
         if hold.status != "held":
             raise ConflictError(

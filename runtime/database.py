@@ -60,14 +60,17 @@ from runtime import _extras
 if not _extras.installed("db"):  # pragma: no cover - tested in a base install
     raise _extras.missing("db", __name__)
 
+import asyncio
 import enum
 import json
 import math
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from time import monotonic as _monotonic
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, Self, TypeVar
 from uuid import UUID
@@ -78,12 +81,19 @@ from postgrest.exceptions import APIError
 from postgrest.types import CountMethod
 from pydantic import BaseModel, SecretStr
 
+from runtime._batch_rules import check_operation
 from runtime.error_mapping import translate_exception
-from runtime.errors import ConfigError, DatabaseError, PipelineError, ValidationError
+from runtime.errors import (
+    ConfigError,
+    DatabaseError,
+    PipelineError,
+    ServiceUnavailableError,
+    ValidationError,
+)
 from runtime.http import new_http_client
 from runtime.lifecycle import LazyClient, check_bound, run_health_check
 from runtime.logging import get_logger
-from runtime.retry import retry_with_backoff
+from runtime.retry import backoff_delay, is_retryable, retry_with_backoff
 
 if TYPE_CHECKING:
     from supabase import AsyncClient
@@ -99,6 +109,7 @@ __all__ = [
     "Query",
     "TableWriter",
     "Transaction",
+    "check_identifier",
     "db",
     "get_database",
     "loads_exact",
@@ -177,6 +188,45 @@ _DEFAULT_HEALTH_TIMEOUT_SECONDS: Final = 2.0
 # -- JSON values -----------------------------------------------------------------------------
 
 
+_IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def check_identifier(value: object, what: str) -> str:
+    """Return ``value`` if it is a plain SQL identifier, else raise ``ValidationError``.
+
+    Args:
+        value: A function or parameter name.
+        what: What it names, for the message.
+
+    Returns:
+        The name.
+
+    Raises:
+        ValidationError: Not a string of ASCII letters, digits and ``_`` starting with a letter
+            or ``_``, at most 63 characters (PostgreSQL's limit).
+    """
+    if not isinstance(value, str) or _IDENTIFIER.fullmatch(value) is None:
+        raise ValidationError(
+            f"{what} must be an identifier (letters, digits, _; at most 63), got {value!r}"
+        )
+    return value
+
+
+def _text(value: str) -> str:
+    """Return ``value`` if PostgreSQL can store it (no NUL, valid UTF-8), else raise."""
+    if "\x00" in value:
+        raise ValidationError("cannot send text holding a NUL character to the database")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValidationError(
+                f"cannot send text holding a lone surrogate ({exc.object[exc.start]!r}) to the "
+                "database: not valid Unicode"
+            ) from None
+    return value
+
+
 def to_json_value(value: Any) -> Any:
     """Convert a Python value into the JSON value sent to the database.
 
@@ -196,10 +246,12 @@ def to_json_value(value: Any) -> Any:
 
     Raises:
         ValidationError: The value (or something inside it) cannot be sent exactly: NaN or
-            infinity, a float for a money field, a non-string mapping key, or an unsupported
-            type.
+            infinity, a float for a money field, a non-string mapping key, text holding NUL or a
+            lone surrogate, or an unsupported type.
     """
-    if value is None or isinstance(value, bool | int | str):
+    if isinstance(value, str):
+        return _text(value)
+    if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -225,6 +277,7 @@ def to_json_value(value: Any) -> Any:
                     f"cannot send a mapping with a {type(key).__name__} key to the database; "
                     "keys must be strings"
                 )
+            _text(key)
             if isinstance(item, float) and key in MONEY_FIELDS:
                 raise ValidationError(
                     f"{key} is money and must be exact: send Decimal({str(item)!r}) (or a "
@@ -296,34 +349,85 @@ def repeat_is_safe(exc: BaseException, *, status: int | None, idempotent: bool) 
 _T = TypeVar("_T")
 
 
-class _Final(Exception):
-    """Carries an error that must not be retried through ``retry_with_backoff``.
-
-    ``ServiceUnavailableError`` is a ``RetryableError``, which the retry decorator always
-    repeats; when repeating is unsafe (a write that may have reached the database) the error is
-    wrapped in this non-retryable carrier and unwrapped after the retry loop.
-    """
-
-    def __init__(self, error: PipelineError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
 async def _with_retries(
     attempt: Callable[[], Awaitable[_T]],
     *,
     max_attempts: int,
     base_delay_seconds: float,
     max_delay_seconds: float,
+    deadline_seconds: float | None = None,
 ) -> _T:
-    """Run ``attempt`` under :func:`runtime.retry.retry_with_backoff`; unwrap :class:`_Final`."""
-    retrying = retry_with_backoff(
-        max_attempts=max_attempts, base_delay=base_delay_seconds, max_delay=max_delay_seconds
-    )(attempt)
+    """Run ``attempt`` under :func:`runtime.retry.retry_with_backoff` within a total deadline.
+
+    Whether a failure is retried is decided by the raised error's ``retryable`` attribute
+    alone (set by the client's ``_translate``: false for a write that may have been applied),
+    through :func:`runtime.retry.is_retryable`. The first attempt runs directly (the common,
+    successful case pays nothing for the retry machinery); the retries after a retryable
+    failure run under :func:`runtime.retry.retry_with_backoff`, within what is left of the
+    deadline.
+    """
+    started = _monotonic()
     try:
-        return await retrying()
-    except _Final as final:
-        raise final.error from final.error.__cause__
+        return await attempt()
+    except PipelineError as exc:
+        if max_attempts == 1 or not is_retryable(exc):
+            raise
+        first = exc
+    delay = backoff_delay(0, base_delay=base_delay_seconds, max_delay=max_delay_seconds)
+    left = None if deadline_seconds is None else deadline_seconds - (_monotonic() - started)
+    if left is not None and left <= delay:
+        raise first
+    _logger.warning(
+        "Retrying after attempt 1/%d failed: %s",
+        max_attempts,
+        type(first).__name__,
+        extra={
+            "attempt": 1,
+            "max_attempts": max_attempts,
+            "delay_seconds": round(delay, 3),
+            "error_type": type(first).__name__,
+            "error": str(first),
+            "job_id": first.job_id,
+        },
+    )
+    await _sleep(delay)
+    retrying = retry_with_backoff(
+        max_attempts=max_attempts - 1,
+        base_delay=min(base_delay_seconds * 2, max_delay_seconds),
+        max_delay=max_delay_seconds,
+        deadline_seconds=None if left is None else max(0.001, left - delay),
+    )(attempt)
+    return await retrying()
+
+
+async def _sleep(seconds: float) -> None:
+    from runtime.testing import is_testing
+
+    await asyncio.sleep(0 if is_testing() else seconds)
+
+
+def _deadline_error(
+    budget: float, *, sent: bool, idempotent: bool, job_id: UUID | None
+) -> ServiceUnavailableError:
+    """The error of a call whose total time budget is spent.
+
+    Retryable (by a caller's own, later retry) only if repeating cannot apply a write twice:
+    nothing was sent, or the call is idempotent.
+    """
+    safe = not sent or idempotent
+    details: dict[str, Any] = {"deadline_seconds": budget}
+    if not safe:
+        details["not_retried"] = (
+            "the statement may have reached the database and the call is not idempotent"
+        )
+    return ServiceUnavailableError(
+        f"no answer from the database within the call deadline of {budget:g} s",
+        job_id,
+        code="deadline_exceeded",
+        retryable=safe,
+        details=details,
+        service="database",
+    )
 
 
 # -- capturing the HTTP status of the response (postgrest's APIError does not keep it) ---------
@@ -399,6 +503,9 @@ class DatabaseOptions:
         retry_base_delay_seconds: Delay before the first retry; doubles for each further one.
         retry_max_delay_seconds: Upper bound on one delay.
         health_check_timeout_seconds: Time :meth:`Database.health_check` allows.
+        call_deadline_seconds: Total time budget of one call, attempts and backoff included
+            (default 10 s); once spent the call fails with ``ServiceUnavailableError``
+            (``code="deadline_exceeded"``).
 
     Raises:
         ConfigError: A value is missing or out of range.
@@ -415,6 +522,7 @@ class DatabaseOptions:
     retry_base_delay_seconds: float = 0.5
     retry_max_delay_seconds: float = 5.0
     health_check_timeout_seconds: float = 2.0
+    call_deadline_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("https://", "http://")):
@@ -433,6 +541,7 @@ class DatabaseOptions:
             "pool_timeout_seconds",
             "retry_max_delay_seconds",
             "health_check_timeout_seconds",
+            "call_deadline_seconds",
         ):
             check_bound(name, getattr(self, name), low=0, high=300, above_low=True)
         check_bound(  # never above the cap, which would make every delay the cap
@@ -575,6 +684,7 @@ class Database(LazyClient[DatabaseOptions]):
         retry_base_delay_seconds: Backoff base between tries.
         retry_max_delay_seconds: Upper bound on one backoff delay.
         health_check_timeout_seconds: Time :meth:`health_check` allows by default.
+        call_deadline_seconds: Total time budget of one call, attempts included.
 
     Raises:
         ConfigError: ``url`` or ``service_key`` is missing, or a bound is out of range.
@@ -595,6 +705,7 @@ class Database(LazyClient[DatabaseOptions]):
         retry_base_delay_seconds: float = 0.5,
         retry_max_delay_seconds: float = 5.0,
         health_check_timeout_seconds: float = 2.0,
+        call_deadline_seconds: float = 10.0,
     ) -> None:
         if url is None or service_key is None:
             raise ConfigError(
@@ -614,6 +725,7 @@ class Database(LazyClient[DatabaseOptions]):
             retry_base_delay_seconds=retry_base_delay_seconds,
             retry_max_delay_seconds=retry_max_delay_seconds,
             health_check_timeout_seconds=health_check_timeout_seconds,
+            call_deadline_seconds=call_deadline_seconds,
         )
         self._setup(options=options, factory=None, http_client=http_client)
 
@@ -774,8 +886,13 @@ class Database(LazyClient[DatabaseOptions]):
             The function's result (PostgREST's response body, decoded).
 
         Raises:
+            ValidationError: A name or parameter name that is not an identifier, or a value that
+                cannot be sent (nothing is sent).
             PipelineError: The call failed (see :mod:`runtime.error_mapping`).
         """
+        check_identifier(name, "function name")
+        for key in params or {}:
+            check_identifier(key, "parameter name")
         response = await self.rpc(name, params, idempotent=idempotent, job_id=job_id).execute()
         return response.data
 
@@ -846,17 +963,27 @@ class Database(LazyClient[DatabaseOptions]):
         self, send: Callable[[], Awaitable[Any]], *, idempotent: bool, job_id: UUID | None
     ) -> Any:
         options = self.options
+        budget = options.call_deadline_seconds
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
 
         async def attempt() -> Any:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise _deadline_error(budget, sent=False, idempotent=idempotent, job_id=job_id)
             probe = _StatusProbe()
             token = _PROBE.set(probe)
             try:
-                result = await send()
+                async with asyncio.timeout(remaining):
+                    result = await send()
+            except TimeoutError as exc:
+                raise _deadline_error(
+                    budget, sent=True, idempotent=idempotent, job_id=job_id
+                ) from exc
             except Exception as exc:
-                error = self._translate(
+                raise self._translate(
                     exc, status=probe.status, idempotent=idempotent, job_id=job_id
-                )
-                raise (error if error.retryable else _Final(error)) from exc
+                ) from exc
             finally:
                 _PROBE.reset(token)
             return _with_exact_numbers(result, probe.response)
@@ -866,6 +993,7 @@ class Database(LazyClient[DatabaseOptions]):
             max_attempts=options.max_attempts,
             base_delay_seconds=options.retry_base_delay_seconds,
             max_delay_seconds=options.retry_max_delay_seconds,
+            deadline_seconds=budget,
         )
 
 
@@ -1136,6 +1264,8 @@ class Transaction:
         if write.queued:
             raise ValidationError("this write is already queued")
         operations = write._operations()
+        for offset, operation in enumerate(operations, start=len(self._operations) + 1):
+            check_operation(offset, operation)
         if len(self._operations) + len(operations) > MAX_BATCH_OPERATIONS:
             raise ValidationError(
                 f"a transaction holds at most {MAX_BATCH_OPERATIONS} operations; split the batch"

@@ -98,16 +98,20 @@ from runtime.errors import (
     ServiceError,
     ServiceUnavailableError,
     StorageError,
+    ValidationError,
 )
 from runtime.logging import redact
 
 __all__ = [
     "BUDGET_EXCEEDED_SQLSTATE",
+    "INVALID_ARGUMENT_SQLSTATE",
     "translate_errors",
     "translate_exception",
 ]
 
 BUDGET_EXCEEDED_SQLSTATE: Final = "VGB01"
+INVALID_ARGUMENT_SQLSTATE: Final = "22023"
+"""invalid_parameter_value: raised by our SQL functions for a bad argument; a ValidationError."""
 """The SQLSTATE our SQL functions raise when a charge would take a job past its budget."""
 
 _MAX_BODY_CHARS: Final = 500
@@ -321,6 +325,23 @@ def _from_sql_code(
                     "upstream_code": code,
                     "hint": hint,
                     "upstream_details": upstream_details,
+                }.items()
+                if v is not None
+            },
+        )
+    if code == INVALID_ARGUMENT_SQLSTATE:
+        # Our SQL functions' "this argument is wrong" (and apply_batch's allow-list refusals):
+        # the caller's input, not the database, is at fault; the transaction wrote nothing.
+        return ValidationError(
+            redact(message),
+            job_id,
+            details={
+                k: v
+                for k, v in {
+                    "upstream_code": code,
+                    "hint": hint,
+                    "upstream_details": upstream_details,
+                    "service": service,
                 }.items()
                 if v is not None
             },

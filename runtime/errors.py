@@ -14,7 +14,7 @@ Hierarchy::
     ├── GenerationError                code="generation_error"
     ├── CompositionError               code="composition_error"
     ├── BudgetExceededError            code="budget_exceeded"
-    ├── RetryableError                 code="retryable_error"        (always retryable)
+    ├── RetryableError                 code="retryable_error"        (retryable by default)
     │   └── ServiceUnavailableError    code="service_unavailable"    (also a ServiceError)
     └── ServiceError                   code="service_error"          (an upstream answered badly)
         ├── DatabaseError              code="database_error"
@@ -27,9 +27,12 @@ Hierarchy::
         └── ServiceUnavailableError    code="service_unavailable"
 
 ``code`` is a stable, documented string: callers and API layers may switch on it. Each class has a
-default code; a raiser may pass a more specific one. ``retryable`` tells :mod:`runtime.retry`
-whether repeating the operation may succeed; :class:`RetryableError` always sets it, and any other
-error can be raised with ``retryable=True``.
+default code; a raiser may pass a more specific one. The instance's ``retryable`` attribute is the
+one source of truth for "may this be retried", read by :mod:`runtime.retry` and by every client:
+it is set at construction from the class's ``default_retryable`` (true for
+:class:`RetryableError` and :class:`ServiceUnavailableError`) unless the raiser passes
+``retryable=...``. A write whose outcome is unknown is raised with ``retryable=False`` even when
+its class is transient, and is then never retried.
 """
 
 from __future__ import annotations
@@ -151,21 +154,15 @@ class BudgetExceededError(PipelineError):
 
 
 class RetryableError(PipelineError):
-    """An error that can be retried; ``retryable`` is always true."""
+    """A transient error: retryable by default.
+
+    The class says what kind of failure it was; the instance's ``retryable`` says whether
+    repeating is allowed. A raiser that knows repeating is unsafe (a write that may already have
+    been applied) passes ``retryable=False``, and every retry path honours it.
+    """
 
     default_code = "retryable_error"
     default_retryable = True
-
-    def __init__(
-        self,
-        message: str,
-        job_id: UUID | None = None,
-        code: str | None = None,
-        *,
-        retryable: bool | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message, job_id, code, retryable=True, details=details)
 
 
 class ServiceError(PipelineError):

@@ -26,6 +26,15 @@ as ``Decimal``) and the same error translation
 (:func:`runtime.error_mapping.translate_exception`).
 :mod:`runtime.cost_tracking` and :class:`~runtime.database.Transaction` run unchanged on either.
 
+Every call has a deadline, ``call_deadline_seconds`` (5 s by default): pool wait, attempts and
+backoff included; once spent the call fails with ``ServiceUnavailableError``
+(``code="deadline_exceeded"``), and a statement still running then is cut off (its socket is
+shut down). The pool reconnects with a capped backoff (``reconnect_max_delay_seconds``, 0.25 s),
+so calls succeed again within about that of the server coming back. Connections carry no session
+state (the statement timeout travels as ``SET LOCAL`` with each statement, no prepared
+statements), so the same settings work through a transaction-mode pooler (PgBouncer, Supavisor);
+see ``docs/database.md``.
+
 Retries (up to 3 attempts, :func:`runtime.retry.retry_with_backoff`) follow the same rule as the
 PostgREST path: a failure is retried only if it is transient and repeating cannot apply a write
 twice, that is when no connection could be obtained (nothing was sent), when the server rolled
@@ -45,27 +54,28 @@ if not _extras.installed("db"):  # pragma: no cover - tested in a base install
 import asyncio
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Final, Self
 from uuid import UUID
 
 import psycopg
-from psycopg import sql
 from psycopg.types.json import Jsonb, set_json_loads
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
-from pydantic import SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import ValidationError as PydanticValidationError
 
+from runtime._pg_pool import CappedPool, checkout, function_call, watchdog
 from runtime.database import (
     MAX_CONNECTIONS,
     Transaction,
-    _Final,
+    _deadline_error,
     _with_retries,
+    check_identifier,
     loads_exact,
     to_json_value,
 )
 from runtime.error_mapping import translate_exception
 from runtime.errors import ConfigError, DatabaseError, PipelineError, ValidationError
-from runtime.lifecycle import LazyClient, check_bound, run_health_check
+from runtime.lifecycle import LazyClient, run_health_check
 from runtime.logging import get_logger
 
 __all__ = [
@@ -111,79 +121,79 @@ def repeat_is_safe(exc: BaseException, *, connected: bool, idempotent: bool) -> 
     return transient and idempotent
 
 
-@dataclass(frozen=True)
-class PostgresOptions:
-    """Connection and policy settings of a :class:`PostgresDatabase`.
+class PostgresOptions(BaseModel):
+    """Connection and policy settings of a :class:`PostgresDatabase`, validated by pydantic.
 
     Args:
-        dsn: The connection string (``postgresql://user:password@host:5432/postgres``).
+        dsn: The connection string (``postgresql://user:password@host:5432/postgres``), direct
+            or through a transaction-mode pooler (PgBouncer, Supavisor on port 6543): this
+            client keeps no session state, so both work with the same settings.
         max_connections: Upper bound on pooled connections (1 to 10).
         min_connections: Connections kept open while idle.
         connect_timeout_seconds: Time allowed to open one connection.
-        pool_timeout_seconds: Time a call waits for a free connection.
-        statement_timeout_seconds: Server-side limit per statement (``None``: the server's).
+        pool_timeout_seconds: Most time one attempt waits for a free connection (never more
+            than what is left of the call deadline).
+        statement_timeout_seconds: Server-side limit per statement (``None``: the server's),
+            sent as ``SET LOCAL`` with the statement and lowered to what is left of the call
+            deadline.
+        call_deadline_seconds: Total time budget of one call, every attempt, pool wait and
+            backoff included (default 5 s). Once spent the call fails with
+            ``ServiceUnavailableError`` (``code="deadline_exceeded"``).
+        reconnect_max_delay_seconds: Longest wait between two connection attempts while the
+            server is unreachable (default 0.25 s; psycopg_pool's own doubles without a cap).
         max_attempts: Tries per call for retryable failures (1 to 10).
         retry_base_delay_seconds: Delay before the first retry; doubles for each further one.
         retry_max_delay_seconds: Upper bound on one delay.
         health_check_timeout_seconds: Time :meth:`PostgresDatabase.health_check` allows.
-        check_connections: Check each pooled connection before use (one cheap round trip), so
-            a connection the server closed is replaced before a statement is sent on it.
-        prepare_statements: Use server-side prepared statements; leave off behind a
-            transaction-mode pooler (Supavisor/PgBouncer on port 6543), which does not keep them.
+        check_connections: Check each pooled connection before use. The check costs no round
+            trip: a round trip is made only when the idle connection's socket is readable
+            (the server closed it or terminated its backend).
+        prepare_statements: Use server-side prepared statements. Leave off (the default)
+            behind a transaction-mode pooler, which does not keep them between transactions.
         application_name: Shown in ``pg_stat_activity``.
 
     Raises:
-        ConfigError: A value is missing or out of range.
+        ConfigError: A value is missing, of the wrong type or out of range.
     """
 
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
     dsn: SecretStr
-    max_connections: int = 10
-    min_connections: int = 1
-    connect_timeout_seconds: float = 5.0
-    pool_timeout_seconds: float = 10.0
-    statement_timeout_seconds: float | None = 30.0
-    max_attempts: int = 3
-    retry_base_delay_seconds: float = 0.5
-    retry_max_delay_seconds: float = 5.0
-    health_check_timeout_seconds: float = 2.0
+    max_connections: int = Field(10, ge=1, le=MAX_CONNECTIONS)
+    min_connections: int = Field(1, ge=0, le=MAX_CONNECTIONS)
+    connect_timeout_seconds: float = Field(5.0, gt=0, le=300)
+    pool_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    statement_timeout_seconds: float | None = Field(30.0, gt=0, le=3600)
+    call_deadline_seconds: float = Field(5.0, gt=0, le=3600)
+    reconnect_max_delay_seconds: float = Field(0.25, gt=0, le=60)
+    max_attempts: int = Field(3, ge=1, le=10)
+    retry_base_delay_seconds: float = Field(0.1, ge=0, le=60)
+    retry_max_delay_seconds: float = Field(1.0, gt=0, le=300)
+    health_check_timeout_seconds: float = Field(2.0, gt=0, le=300)
     check_connections: bool = True
     prepare_statements: bool = False
-    application_name: str = "videogen-runtime"
+    application_name: str = Field("videogen-runtime", max_length=63)
 
-    def __post_init__(self) -> None:
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except PydanticValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or 'options'}: {error['msg']}"
+                for error in exc.errors(include_input=False, include_url=False)
+            )
+            raise ConfigError(f"invalid PostgresOptions: {problems}") from None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
         dsn = self.dsn.get_secret_value()
         if not dsn.startswith(("postgresql://", "postgres://")) and "=" not in dsn:
-            raise ConfigError(
-                "DATABASE_URL must be a postgresql:// URL or a libpq key=value string"
-            )
-        check_bound(
-            "max_connections", self.max_connections, low=1, high=MAX_CONNECTIONS, whole=True
-        )
-        check_bound(
-            "min_connections", self.min_connections, low=0, high=self.max_connections, whole=True
-        )
-        check_bound("max_attempts", self.max_attempts, low=1, high=10, whole=True)
-        for name in (
-            "connect_timeout_seconds",
-            "pool_timeout_seconds",
-            "retry_max_delay_seconds",
-            "health_check_timeout_seconds",
-        ):
-            check_bound(name, getattr(self, name), low=0, high=300, above_low=True)
-        if self.statement_timeout_seconds is not None:
-            check_bound(
-                "statement_timeout_seconds",
-                self.statement_timeout_seconds,
-                low=0,
-                high=3600,
-                above_low=True,
-            )
-        check_bound(  # never above the cap, which would make every delay the cap
-            "retry_base_delay_seconds",
-            self.retry_base_delay_seconds,
-            low=0,
-            high=min(60, self.retry_max_delay_seconds),
-        )
+            raise ValueError("DATABASE_URL must be a postgresql:// URL or a libpq key=value string")
+        if self.min_connections > self.max_connections:
+            raise ValueError("min_connections must not exceed max_connections")
+        if self.retry_base_delay_seconds > self.retry_max_delay_seconds:
+            raise ValueError("retry_base_delay_seconds must not exceed retry_max_delay_seconds")
+        return self
 
 
 def _options_from_settings() -> PostgresOptions:
@@ -205,6 +215,11 @@ async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
     set_json_loads(loads_exact, conn)
 
 
+def _timeout_ms(seconds: float) -> int:
+    """``seconds`` in milliseconds, rounded up to a tenth of a second (few distinct statements)."""
+    return max(100, math.ceil(seconds * 10) * 100)
+
+
 def _argument(value: Any) -> Any:
     converted = to_json_value(value)
     if isinstance(converted, dict | list):
@@ -216,67 +231,28 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
     """Our SQL functions over a bounded psycopg 3 connection pool.
 
     Args:
-        dsn: The connection string (``DATABASE_URL``).
-        max_connections: Upper bound on pooled connections (1 to 10).
-        min_connections: Connections kept open while idle.
-        connect_timeout_seconds: Time allowed to open one connection.
-        pool_timeout_seconds: Time a call waits for a free connection.
-        statement_timeout_seconds: Server-side limit per statement (``None``: the server's).
-        max_attempts: Tries per call for retryable failures.
-        retry_base_delay_seconds: Backoff base between tries.
-        retry_max_delay_seconds: Upper bound on one backoff delay.
-        health_check_timeout_seconds: Time :meth:`health_check` allows by default.
-        check_connections: Check pooled connections before use.
-        prepare_statements: Use server-side prepared statements.
-        application_name: Shown in ``pg_stat_activity``.
+        dsn: The connection string (``DATABASE_URL``), direct or through a transaction-mode
+            pooler.
+        **options: Any other field of :class:`PostgresOptions` (``max_connections``,
+            ``call_deadline_seconds``, ``statement_timeout_seconds``...).
 
     Raises:
-        ConfigError: ``dsn`` is missing or a bound is out of range.
+        ConfigError: ``dsn`` is missing or an option is invalid.
     """
 
-    def __init__(
-        self,
-        dsn: str | SecretStr | None = None,
-        *,
-        max_connections: int = 10,
-        min_connections: int = 1,
-        connect_timeout_seconds: float = 5.0,
-        pool_timeout_seconds: float = 10.0,
-        statement_timeout_seconds: float | None = 30.0,
-        max_attempts: int = 3,
-        retry_base_delay_seconds: float = 0.5,
-        retry_max_delay_seconds: float = 5.0,
-        health_check_timeout_seconds: float = 2.0,
-        check_connections: bool = True,
-        prepare_statements: bool = False,
-        application_name: str = "videogen-runtime",
-    ) -> None:
+    def __init__(self, dsn: str | SecretStr | None = None, **options: Any) -> None:
         if dsn is None:
             raise ConfigError(
                 "PostgresDatabase needs a dsn (the module-level pg reads DATABASE_URL)"
             )
-        options = PostgresOptions(
-            dsn=dsn if isinstance(dsn, SecretStr) else SecretStr(dsn),
-            max_connections=max_connections,
-            min_connections=min_connections,
-            connect_timeout_seconds=connect_timeout_seconds,
-            pool_timeout_seconds=pool_timeout_seconds,
-            statement_timeout_seconds=statement_timeout_seconds,
-            max_attempts=max_attempts,
-            retry_base_delay_seconds=retry_base_delay_seconds,
-            retry_max_delay_seconds=retry_max_delay_seconds,
-            health_check_timeout_seconds=health_check_timeout_seconds,
-            check_connections=check_connections,
-            prepare_statements=prepare_statements,
-            application_name=application_name,
-        )
-        self._setup(options=options, factory=None)
+        secret = dsn if isinstance(dsn, SecretStr) else SecretStr(dsn)
+        self._setup(options=PostgresOptions(dsn=secret, **options), factory=None)
 
     def _setup(
         self, *, options: PostgresOptions | None, factory: Callable[[], PostgresOptions] | None
     ) -> None:
         super()._setup(options=options, factory=factory)
-        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] | None = None
+        self._pool: CappedPool | None = None
         self._opened = False
         self._open_lock: asyncio.Lock | None = None
         self._closed = False
@@ -287,6 +263,9 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
     @property
     def pool(self) -> AsyncConnectionPool[psycopg.AsyncConnection[Any]]:
         """The connection pool, built (not yet opened) on first access.
+
+        Connections carry no session state: no startup ``options``, no session ``SET``, no
+        prepared statements unless ``prepare_statements`` (see :class:`PostgresOptions`).
 
         Raises:
             DatabaseError: ``code="client_closed"`` after :meth:`aclose` (non-lazy clients).
@@ -302,22 +281,19 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
                 "autocommit": True,
                 "connect_timeout": max(2, math.ceil(options.connect_timeout_seconds)),
                 "application_name": options.application_name,
+                "cursor_factory": psycopg.AsyncClientCursor,
+                "prepare_threshold": 5 if options.prepare_statements else None,
             }
-            if not options.prepare_statements:
-                kwargs["prepare_threshold"] = None
-            if options.statement_timeout_seconds is not None:
-                millis = math.ceil(options.statement_timeout_seconds * 1000)
-                kwargs["options"] = f"-c statement_timeout={millis}"
-            self._pool = AsyncConnectionPool(
+            self._pool = CappedPool(
                 options.dsn.get_secret_value(),
                 min_size=options.min_connections,
                 max_size=options.max_connections,
                 kwargs=kwargs,
                 timeout=options.pool_timeout_seconds,
-                check=AsyncConnectionPool.check_connection if options.check_connections else None,
                 configure=_configure,
                 name="videogen-postgres",
                 open=False,
+                reconnect_max_delay=options.reconnect_max_delay_seconds,
             )
         return self._pool
 
@@ -362,49 +338,65 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
     ) -> Any:
         """Call ``public.<name>`` with named arguments and return its result as JSON.
 
+        The call, every retry included, ends within ``call_deadline_seconds``.
+
         Args:
-            name: The function's name in schema ``public`` (quoted as an identifier).
-            params: Named arguments; values are converted by
+            name: The function's name in schema ``public`` (an identifier).
+            params: Named arguments (identifiers); values are converted by
                 :func:`runtime.database.to_json_value` (mappings and lists are sent as jsonb).
-            idempotent: Whether calling twice has the effect of calling once (allows retries).
+            idempotent: Whether calling twice has the effect of calling once (allows retries
+                of a call whose outcome is unknown).
             job_id: The job the call belongs to, for errors and logs.
 
         Returns:
             The function's single result, as PostgREST would return it (``to_jsonb``, decoded).
 
         Raises:
-            ValidationError: A bad name, parameter name or value.
+            ValidationError: A bad name, parameter name or value (nothing is sent).
+            ServiceUnavailableError: The database could not be reached, or the deadline was
+                spent (``code="deadline_exceeded"``); ``retryable`` is false when the call may
+                have been applied and is not idempotent.
             PipelineError: The call failed (see :mod:`runtime.error_mapping`).
         """
-        if not isinstance(name, str) or not name:
-            raise ValidationError(f"function name must be a non-empty string, got {name!r}")
+        check_identifier(name, "function name")
+        if params is not None and not isinstance(params, Mapping):
+            raise ValidationError(f"params must be a mapping, got {type(params).__name__}")
         arguments = dict(params or {})
         for key in arguments:
-            if not isinstance(key, str) or not key:
-                raise ValidationError(f"parameter names must be non-empty strings, got {key!r}")
+            check_identifier(key, "parameter name")
         values = {key: _argument(value) for key, value in arguments.items()}
-        query = sql.SQL("SELECT to_jsonb({fn}({args}))").format(
-            fn=sql.Identifier("public", name),
-            args=sql.SQL(", ").join(
-                sql.SQL("{} => {}").format(sql.Identifier(key), sql.Placeholder(key))
-                for key in arguments
-            ),
-        )
+        keys = tuple(arguments)
         options = self.options
+        budget = options.call_deadline_seconds
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
+        statement_limit = options.statement_timeout_seconds
 
         async def attempt() -> Any:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise _deadline_error(budget, sent=False, idempotent=idempotent, job_id=job_id)
+            limit = remaining if statement_limit is None else min(statement_limit, remaining)
+            query = function_call(name, keys, statement_timeout_ms=_timeout_ms(limit))
             connected = False
+            fired = [False]
             try:
                 pool = await self._open_pool()
-                async with pool.connection() as conn:
+                wait = min(options.pool_timeout_seconds, remaining)
+                async with checkout(pool, wait, check=options.check_connections) as conn:
                     connected = True
-                    cursor = await conn.execute(query, values)
-                    row = await cursor.fetchone()
+                    async with watchdog(conn, deadline - loop.time()) as fired:
+                        cursor = await conn.execute(query, values)
+                        cursor.nextset()  # past the SET LOCAL's result
+                        row = await cursor.fetchone()
             except Exception as exc:
-                error = self._translate(
+                if fired[0]:
+                    raise _deadline_error(
+                        budget, sent=True, idempotent=idempotent, job_id=job_id
+                    ) from exc
+                raise self._translate(
                     exc, connected=connected, idempotent=idempotent, job_id=job_id
-                )
-                raise (error if error.retryable else _Final(error)) from exc
+                ) from exc
             return None if row is None else row[0]
 
         return await _with_retries(
@@ -412,6 +404,7 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
             max_attempts=options.max_attempts,
             base_delay_seconds=options.retry_base_delay_seconds,
             max_delay_seconds=options.retry_max_delay_seconds,
+            deadline_seconds=budget,
         )
 
     def transaction(self, *, job_id: UUID | None = None) -> Transaction:
@@ -444,7 +437,7 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
 
         async def probe() -> bool:
             pool = await self._open_pool()
-            async with pool.connection(timeout=limit) as conn:
+            async with checkout(pool, limit) as conn, watchdog(conn, limit):
                 row = await (await conn.execute("SELECT public.health()")).fetchone()
             data = row[0] if row else None
             return isinstance(data, dict) and data.get("status") == "ok"

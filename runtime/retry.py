@@ -6,16 +6,21 @@ Usage::
 
     @retry_with_backoff(max_attempts=3, base_delay=2)
     async def call_openai_api() -> Response:
-        ...  # retried when it raises a RetryableError
+        ...  # retried when it raises an error whose ``retryable`` is true
 
 The delay before retry ``n`` (``n`` = 0 for the first retry) is ``base_delay * 2 ** n``: 2 s, 4 s,
-8 s... capped at ``max_delay`` (30 s by default), with optional random jitter. Only these are
-retried:
+8 s... capped at ``max_delay`` (30 s by default), with optional random jitter.
 
-* :class:`runtime.errors.RetryableError` (including ``ServiceUnavailableError``),
-* any exception whose ``retryable`` attribute is ``True`` (a ``PipelineError`` raised with
-  ``retryable=True``),
-* instances of the exception types given in ``retry_on``.
+Whether a failure is retried has one source of truth, :func:`is_retryable`, which every retry
+path of this library reads (this decorator, the database, cache and storage clients):
+
+* a :class:`runtime.errors.PipelineError` is retried if and only if its ``retryable`` attribute
+  is true. The attribute is set at construction from the class default (true for
+  ``RetryableError`` and ``ServiceUnavailableError``) unless the raiser decided otherwise: a
+  ``ServiceUnavailableError(retryable=False)`` (a write that may already have been applied) is
+  never retried, whatever ``retry_on`` says;
+* any other exception whose ``retryable`` attribute is ``True``;
+* instances of the exception types given in ``retry_on`` (for exceptions that are not ours).
 
 Everything else propagates at once. After the last attempt the last exception is raised
 unchanged (not wrapped in tenacity's ``RetryError``). Each retry is logged at ``WARNING`` with
@@ -40,7 +45,7 @@ from typing import Any, Final, ParamSpec, TypeVar
 
 import tenacity
 
-from runtime.errors import PipelineError, RetryableError
+from runtime.errors import PipelineError
 from runtime.logging import get_logger
 
 __all__ = [
@@ -80,13 +85,17 @@ def is_retryable(exc: BaseException, retry_on: tuple[type[Exception], ...] = ())
         retry_on: Extra exception types the caller wants retried.
 
     Returns:
-        ``True`` for a :class:`RetryableError`, an exception whose ``retryable`` attribute is
-        ``True``, or an instance of one of ``retry_on``; ``False`` otherwise (including
-        ``asyncio.CancelledError``, ``KeyboardInterrupt`` and other non-``Exception`` errors).
+        For a :class:`PipelineError`, its ``retryable`` attribute, and nothing else (a write of
+        unknown outcome raised with ``retryable=False`` is never retried, even if its type is
+        listed in ``retry_on``). For another exception, ``True`` if its ``retryable`` attribute
+        is ``True`` or it is an instance of one of ``retry_on``. ``False`` for
+        ``asyncio.CancelledError``, ``KeyboardInterrupt`` and other non-``Exception`` errors.
     """
     if not isinstance(exc, Exception):
         return False
-    if isinstance(exc, RetryableError) or getattr(exc, "retryable", False) is True:
+    if isinstance(exc, PipelineError):
+        return exc.retryable is True
+    if getattr(exc, "retryable", False) is True:
         return True
     return bool(retry_on) and isinstance(exc, retry_on)
 
@@ -149,6 +158,7 @@ def retry_with_backoff(
     max_delay: float = DEFAULT_MAX_DELAY_SECONDS,
     jitter: float = 0.0,
     retry_on: type[Exception] | tuple[type[Exception], ...] = (),
+    deadline_seconds: float | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Retry a sync or async callable with exponential backoff.
 
@@ -157,8 +167,12 @@ def retry_with_backoff(
         base_delay: Seconds before the first retry (0 to 3600); doubles for each further retry.
         max_delay: Upper bound in seconds on a single delay (above 0, at most 3600; default 30).
         jitter: Fraction of each delay added at random, 0 to 1 (default 0: deterministic).
-        retry_on: Exception types to retry in addition to retryable errors (an instance of a
-            listed type is retried even if its ``retryable`` flag is false).
+        retry_on: Exception types (not ours) to retry in addition to retryable errors; a
+            :class:`PipelineError` is decided by its ``retryable`` flag alone.
+        deadline_seconds: A total time budget for the call, attempts and delays included
+            (above 0, at most 3600; default ``None``: attempts alone bound it). No retry starts
+            whose delay would end past the budget; the last error is raised instead. Each
+            attempt should bound its own duration to what is left (the clients do).
 
     Returns:
         A decorator; the decorated callable keeps its signature (coroutine functions stay
@@ -187,6 +201,13 @@ def retry_with_backoff(
             "be max_delay"
         )
     spread = _check_number("jitter", jitter, 0.0, 1.0, low_open=False)
+    budget = (
+        None
+        if deadline_seconds is None
+        else _check_number(
+            "deadline_seconds", deadline_seconds, 0.0, MAX_DELAY_LIMIT_SECONDS, low_open=True
+        )
+    )
     extra_types = _normalise_retry_on(retry_on)
 
     def decorator(func: Callable[P, R]) -> Callable[P, R]:
@@ -206,8 +227,13 @@ def retry_with_backoff(
             exc = outcome.exception()
             return exc is not None and is_retryable(exc, extra_types)
 
+        def out_of_time(state: tenacity.RetryCallState) -> bool:
+            if budget is None:
+                return False
+            return (state.seconds_since_start or 0.0) + state.upcoming_sleep >= budget
+
         def stop(state: tenacity.RetryCallState) -> bool:
-            if state.attempt_number < max_attempts:
+            if state.attempt_number < max_attempts and not out_of_time(state):
                 return False
             if max_attempts > 1:
                 exc = state.outcome.exception() if state.outcome is not None else None

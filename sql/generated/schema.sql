@@ -137,6 +137,7 @@ CREATE TABLE public."cost_reservations" (
     "idempotency_key" text,
     "created_at" timestamptz NOT NULL DEFAULT now(),
     "settled_at" timestamptz,
+    "expires_at" timestamptz NOT NULL DEFAULT (now() + '00:15:00'),
     CONSTRAINT "cost_reservations_pkey" PRIMARY KEY ("id"),
     CONSTRAINT "cost_reservations_job_id_idempotency_key_key" UNIQUE ("job_id", "idempotency_key"),
     CONSTRAINT "cost_reservations_stage_name_check" CHECK ("stage_name" ~ '^[a-z][a-z0-9_]{0,62}$'),
@@ -155,8 +156,9 @@ COMMENT ON COLUMN public."cost_reservations"."job_id" IS 'The job whose budget i
 COMMENT ON COLUMN public."cost_reservations"."stage_name" IS 'The stage that will spend.';
 COMMENT ON COLUMN public."cost_reservations"."api_name" IS 'The API or model that will be charged.';
 COMMENT ON COLUMN public."cost_reservations"."amount" IS 'Amount held against the budget (the expected cost).';
-COMMENT ON COLUMN public."cost_reservations"."status" IS 'held while in flight; settled once the actual cost is recorded; released when the work was abandoned.';
+COMMENT ON COLUMN public."cost_reservations"."status" IS 'held while in flight; settled once the actual cost is recorded; released when the work was abandoned or the hold expired (expires_at passed).';
 COMMENT ON COLUMN public."cost_reservations"."actual_cost" IS 'The cost recorded on settlement; null while held or when released.';
 COMMENT ON COLUMN public."cost_reservations"."idempotency_key" IS 'Caller-chosen key that makes the reservation idempotent per job. Optional.';
 COMMENT ON COLUMN public."cost_reservations"."created_at" IS 'When the reservation was taken.';
 COMMENT ON COLUMN public."cost_reservations"."settled_at" IS 'When it was settled or released; null while held.';
+COMMENT ON COLUMN public."cost_reservations"."expires_at" IS 'When an unsettled hold lapses: from then on it no longer counts against the budget and is released (lazily by the next reserve_cost on the job, or by release_expired_reservations()). Set by reserve_cost (15 minutes after it is taken by default, settable per call).';

@@ -26,6 +26,14 @@
 --       amount, stage or api raises 23505. A key whose reservation is already settled or released
 --       raises VGB02: nothing is held for it any more, and returning it would let the caller
 --       spend without a hold. Keys are per job (the same key on another job is another hold).
+--       p_hold_seconds (default 900 = 15 minutes): the hold's lifetime. A hold not settled or
+--       released by its expires_at no longer counts against the budget: the next reserve_cost
+--       (or record_cost with a limit) on the job releases it first, under the job row lock, and
+--       release_expired_reservations() sweeps every job. Settling a hold that expired and was
+--       released needs room for its actual cost again (VGB01 otherwise).
+--   release_expired_reservations(p_job_id)
+--       Release every expired hold (of one job, or of all jobs when p_job_id is null); returns
+--       {"released": n}. Run it from a periodic job; reserve_cost also does it lazily.
 --   settle_cost(p_reservation_id, p_actual_cost, p_limit)
 --       Turn a hold into a spend: release the held amount, record the actual cost in job_costs
 --       (idempotency key 'reservation:<id>') and jobs.total_cost. An actual cost up to the amount
@@ -64,6 +72,61 @@
 -- call cannot resolve to the old function, which did not check the limit.
 DROP FUNCTION IF EXISTS public.record_cost(uuid, text, text, numeric, text);
 DROP FUNCTION IF EXISTS public.settle_cost(uuid, numeric);
+-- reserve_cost gained p_hold_seconds (holds expire).
+DROP FUNCTION IF EXISTS public.reserve_cost(uuid, text, text, numeric, numeric, text);
+
+-- Release job p_job_id's expired holds (expires_at passed, still held); the caller holds the job
+-- row lock (lock order everywhere: jobs row first, then reservations). Returns how many.
+CREATE OR REPLACE FUNCTION public._vg_release_expired(p_job_id uuid)
+RETURNS integer
+LANGUAGE plpgsql
+VOLATILE
+SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_count integer;
+    v_amount numeric(18, 6);
+BEGIN
+    WITH expired AS (
+        UPDATE public.cost_reservations AS r
+        SET status = 'released', settled_at = now()
+        WHERE r.job_id = p_job_id AND r.status = 'held' AND r.expires_at <= now()
+        RETURNING r.amount
+    )
+    SELECT count(*), coalesce(sum(e.amount), 0) INTO v_count, v_amount FROM expired AS e;
+    IF v_count > 0 THEN
+        UPDATE public.jobs AS j
+        SET reserved_cost = j.reserved_cost - v_amount
+        WHERE j.id = p_job_id;
+    END IF;
+    RETURN v_count;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION public.release_expired_reservations(p_job_id uuid DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    v_job uuid;
+    v_total integer := 0;
+BEGIN
+    FOR v_job IN
+        SELECT DISTINCT r.job_id FROM public.cost_reservations AS r
+        WHERE r.status = 'held' AND r.expires_at <= now()
+          AND (p_job_id IS NULL OR r.job_id = p_job_id)
+        ORDER BY r.job_id
+    LOOP
+        PERFORM 1 FROM public.jobs AS j WHERE j.id = v_job FOR NO KEY UPDATE;
+        v_total := v_total + public._vg_release_expired(v_job);
+    END LOOP;
+    RETURN jsonb_build_object('released', v_total);
+END
+$fn$;
 
 CREATE OR REPLACE FUNCTION public._vg_check_money(p_value numeric, p_name text)
 RETURNS numeric(18, 6)
@@ -196,6 +259,10 @@ BEGIN
             ERRCODE = 'P0002',
             MESSAGE = format('job %s not found', p_job_id);
     END IF;
+    IF v_limit IS NOT NULL AND public._vg_release_expired(p_job_id) > 0 THEN
+        SELECT j.total_cost, j.reserved_cost INTO v_total, v_reserved
+        FROM public.jobs AS j WHERE j.id = p_job_id;
+    END IF;
 
     IF p_idempotency_key IS NOT NULL THEN
         SELECT * INTO v_existing
@@ -279,6 +346,7 @@ AS $fn$
         'amount', p_reservation.amount::text,
         'status', p_reservation.status,
         'actual_cost', p_reservation.actual_cost::text,
+        'expires_at', p_reservation.expires_at,
         'replayed', p_replayed,
         'total_cost', p_total::text,
         'reserved_cost', p_reserved::text,
@@ -344,7 +412,8 @@ CREATE OR REPLACE FUNCTION public.reserve_cost(
     p_api_name text,
     p_amount numeric,
     p_limit numeric,
-    p_idempotency_key text DEFAULT NULL
+    p_idempotency_key text DEFAULT NULL,
+    p_hold_seconds integer DEFAULT 900
 )
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -366,6 +435,21 @@ BEGIN
     END IF;
     IF p_idempotency_key IS NOT NULL AND btrim(p_idempotency_key) = '' THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'idempotency_key must not be blank';
+    END IF;
+    IF p_hold_seconds IS NULL OR p_hold_seconds < 1 OR p_hold_seconds > 604800 THEN
+        RAISE EXCEPTION USING
+            ERRCODE = '22023',
+            MESSAGE = format('hold_seconds must be between 1 and 604800, got %s', p_hold_seconds);
+    END IF;
+
+    -- Expired holds of this job stop counting first (under the job row lock, which the
+    -- conditional UPDATE below takes anyway).
+    IF EXISTS (
+        SELECT 1 FROM public.cost_reservations AS r
+        WHERE r.job_id = p_job_id AND r.status = 'held' AND r.expires_at <= now()
+    ) THEN
+        PERFORM 1 FROM public.jobs AS j WHERE j.id = p_job_id FOR NO KEY UPDATE;
+        PERFORM public._vg_release_expired(p_job_id);
     END IF;
 
     -- A retried call whose first attempt committed: answer from that reservation, hold nothing
@@ -432,8 +516,10 @@ BEGIN
         END IF;
     END IF;
 
-    INSERT INTO public.cost_reservations (job_id, stage_name, api_name, amount, idempotency_key)
-    VALUES (p_job_id, p_stage_name, p_api_name, v_amount, p_idempotency_key)
+    INSERT INTO public.cost_reservations
+        (job_id, stage_name, api_name, amount, idempotency_key, expires_at)
+    VALUES (p_job_id, p_stage_name, p_api_name, v_amount, p_idempotency_key,
+            now() + make_interval(secs => p_hold_seconds))
     RETURNING * INTO v_res;
 
     RETURN public._vg_reservation_json(v_res, v_total, v_reserved, v_limit, false);
@@ -459,6 +545,7 @@ DECLARE
     v_res public.cost_reservations%ROWTYPE;
     v_total numeric(18, 6);
     v_reserved numeric(18, 6);
+    v_held numeric(18, 6);
 BEGIN
     IF p_reservation_id IS NULL THEN
         RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'reservation_id must not be null';
@@ -489,15 +576,22 @@ BEGIN
         END IF;
         RETURN public._vg_reservation_json(v_res, v_total, v_reserved, v_limit, true);
     END IF;
-    IF v_res.status <> 'held' THEN
+    -- A hold released because it expired (not by release_cost) may still be settled: the work
+    -- was done. It holds nothing any more, so its whole actual cost must fit the limit.
+    IF v_res.status = 'released' AND v_res.actual_cost IS NULL
+        AND v_res.settled_at >= v_res.expires_at THEN
+        v_held := 0;
+    ELSIF v_res.status <> 'held' THEN
         RAISE EXCEPTION USING
             ERRCODE = '55000',
             MESSAGE = format(
                 'cost reservation %s is %s and cannot be settled', p_reservation_id, v_res.status);
+    ELSE
+        v_held := v_res.amount;
     END IF;
 
-    IF v_actual > v_res.amount
-        AND (v_limit IS NULL OR v_total + v_reserved - v_res.amount + v_actual > v_limit) THEN
+    IF v_actual > v_held
+        AND (v_limit IS NULL OR v_total + v_reserved - v_held + v_actual > v_limit) THEN
         PERFORM public._vg_budget_exceeded(
             CASE WHEN v_limit IS NULL THEN format(
                 'cost reservation %s holds %s; settling it at %s needs a limit to check the '
@@ -505,13 +599,13 @@ BEGIN
             ELSE format(
                 'budget exceeded for job %s: settling reservation %s at %s (held %s) makes spent '
                 '%s + reserved %s = %s > limit %s', v_res.job_id, p_reservation_id, v_actual,
-                v_res.amount, v_total + v_actual, v_reserved - v_res.amount,
-                v_total + v_reserved - v_res.amount + v_actual, v_limit)
+                v_held, v_total + v_actual, v_reserved - v_held,
+                v_total + v_reserved - v_held + v_actual, v_limit)
             END,
             v_res.job_id, v_total, v_reserved, v_actual, v_limit,
             jsonb_build_object(
                 'reservation_id', v_res.id,
-                'held', v_res.amount::text,
+                'held', v_held::text,
                 'actual_cost', v_actual::text),
             'The hold is still in place: settle at a cost that fits the budget, raise the limit, '
             'or release it.');
@@ -527,7 +621,7 @@ BEGIN
             'reservation:' || v_res.id::text);
 
     UPDATE public.jobs AS j
-    SET reserved_cost = j.reserved_cost - v_res.amount,
+    SET reserved_cost = j.reserved_cost - v_held,
         total_cost = j.total_cost + v_actual
     WHERE j.id = v_res.job_id
     RETURNING j.total_cost, j.reserved_cost INTO v_total, v_reserved;

@@ -96,9 +96,14 @@ def test_any_error_can_be_marked_retryable() -> None:
     assert GenerationError("rate limited", retryable=True).retryable is True
 
 
-def test_retryable_errors_are_always_retryable() -> None:
-    assert RetryableError("x", retryable=False).retryable is True
-    assert ServiceUnavailableError("x", retryable=False).retryable is True
+def test_retryable_errors_are_retryable_by_default() -> None:
+    assert RetryableError("x").retryable is True
+    assert ServiceUnavailableError("x").retryable is True
+
+
+def test_the_instance_flag_overrides_the_class_default() -> None:
+    assert RetryableError("x", retryable=False).retryable is False
+    assert ServiceUnavailableError("write may have committed", retryable=False).retryable is False
 
 
 def test_service_unavailable_is_both_a_service_error_and_retryable() -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from runtime.errors import (
     ConflictError,
+    GenerationError,
     PipelineError,
     RetryableError,
     ServiceUnavailableError,
@@ -213,6 +214,54 @@ async def test_cancellation_is_never_retried() -> None:
     with pytest.raises(asyncio.CancelledError):
         await call()
     assert flaky.calls == 1
+
+
+def test_a_transient_error_marked_not_retryable_is_not_retried() -> None:
+    flaky = Flaky(ServiceUnavailableError("reply lost after commit", retryable=False))
+
+    @retry_with_backoff(max_attempts=3)
+    def call() -> str:
+        return flaky.step()
+
+    with pytest.raises(ServiceUnavailableError):
+        call()
+    assert flaky.calls == 1
+
+
+def test_retry_on_does_not_override_a_pipeline_errors_flag() -> None:
+    flaky = Flaky(ServiceUnavailableError("outcome unknown", retryable=False))
+
+    @retry_with_backoff(max_attempts=3, retry_on=(ServiceUnavailableError, Exception))
+    def call() -> str:
+        return flaky.step()
+
+    with pytest.raises(ServiceUnavailableError):
+        call()
+    assert flaky.calls == 1
+
+
+def test_is_retryable_reads_the_instance_flag_of_our_errors() -> None:
+    assert not is_retryable(ServiceUnavailableError("x", retryable=False))
+    assert not is_retryable(RetryableError("x", retryable=False))
+    assert is_retryable(GenerationError("rate limited", retryable=True))
+
+
+def test_deadline_stops_retries_whose_delay_would_pass_it() -> None:
+    flaky = Flaky(*(RetryableError("x") for _ in range(5)))
+
+    @retry_with_backoff(max_attempts=10, base_delay=0.2, max_delay=0.2, deadline_seconds=0.3)
+    def call() -> str:
+        return flaky.step()
+
+    with set_testing(False), pytest.raises(RetryableError):
+        call()
+    assert flaky.calls == 2  # 0.2 s after the first; a third would end at 0.4 s > 0.3 s
+
+
+@pytest.mark.parametrize("deadline", [0, -1, 3601, "5"])
+def test_deadline_must_be_a_positive_number(deadline: Any) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        retry_with_backoff(deadline_seconds=deadline)
 
 
 def test_is_retryable_classifies_errors() -> None:

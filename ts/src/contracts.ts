@@ -417,7 +417,7 @@ export interface CostReservation {
    */
   amount: Money;
   /**
-   * held while in flight; settled once the actual cost is recorded; released when the work was abandoned.
+   * held while in flight; settled once the actual cost is recorded; released when the work was abandoned or the hold expired (expires_at passed).
    */
   status: "held" | "settled" | "released";
   /**
@@ -436,6 +436,10 @@ export interface CostReservation {
    * When it was settled or released; null while held.
    */
   settled_at: Timestamp | null;
+  /**
+   * When an unsettled hold lapses: from then on it no longer counts against the budget and is released (lazily by the next reserve_cost on the job, or by release_expired_reservations()). Set by reserve_cost (15 minutes after it is taken by default, settable per call).
+   */
+  expires_at: Timestamp;
 }
 /**
  * A recurring character of the video.

@@ -730,7 +730,7 @@ export const SCHEMAS: {
         "additionalProperties": false,
         "required": [
           "id", "job_id", "stage_name", "api_name", "amount", "status", "actual_cost", "created_at",
-          "settled_at"
+          "settled_at", "expires_at"
         ],
         "properties": {
           "id": {"$ref": "#/$defs/Uuid", "description": "Reservation identifier."},
@@ -749,7 +749,7 @@ export const SCHEMAS: {
           "status": {
             "type": "string",
             "enum": ["held", "settled", "released"],
-            "description": "held while in flight; settled once the actual cost is recorded; released when the work was abandoned."
+            "description": "held while in flight; settled once the actual cost is recorded; released when the work was abandoned or the hold expired (expires_at passed)."
           },
           "actual_cost": {
             "description": "The cost recorded on settlement; null while held or when released.",
@@ -767,6 +767,10 @@ export const SCHEMAS: {
           "settled_at": {
             "description": "When it was settled or released; null while held.",
             "anyOf": [{"$ref": "#/$defs/Timestamp"}, {"type": "null"}]
+          },
+          "expires_at": {
+            "$ref": "#/$defs/Timestamp",
+            "description": "When an unsettled hold lapses: from then on it no longer counts against the budget and is released (lazily by the next reserve_cost on the job, or by release_expired_reservations()). Set by reserve_cost (15 minutes after it is taken by default, settable per call)."
           }
         },
         "examples": [
@@ -780,7 +784,8 @@ export const SCHEMAS: {
             "actual_cost": "0.058000",
             "idempotency_key": "clip-4",
             "created_at": "2025-11-14T10:33:50Z",
-            "settled_at": "2025-11-14T10:35:02.881Z"
+            "settled_at": "2025-11-14T10:35:02.881Z",
+            "expires_at": "2025-11-14T10:48:50Z"
           }
         ]
       }

@@ -208,7 +208,8 @@ export const costReservationExample0: CostReservation = {
   "actual_cost": "0.058000",
   "idempotency_key": "clip-4",
   "created_at": "2025-11-14T10:33:50Z",
-  "settled_at": "2025-11-14T10:35:02.881Z"
+  "settled_at": "2025-11-14T10:35:02.881Z",
+  "expires_at": "2025-11-14T10:48:50Z"
 };
 
 export const scenePlanExample0: ScenePlan = {

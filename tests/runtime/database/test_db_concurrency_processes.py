@@ -32,13 +32,15 @@ from runtime.cost_tracking import CostTracker
 from runtime.errors import BudgetExceededError
 from runtime.postgres import PostgresDatabase
 
-dsn, budget_job, ledger_job, worker, calls, limit = sys.argv[1:7]
-worker, calls = int(worker), int(calls)
+dsn, budget_job, ledger_job, worker, calls, limit, connections = sys.argv[1:8]
+worker, calls, connections = int(worker), int(calls), int(connections)
 AMOUNTS = [Decimal("0.35"), Decimal("0.415"), Decimal("0.5"), Decimal("0.123456"), Decimal("1.05")]
 
 
 async def main() -> None:
-    async with PostgresDatabase(dsn, max_connections=4, min_connections=4) as db:
+    async with PostgresDatabase(
+        dsn, max_connections=connections, min_connections=connections, call_deadline_seconds=30.0
+    ) as db:
         await db.call_function("health")
         print("ready", flush=True)
         sys.stdin.readline()
@@ -107,51 +109,68 @@ class Watcher(threading.Thread):
                 time.sleep(0.002)
 
 
-@pytest.mark.slow
-def test_worker_processes_never_overspend_and_ledger_matches(schema_database: str) -> None:
+def run_race(
+    check_dsn: str,
+    *,
+    worker_dsn: str | None = None,
+    workers: int = WORKERS,
+    calls: int = CALLS_PER_WORKER,
+    connections: int = 4,
+) -> None:
+    """Race ``workers`` processes (``connections`` clients each) on one job's budget; check it.
+
+    Args:
+        check_dsn: Where the jobs are made and the outcome is read (the database itself).
+        worker_dsn: Where the workers connect (the database, or a pooler in front of it).
+        workers: Worker processes.
+        calls: Reservations and spends per worker.
+        connections: Connections (clients) each worker opens.
+    """
+    schema_database = check_dsn
     budget_job = make_job(schema_database)
     ledger_job = make_job(schema_database)
-    workers = [
+    processes = [
         subprocess.Popen(
             [
                 sys.executable,
                 "-c",
                 WORKER,
-                schema_database,
+                worker_dsn or check_dsn,
                 str(budget_job),
                 str(ledger_job),
                 str(n),
-                str(CALLS_PER_WORKER),
+                str(calls),
                 str(LIMIT),
+                str(connections),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for n in range(WORKERS)
+        for n in range(workers)
     ]
     watcher = Watcher(schema_database, budget_job)
     try:
-        for proc in workers:  # every worker connected before any starts spending
+        for proc in processes:  # every worker connected before any starts spending
             assert proc.stdout is not None
             line = proc.stdout.readline()
             assert line.strip() == "ready", proc.stderr.read() if proc.stderr else line
         watcher.start()
-        for proc in workers:
+        for proc in processes:
             assert proc.stdin is not None
             proc.stdin.write("go\n")
             proc.stdin.flush()
-        outputs = [proc.communicate(timeout=120) for proc in workers]
+        outputs = [proc.communicate(timeout=120) for proc in processes]
     finally:
         watcher.stop.set()
-        for proc in workers:
+        for proc in processes:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(timeout=10)
     watcher.join(timeout=10)
 
-    for proc, (_, err) in zip(workers, outputs, strict=True):
+    for proc, (_, err) in zip(processes, outputs, strict=True):
         assert proc.returncode == 0, err
     reports = [json.loads(out.strip().splitlines()[-1]) for out, _ in outputs]
     accepted = [item for report in reports for item in report["accepted"]]
@@ -180,5 +199,10 @@ def test_worker_processes_never_overspend_and_ledger_matches(schema_database: st
     # Concurrent track_cost calls, each repeated with its key: charged exactly once each.
     recorded = [Decimal(c) for report in reports for c in report["recorded"]]
     total, reserved, ledger = job_money(schema_database, ledger_job)
-    assert len(recorded) == WORKERS * CALLS_PER_WORKER
+    assert len(recorded) == workers * calls
     assert total == ledger == sum(recorded)
+
+
+@pytest.mark.slow
+def test_worker_processes_never_overspend_and_ledger_matches(schema_database: str) -> None:
+    run_race(schema_database)

@@ -98,7 +98,7 @@ async def test_track_cost_rejects_bad_amounts_before_calling(
     ("kwargs", "message"),
     [
         ({"job_id": "not-a-uuid"}, "job_id must be a UUID"),
-        ({"stage": ""}, "stage must be a non-empty string"),
+        ({"stage": ""}, "stage must be a snake_case stage name"),
         ({"api_name": "x" * 101}, "longer than 100"),
         ({"idempotency_key": "reservation:1"}, "reserved"),
         ({"idempotency_key": " "}, "non-empty"),

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from db_support import as_url, fetch_all, fetch_one, make_job, settings_values
 
+from runtime._pg_pool import CappedPool
 from runtime.config import Settings, override_settings
 from runtime.errors import (
     BudgetExceededError,
@@ -92,10 +93,10 @@ async def test_unknown_function_is_a_database_error(pg_db: PostgresDatabase) -> 
     assert caught.value.retryable is False
 
 
-async def test_function_name_is_quoted_not_spliced(
+async def test_function_name_that_is_not_an_identifier_is_refused_before_any_io(
     pg_db: PostgresDatabase, schema_database: str
 ) -> None:
-    with pytest.raises(DatabaseError):
+    with pytest.raises(ValidationError):
         await pg_db.call_function("health(); DROP TABLE public.jobs; --")
     assert (
         fetch_one(schema_database, "SELECT count(*) AS n FROM pg_tables WHERE tablename = 'jobs'")[
@@ -246,7 +247,22 @@ async def test_reconnects_after_server_drops_connections(
         ).fetchone()
     assert killed is not None
     assert killed[0] >= 1
+    await wait_until_gone(schema_database, "videogen-runtime")
     assert (await pg_db.call_function("health"))["status"] == "ok"
+
+
+async def wait_until_gone(dsn: str, application_name: str) -> None:
+    """pg_terminate_backend only signals: wait until the backends have exited."""
+    for _ in range(100):
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            row = admin.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                (application_name,),
+            ).fetchone()
+        if row is not None and row[0] == 0:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the terminated backends did not exit within 2 s")
 
 
 async def test_pool_never_opens_more_than_max_connections(schema_database: str) -> None:
@@ -326,3 +342,35 @@ def test_repeat_is_safe_only_when_no_double_write_is_possible(
     exc: Exception, connected: bool, idempotent: bool, expected: bool
 ) -> None:
     assert repeat_is_safe(exc, connected=connected, idempotent=idempotent) is expected
+
+
+async def test_reconnect_backoff_starts_small_and_never_exceeds_its_cap() -> None:
+    pool = CappedPool("postgresql://127.0.0.1:1/x", reconnect_max_delay=0.25, open=False)
+    attempt = pool._backoff(timeout=300)
+    delays = []
+    for step in range(12):
+        attempt.update_delay(float(step))
+        delays.append(attempt.delay)
+    assert delays[0] <= 0.06
+    assert max(delays) == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"max_connections": "10"},  # strict: no silent coercion
+        {"call_deadline_seconds": 0},
+        {"reconnect_max_delay_seconds": -1},
+        {"no_such_option": 1},
+        {"retry_base_delay_seconds": 2.0, "retry_max_delay_seconds": 1.0},
+    ],
+)
+def test_options_are_validated_by_one_model(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ConfigError, match="invalid PostgresOptions"):
+        PostgresDatabase("postgresql://localhost/x", **kwargs)
+
+
+def test_invalid_options_never_echo_the_dsn() -> None:
+    with pytest.raises(ConfigError) as caught:
+        PostgresDatabase("postgresql://user:hunter2@localhost/x", max_connections=0)
+    assert "hunter2" not in str(caught.value)

@@ -11,6 +11,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -656,3 +657,36 @@ def test_to_json_value_converts_exactly() -> None:
 def test_to_json_value_rejects_what_cannot_be_sent(value: Any) -> None:
     with pytest.raises(ValidationError):
         to_json_value(value)
+
+
+# -- the call deadline ---------------------------------------------------------------------
+
+
+def slow_database(seconds: float, **kwargs: Any) -> Database:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(seconds)
+        return httpx.Response(200, json=[ROW])
+
+    client = new_http_client(transport=httpx.MockTransport(handler))
+    return Database(url=SUPABASE_URL, service_key=SERVICE_KEY, http_client=client, **kwargs)
+
+
+async def test_a_read_that_outlives_the_deadline_fails_at_the_deadline() -> None:
+    slow = slow_database(5.0, call_deadline_seconds=0.3)
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailableError) as caught:
+        await slow.table("jobs").select("*").execute()
+    elapsed = time.monotonic() - started
+    await slow.http_client.aclose()
+    assert elapsed < 0.3 + 0.5
+    assert caught.value.code == "deadline_exceeded"
+    assert caught.value.retryable is True  # a read: a caller may try again later
+
+
+async def test_a_write_that_outlives_the_deadline_is_not_retryable() -> None:
+    slow = slow_database(5.0, call_deadline_seconds=0.3)
+    with pytest.raises(ServiceUnavailableError) as caught:
+        await slow.table("jobs").insert({"id": JOB}).execute()
+    await slow.http_client.aclose()
+    assert caught.value.code == "deadline_exceeded"
+    assert caught.value.retryable is False  # it may have been applied

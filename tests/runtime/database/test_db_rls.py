@@ -28,7 +28,9 @@ SHIM_SQL = Path(__file__).parents[2] / "support" / "supabase_shim.sql"
 TABLES = ("jobs", "job_stages", "job_costs", "cost_reservations")
 FUNCTIONS = (
     "record_cost(uuid, text, text, numeric, text, numeric)",
-    "reserve_cost(uuid, text, text, numeric, numeric, text)",
+    "reserve_cost(uuid, text, text, numeric, numeric, text, integer)",
+    "release_expired_reservations(uuid)",
+    "_vg_release_expired(uuid)",
     "settle_cost(uuid, numeric, numeric)",
     "_vg_budget_exceeded(text, uuid, numeric, numeric, numeric, numeric, jsonb, text)",
     "_vg_reservation_replay(public.cost_reservations, text, text, numeric, numeric, text)",
