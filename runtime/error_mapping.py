@@ -74,17 +74,19 @@ from __future__ import annotations
 
 import builtins
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from uuid import UUID
 
-import httpx
-import psycopg
-import redis.exceptions as redis_exc
-from postgrest.exceptions import APIError
-from storage3.exceptions import StorageApiError
-from storage3.utils import StorageException
+if TYPE_CHECKING:  # no backend is imported here: a cache-only install has no psycopg or httpx
+    import httpx
+    import psycopg
+    import redis.exceptions as redis_exc
+    from postgrest.exceptions import APIError
+    from storage3.exceptions import StorageApiError
+    from storage3.utils import StorageException
 
 from runtime.errors import (
     BudgetExceededError,
@@ -183,22 +185,35 @@ _STORAGE_CODE_CLASSES: Final[dict[str, type[ServiceError]]] = {
     "databasetimeout": ServiceUnavailableError,
     "databaseerror": StorageError,
 }
-_REDIS_UNAVAILABLE: Final[tuple[type[Exception], ...]] = (
-    redis_exc.ConnectionError,
-    redis_exc.TimeoutError,
-    redis_exc.BusyLoadingError,
-    redis_exc.ReadOnlyError,
-    redis_exc.TryAgainError,
-    redis_exc.ClusterDownError,
+#: redis-py error class names mapped to ServiceUnavailableError (failovers included) and to
+#: PermissionDeniedError.
+_REDIS_UNAVAILABLE: Final = (
+    "ConnectionError",
+    "TimeoutError",
+    "BusyLoadingError",
+    "ReadOnlyError",
+    "TryAgainError",
+    "ClusterDownError",
 )
-_REDIS_DENIED: Final[tuple[type[Exception], ...]] = (
-    redis_exc.AuthenticationError,
-    redis_exc.AuthorizationError,
-    redis_exc.NoPermissionError,
-    redis_exc.AuthenticationWrongNumberOfArgsError,
+_REDIS_DENIED: Final = (
+    "AuthenticationError",
+    "AuthorizationError",
+    "NoPermissionError",
+    "AuthenticationWrongNumberOfArgsError",
 )
 _ZERO_ROWS: Final = re.compile(r"\b0 rows\b")
 _CODE_SHAPE: Final = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # an identifier, not a sentence
+
+
+def _instance(exc: BaseException, module: str, *names: str) -> bool:
+    """Whether ``exc`` is an instance of one of ``module``'s classes ``names``.
+
+    A library that is not imported cannot have raised anything, so the module is looked up in
+    ``sys.modules`` instead of being imported: translating a cache error loads no database or
+    HTTP library.
+    """
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(exc, tuple(getattr(loaded, n) for n in names))
 
 
 def _status_int(value: object) -> int | None:
@@ -235,6 +250,8 @@ def _build(
 
 
 def _body_excerpt(response: httpx.Response) -> str | None:
+    import httpx
+
     try:
         text = response.text
     except (httpx.ResponseNotRead, UnicodeDecodeError):
@@ -243,6 +260,8 @@ def _body_excerpt(response: httpx.Response) -> str | None:
 
 
 def _upstream_code_from_body(response: httpx.Response) -> str | None:
+    import httpx
+
     try:
         body = response.json()
     except (ValueError, httpx.ResponseNotRead, UnicodeDecodeError):
@@ -266,6 +285,8 @@ def _url_without_query(request: httpx.Request | None) -> str:
 def _from_httpx(
     exc: httpx.HTTPError | httpx.InvalidURL, service: str, job_id: UUID | None
 ) -> ServiceError:
+    import httpx
+
     if isinstance(exc, httpx.HTTPStatusError):
         response = exc.response
         status = response.status_code
@@ -398,6 +419,8 @@ def _from_postgrest(exc: APIError, service: str, job_id: UUID | None) -> Pipelin
 
 
 def _from_psycopg(exc: psycopg.Error, service: str, job_id: UUID | None) -> PipelineError:
+    import psycopg
+
     diag = exc.diag
     message = diag.message_primary or str(exc).strip() or type(exc).__name__
     detail = diag.message_detail
@@ -415,6 +438,8 @@ def _from_psycopg(exc: psycopg.Error, service: str, job_id: UUID | None) -> Pipe
 def _from_storage(
     exc: StorageApiError | StorageException, service: str, job_id: UUID | None
 ) -> ServiceError:
+    from storage3.exceptions import StorageApiError
+
     if not isinstance(exc, StorageApiError):
         return _build(
             StorageError,
@@ -444,11 +469,11 @@ def _from_redis(exc: redis_exc.RedisError, service: str, job_id: UUID | None) ->
     text = f"{type(exc).__name__}: {exc}".rstrip(": ")
     cls: type[ServiceError]
     retryable: bool | None = None
-    if isinstance(exc, _REDIS_DENIED):
+    if _instance(exc, "redis.exceptions", *_REDIS_DENIED):
         cls = PermissionDeniedError
-    elif isinstance(exc, _REDIS_UNAVAILABLE):
+    elif _instance(exc, "redis.exceptions", *_REDIS_UNAVAILABLE):
         cls = ServiceUnavailableError
-    elif isinstance(exc, redis_exc.WatchError):
+    elif _instance(exc, "redis.exceptions", "WatchError"):
         cls, retryable = ConflictError, True
     else:
         cls = CacheError
@@ -463,13 +488,13 @@ def _from_redis(exc: redis_exc.RedisError, service: str, job_id: UUID | None) ->
 
 
 def _infer_service(exc: BaseException) -> str:
-    if isinstance(exc, APIError | psycopg.Error):
+    if _instance(exc, "postgrest.exceptions", "APIError") or _instance(exc, "psycopg", "Error"):
         return "database"
-    if isinstance(exc, StorageException):
+    if _instance(exc, "storage3.utils", "StorageException"):
         return "storage"
-    if isinstance(exc, redis_exc.RedisError):
+    if _instance(exc, "redis.exceptions", "RedisError"):
         return "cache"
-    if isinstance(exc, httpx.HTTPError | httpx.InvalidURL):
+    if _instance(exc, "httpx", "HTTPError", "InvalidURL"):
         return "http"
     return "unknown"
 
@@ -505,16 +530,16 @@ def translate_exception(
         return exc
     name = service or _infer_service(exc)
     result: PipelineError
-    if isinstance(exc, APIError):
-        result = _from_postgrest(exc, name, job_id)
-    elif isinstance(exc, psycopg.Error):
-        result = _from_psycopg(exc, name, job_id)
-    elif isinstance(exc, StorageException):
-        result = _from_storage(exc, name, job_id)
-    elif isinstance(exc, redis_exc.RedisError):
-        result = _from_redis(exc, name, job_id)
-    elif isinstance(exc, httpx.HTTPError | httpx.InvalidURL):
-        result = _from_httpx(exc, name, job_id)
+    if _instance(exc, "postgrest.exceptions", "APIError"):
+        result = _from_postgrest(exc, name, job_id)  # type: ignore[arg-type]
+    elif _instance(exc, "psycopg", "Error"):
+        result = _from_psycopg(exc, name, job_id)  # type: ignore[arg-type]
+    elif _instance(exc, "storage3.utils", "StorageException"):
+        result = _from_storage(exc, name, job_id)  # type: ignore[arg-type]
+    elif _instance(exc, "redis.exceptions", "RedisError"):
+        result = _from_redis(exc, name, job_id)  # type: ignore[arg-type]
+    elif _instance(exc, "httpx", "HTTPError", "InvalidURL"):
+        result = _from_httpx(exc, name, job_id)  # type: ignore[arg-type]
     elif isinstance(exc, builtins.TimeoutError | builtins.ConnectionError):
         result = _build(
             ServiceUnavailableError,

@@ -262,12 +262,6 @@ def test_the_all_extra_imports_every_client(full: Consumer) -> None:
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime.error_mapping imports every backend (httpx, psycopg, postgrest, storage3), so "
-    "one extra alone is not enough yet; the runtime layout refactor (error translation per "
-    "backend) removes that. Remove this marker when it passes.",
-)
 def test_one_extra_alone_is_enough_for_its_client(cache_only: Consumer) -> None:
     result = cache_only.python_code("import runtime.redis_client")
     assert result.returncode == 0, result.stderr
