@@ -24,4 +24,29 @@ if [ ! -x "$VENV/bin/nox" ]; then
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check "nox==2026.10.20"
 fi
+
+# Fast path for the edit loop: `-s generate` and `-s check` (with optional `-- args`) run the code
+# generators directly in a venv cached under .nox/codegen-fast, rebuilt only when
+# tools/codegen-requirements.txt or the Python version changes (the nox sessions install the same
+# file). VIDEOGEN_NOX_FULL=1 runs them through nox instead.
+if [ "${VIDEOGEN_NOX_FULL:-0}" != 1 ] && [ "${1:-}" = "-s" ] &&
+    { [ "${2:-}" = generate ] || [ "${2:-}" = check ]; } && { [ $# -eq 2 ] || [ "${3:-}" = "--" ]; }; then
+    session=$2
+    shift 2
+    [ "${1:-}" = "--" ] && shift
+    fast=.nox/codegen-fast
+    key="$(sha256sum tools/codegen-requirements.txt | cut -d' ' -f1) $("$PYTHON" --version 2>&1)"
+    if [ ! -x "$fast/bin/python" ] || [ "$(cat "$fast/.requirements-key" 2>/dev/null)" != "$key" ]; then
+        echo "nox.sh: building the code generators' venv ($fast) from tools/codegen-requirements.txt"
+        rm -rf "$fast"
+        "$VENV/bin/python" -m virtualenv --quiet "$fast" 2>/dev/null || "$PYTHON" -m venv "$fast"
+        "$fast/bin/python" -m pip install -q --disable-pip-version-check -r tools/codegen-requirements.txt
+        echo "$key" >"$fast/.requirements-key"
+    fi
+    if ! command -v node >/dev/null 2>&1 || ! cmp -s ts/package-lock.json ts/node_modules/.videogen-lock; then
+        bash tools/ensure-node.sh
+    fi
+    if [ "$session" = check ]; then bash tools/ensure-services.sh >/dev/null; fi
+    exec "$fast/bin/python" -m codegen "$session" "$@"
+fi
 exec "$VENV/bin/nox" "$@"
