@@ -14,6 +14,6 @@ from __future__ import annotations
 import sys
 
 if "jsonschema" not in sys.modules:
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 __all__: list[str] = []

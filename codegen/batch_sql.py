@@ -1,4 +1,4 @@
-"""Generate ``sql/generated/batch_allow_list.sql``: what ``apply_batch`` may write, from the schemas.
+"""Generate ``sql/generated/batch_allow_list.sql``: what ``apply_batch`` may write.
 
 ``apply_batch`` (sql/handwritten/020_batch.sql, behind ``db.transaction()``) checks every
 operation against ``public._vg_batch_allow_list()``. That list is derived here, so a renamed or

@@ -63,7 +63,9 @@ class SqlProblem:
 def _scripts(root: Path, generated: dict[str, str]) -> list[tuple[str, str]]:
     scripts = sorted((k, v) for k, v in generated.items() if k.startswith("sql/generated/"))
     handwritten = sorted((root / "sql" / "handwritten").glob("*.sql"))
-    scripts += [(p.relative_to(root).as_posix(), p.read_text(encoding="utf-8")) for p in handwritten]
+    scripts += [
+        (p.relative_to(root).as_posix(), p.read_text(encoding="utf-8")) for p in handwritten
+    ]
     return scripts
 
 
@@ -83,7 +85,7 @@ def check_handwritten_sql(root: Path, generated: dict[str, str]) -> list[SqlProb
     name = f"vg_check_{uuid.uuid4().hex[:12]}"
     try:
         with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=3) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+            admin.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error as exc:
         raise SqlCheckUnavailable(f"PostgreSQL at {admin_dsn} is unreachable: {exc}") from exc
     info = psycopg.conninfo.conninfo_to_dict(admin_dsn)
@@ -93,7 +95,7 @@ def check_handwritten_sql(root: Path, generated: dict[str, str]) -> list[SqlProb
         return _check(root, dsn, _scripts(root, generated))
     finally:
         with psycopg.connect(admin_dsn, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _check(root: Path, dsn: str, scripts: list[tuple[str, str]]) -> list[SqlProblem]:
@@ -103,10 +105,10 @@ def _check(root: Path, dsn: str, scripts: list[tuple[str, str]]) -> list[SqlProb
     with psycopg.connect(dsn, autocommit=True) as conn:
         shim = root / _SHIM
         if shim.is_file():
-            conn.execute(shim.read_text(encoding="utf-8"))  # type: ignore[call-overload]
+            conn.execute(shim.read_text(encoding="utf-8"))
         for script, text in scripts:
             try:
-                conn.execute(text)  # type: ignore[call-overload]
+                conn.execute(text)
             except psycopg.Error as exc:
                 line = f" ({exc.diag.context.strip()})" if exc.diag.context else ""
                 problems.append(SqlProblem(script, f"{exc.diag.message_primary}{line}"))

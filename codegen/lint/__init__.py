@@ -46,11 +46,11 @@ def _load(folder: Path, shown: str) -> tuple[list[Source], list[Finding]]:
         file = f"{shown}/{path.name}"
         try:
             document = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            where = f" (line {exc.lineno}, column {exc.colno})" if hasattr(exc, "lineno") else ""
-            findings.append(
-                Finding(file, "", "VG001", f"not valid JSON{where}: {exc}", "fix the JSON syntax")
-            )
+        except json.JSONDecodeError as exc:
+            findings.append(Finding(file, "", "VG001", f"not valid JSON: {exc}", "fix the syntax"))
+            continue
+        except UnicodeDecodeError as exc:
+            findings.append(Finding(file, "", "VG001", f"not UTF-8: {exc}", "save it as UTF-8"))
             continue
         if not isinstance(document, dict):
             findings.append(
@@ -76,9 +76,7 @@ def _guarded(source_file: str, check: Callable[[], Iterable[Finding]]) -> Iterat
 
 
 def _covered(at: str, taken: set[str]) -> bool:
-    return any(
-        at == t or at.startswith(t + "/") or t.startswith(at + "/") or not at for t in taken
-    )
+    return any(at == t or at.startswith(t + "/") or t.startswith(at + "/") or not at for t in taken)
 
 
 def _meta_findings(source: Source, taken: set[str]) -> Iterator[Finding]:

@@ -169,8 +169,10 @@ def _structure_findings(source: Source, node: Node) -> Iterator[Finding]:
             "x-open marks a closed object (additionalProperties: false) as open",
             "remove x-open, or open the object with additionalProperties: true",
         )
-    if node.role in ("definition", "property") and not node.constraint and not (
-        isinstance(schema.get("description"), str) and schema["description"].strip()
+    if (
+        node.role in ("definition", "property")
+        and not node.constraint
+        and not (isinstance(schema.get("description"), str) and schema["description"].strip())
     ):
         what = "definition" if node.role == "definition" else "property"
         yield source.finding(

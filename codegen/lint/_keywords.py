@@ -130,7 +130,7 @@ def _quoted_number_fix(keyword: str, value: Any, what: str) -> str:
         except ValueError:
             return f"give {keyword} {what}"
         text = str(int(number)) if number.is_integer() else value
-        return f'write {keyword}: {text} (a JSON number, without the quotes)'
+        return f"write {keyword}: {text} (a JSON number, without the quotes)"
     return f"give {keyword} {what}"
 
 
@@ -162,7 +162,11 @@ def _single_problems(keyword: str, value: Any) -> Iterator[Problem]:
             _quoted_number_fix(keyword, value, "a JSON number"),
         )
     elif keyword == "multipleOf" and value <= 0:
-        yield keyword, f"multipleOf must be greater than 0, not {show(value)}", "use a positive number"
+        yield (
+            keyword,
+            f"multipleOf must be greater than 0, not {show(value)}",
+            "use a positive number",
+        )
     elif keyword in _STRINGS and not isinstance(value, str):
         yield keyword, f"{keyword} must be a string, not {show(value)}", f"give {keyword} a string"
     elif keyword in _BOOLEANS and not isinstance(value, bool):
@@ -176,32 +180,44 @@ def _single_problems(keyword: str, value: Any) -> Iterator[Problem]:
     elif keyword == "type":
         yield from _type_problems(value)
     elif keyword in ("enum", "examples") and not isinstance(value, list):
-        yield keyword, f"{keyword} must be an array, not {show(value)}", f"wrap the value: [{show(value)}]"
+        yield (
+            keyword,
+            f"{keyword} must be an array, not {show(value)}",
+            f"wrap the value: [{show(value)}]",
+        )
     elif keyword == "enum" and not value:
         yield keyword, "enum must list at least one value", "list the allowed values"
     elif keyword == "required" and not (
         isinstance(value, list) and all(isinstance(v, str) for v in value)
     ):
-        yield keyword, f"required must be an array of property names, not {show(value)}", (
-            'write required: ["name", ...]'
+        yield (
+            keyword,
+            f"required must be an array of property names, not {show(value)}",
+            ('write required: ["name", ...]'),
         )
     elif keyword == "required" and len(set(value)) != len(value):
         yield keyword, "required names a property twice", "list each required property once"
     elif keyword in SCHEMA_SINGLE and not isinstance(value, dict | bool):
-        yield keyword, f"{keyword} must be a schema (an object or a boolean), not {show(value)}", (
-            f"give {keyword} a schema object, or true/false"
+        yield (
+            keyword,
+            f"{keyword} must be a schema (an object or a boolean), not {show(value)}",
+            (f"give {keyword} a schema object, or true/false"),
         )
     elif keyword in SCHEMA_MAP and not (
         isinstance(value, dict) and all(isinstance(v, dict | bool) for v in value.values())
     ):
-        yield keyword, f"{keyword} must map names to schemas (objects or booleans)", (
-            f'write {keyword}: {{"name": {{...schema...}}}}'
+        yield (
+            keyword,
+            f"{keyword} must map names to schemas (objects or booleans)",
+            (f'write {keyword}: {{"name": {{...schema...}}}}'),
         )
     elif keyword in SCHEMA_ARRAY and not (
         isinstance(value, list) and value and all(isinstance(v, dict | bool) for v in value)
     ):
-        yield keyword, f"{keyword} must be a non-empty array of schemas", (
-            f"write {keyword}: [{{...}}, {{...}}]"
+        yield (
+            keyword,
+            f"{keyword} must be a non-empty array of schemas",
+            (f"write {keyword}: [{{...}}, {{...}}]"),
         )
 
 
@@ -211,8 +227,11 @@ def value_problems(node: dict[str, Any]) -> Iterator[Problem]:
         if keyword in KEYWORDS:
             yield from _single_problems(keyword, value)
     for low, high in _BOUNDS:
-        lo, hi = node.get(low), node.get(high)
+        lo: Any = node.get(low)
+        hi: Any = node.get(high)
         if _is_number(lo) and _is_number(hi) and lo > hi:
-            yield low, f"{low} {lo} is greater than {high} {hi}: no value can pass", (
-                f"make {low} at most {high}"
+            yield (
+                low,
+                f"{low} {lo} is greater than {high} {hi}: no value can pass",
+                (f"make {low} at most {high}"),
             )

@@ -45,7 +45,7 @@ RULES: dict[str, Rule] = {
         Rule("VG019", "schema-dialect", "a file whose $schema is not draft 2020-12"),
         Rule("VG020", "document-metadata", "a file without a title or a description"),
         Rule("VG021", "table-unknown-column", "x-table names a column that is not a property"),
-        Rule("VG022", "ref-unsupported", "a $ref that is not '#/$defs/<Name>' or '<$id>#/$defs/<Name>'"),
+        Rule("VG022", "ref-unsupported", "a $ref that does not point at a definition"),
     )
 }
 

@@ -108,7 +108,7 @@ def _named_columns(
     for key in ("unique", "indexes"):
         for index, group in enumerate(spec.get(key) or []):
             groups.append(((key, index), group))
-    batch = spec.get("batch") if isinstance(spec.get("batch"), dict) else {}
+    batch: dict[str, Any] = spec["batch"] if isinstance(spec.get("batch"), dict) else {}
     for key in ("match", "conflict"):
         groups.append((("batch", key), batch.get(key)))
     for tokens, group in groups:
@@ -130,7 +130,7 @@ def _column_type(
     if node is None or not isinstance(node.get("type"), str):
         return
     json_type: str = node["type"]
-    x_sql = node.get("x-sql") if isinstance(node.get("x-sql"), dict) else {}
+    x_sql: dict[str, Any] = node["x-sql"] if isinstance(node.get("x-sql"), dict) else {}
     sql_type = x_sql.get("type") or _JSON_TO_SQL.get(json_type)
     if sql_type is None or json_type not in _HOLDS:
         return

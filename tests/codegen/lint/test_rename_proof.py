@@ -29,7 +29,7 @@ from runtime.http import new_http_client
 from runtime.postgres import PostgresDatabase
 
 sys.path.append(str(REPO_ROOT / "tests" / "runtime" / "database"))
-from db_support import SERVICE_KEY, SUPABASE_URL, RpcGateway, fetch_one  # noqa: E402
+from db_support import SERVICE_KEY, SUPABASE_URL, RpcGateway, fetch_one
 
 pytestmark = pytest.mark.skipif(
     node_modules_missing(), reason="ts/node_modules missing: run bash tools/ensure-node.sh"
