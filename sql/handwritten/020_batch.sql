@@ -12,7 +12,7 @@
 --
 -- Tables, columns, match columns and operations are checked against an allow-list,
 -- public._vg_batch_allow_list(), generated from the schemas (x-table.batch, x-sql.batch) into
--- sql/generated/batch_allow_list.sql; money columns (jobs.total_cost, jobs.reserved_cost,
+-- sql/generated/schema_batch_allow_list.sql; money columns (jobs.total_cost, jobs.reserved_cost,
 -- job_stages.cost) and the cost tables (job_costs, cost_reservations) are not writable here,
 -- because only the cost functions keep sum(job_costs) = jobs.total_cost true. Identifiers are
 -- quoted with format('%I') after the allow-list check; values are never spliced into SQL text:

@@ -56,19 +56,19 @@ def test_generate_and_check_count_the_same_files(repo: Path) -> None:
 
 
 def test_generate_counts_written_removed_and_unchanged(repo: Path) -> None:
-    (repo / "sql" / "generated" / "batch_allow_list.sql").write_text("-- edited\n")
+    (repo / "sql" / "generated" / "schema_batch_allow_list.sql").write_text("-- edited\n")
     (repo / "sql" / "generated" / "leftover.sql").write_text("-- stale\n")
     run = codegen(repo, "generate")
     total = _count(r"generate: (\d+) generated files", run.stdout)
     assert f"1 written, 1 removed, {total - 1} unchanged" in run.stdout
-    assert "wrote sql/generated/batch_allow_list.sql" in run.stdout
+    assert "wrote sql/generated/schema_batch_allow_list.sql" in run.stdout
 
 
 def test_check_reports_drift_with_exit_1(repo: Path) -> None:
-    (repo / "sql" / "generated" / "batch_allow_list.sql").write_text("-- edited\n")
+    (repo / "sql" / "generated" / "schema_batch_allow_list.sql").write_text("-- edited\n")
     run = codegen(repo, "check")
     assert run.status == 1
-    assert "out of date: sql/generated/batch_allow_list.sql" in run.stderr
+    assert "out of date: sql/generated/schema_batch_allow_list.sql" in run.stderr
 
 
 def test_rename_that_breaks_a_handwritten_function_fails_check_naming_it(repo: Path) -> None:

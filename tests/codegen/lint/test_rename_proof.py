@@ -115,7 +115,9 @@ def test_rename_regenerates_a_migration_that_renames_the_column(renamed: Path) -
 
 
 def test_rename_regenerates_the_batch_allow_list_with_the_new_name(renamed: Path) -> None:
-    text = (renamed / "sql" / "generated" / "batch_allow_list.sql").read_text(encoding="utf-8")
+    text = (renamed / "sql" / "generated" / "schema_batch_allow_list.sql").read_text(
+        encoding="utf-8"
+    )
     assert '"prompt"' in text
     assert "user_prompt" not in text
 
