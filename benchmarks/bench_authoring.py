@@ -14,6 +14,8 @@ directly with Python; prints one line per figure and whether it meets its target
 
 from __future__ import annotations
 
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -24,9 +26,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 WARM_RUNS = 5
 TARGETS = {"warm": 5.0, "cold": 60.0}
+CPU: dict[str, list[float]] = {"generate": [], "check": []}
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _timed(clone: Path, session: str) -> float:
+    cpu = _cpu()
     start = time.perf_counter()
     done = subprocess.run(
         ["bash", "tools/nox.sh", "-s", session],
@@ -37,6 +46,7 @@ def _timed(clone: Path, session: str) -> float:
         check=False,
     )
     elapsed = time.perf_counter() - start
+    CPU[session].append(_cpu() - cpu)
     if done.returncode != 0:
         sys.exit(f"bench_authoring: {session} failed in {clone}:\n{done.stdout}{done.stderr}")
     return elapsed
@@ -59,6 +69,12 @@ def main() -> None:
             warm = [_timed(clone, session) for _ in range(WARM_RUNS)]
             _report(f"{session}, warm (median)", statistics.median(warm), "warm")
             print(f"authoring: {session} warm runs: {', '.join(f'{w:.2f}' for w in warm)} s")
+            cpu = CPU[session]
+            print(
+                f"authoring: {session} CPU (user+sys) cold {cpu[0]:.2f} s, warm median "
+                f"{statistics.median(cpu[1:]):.2f} s; load average {os.getloadavg()[0]:.1f} "
+                f"on {os.cpu_count()} cores"
+            )
 
 
 if __name__ == "__main__":
