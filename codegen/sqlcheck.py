@@ -9,7 +9,9 @@ A scratch database of its own (created and dropped here) receives the Supabase s
   table that no longer exists) is reported with the script and PostgreSQL's message;
 * every PL/pgSQL function of schema ``public`` is then checked with the plpgsql_check extension,
   which resolves each embedded statement against the tables: a renamed or dropped column used by
-  a hand-written function is reported with the function, the column and the line.
+  a hand-written function is reported with the function, the column and the line;
+* every table must have row-level security enabled with at least one policy: a table added to
+  the schemas but not to the hand-written security script is reported.
 
 Dynamic SQL (``EXECUTE format(...)``) is not visible to plpgsql_check: apply_batch, the one
 function that builds SQL from column names, takes them from the generated allow-list.
@@ -41,6 +43,15 @@ WHERE p.pronamespace = 'public'::regnamespace
   AND p.proname NOT LIKE 'plpgsql_%'
   AND c.level = 'error'
 ORDER BY 1, 2
+"""
+
+
+_NO_RLS = """
+SELECT c.relname FROM pg_catalog.pg_class AS c
+WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
+  AND (NOT c.relrowsecurity
+       OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_policy AS p WHERE p.polrelid = c.oid))
+ORDER BY 1
 """
 
 
@@ -123,4 +134,12 @@ def _check(root: Path, dsn: str, scripts: list[tuple[str, str]]) -> list[SqlProb
         for function, lineno, message, detail in conn.execute(_PLPGSQL_CHECK).fetchall():
             extra = f" ({detail})" if detail else ""
             problems.append(SqlProblem(f"function {function} line {lineno}", f"{message}{extra}"))
+        for (table,) in conn.execute(_NO_RLS).fetchall():
+            problems.append(
+                SqlProblem(
+                    f"table {table}",
+                    "row-level security is not enabled or has no policy: add the table to "
+                    "sql/handwritten/090_security.sql (revoke, grant, enable RLS, policies)",
+                )
+            )
     return problems

@@ -100,3 +100,33 @@ def test_check_with_postgres_unreachable_fails_with_exit_2(
     assert run.status == 2
     assert "check: cannot check the hand-written SQL: PostgreSQL at" in run.stderr
     assert "Traceback" not in run.output
+
+
+def _add_table(root: Path) -> None:
+    job = load(root, "job")
+    job["$defs"]["JobNote"] = {
+        "title": "Job note",
+        "description": "A free-text note on a job.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "text"],
+        "properties": {
+            "id": {
+                "$ref": "https://schemas.videogen.dev/common/1.0.0#/$defs/Uuid",
+                "description": "Note identifier.",
+            },
+            "text": {"type": "string", "maxLength": 200, "description": "The note."},
+        },
+        "x-table": {"name": "job_notes", "primaryKey": ["id"]},
+    }
+    save(root, "job", job)
+
+
+def test_new_table_without_row_level_security_fails_check(repo: Path) -> None:
+    _add_table(repo)
+    assert codegen(repo, "generate").status == 0
+    run = codegen(repo, "check")
+    assert run.status == 1
+    assert "sql: table job_notes: row-level security is not enabled or has no policy" in (
+        run.stderr
+    )
