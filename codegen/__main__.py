@@ -46,7 +46,13 @@ def _run(args: argparse.Namespace) -> int:
         return _lint(args.root, args.format, args.rules)
     if args.command == "agreement":
         from codegen.agreement import main as agreement
+        from codegen.lint import render
+        from codegen.pipeline import lint
 
+        findings = lint(args.root)  # a bad schema is a finding here, not an Ajv stack trace
+        if findings:
+            print(render(findings), file=sys.stderr)
+            return 2
         return agreement(args.root)
     if args.command == "breaking":
         from codegen.breaking import main as breaking

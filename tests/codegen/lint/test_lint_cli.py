@@ -124,3 +124,11 @@ def test_rules_lists_every_rule_and_extension(schema_root: Path) -> None:
     assert run.status == 0
     assert {line.split()[0] for line in lines if line.startswith("VG")} == set(RULES)
     assert {line.split()[0] for line in lines if line.startswith("x-")} == set(EXTENSIONS)
+
+
+def test_agreement_runs_the_lint_before_ajv(schema_root: Path) -> None:
+    _break(schema_root, _requried)
+    run = codegen(schema_root, "agreement")
+    assert run.status == 2
+    assert "schemas/scene.schema.json#/$defs/Scene/requried: VG002 unknown-keyword" in run.stderr
+    assert "Traceback" not in run.output
