@@ -32,6 +32,10 @@ _INT_RANGE = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
 _REF = re.compile(r"^(?P<id>[^#]*)#/\$defs/(?P<name>[^/]+)$")
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _resolve(
     source: Source, by_id: dict[str, Source], prop: dict[str, Any]
 ) -> dict[str, Any] | None:
@@ -50,7 +54,7 @@ def _resolve(
         target = target_doc.definitions().get(match["name"]) if match and target_doc else None
         if not isinstance(target, dict):
             return None
-        x_sql = {**target.get("x-sql", {}), **node.get("x-sql", {})}
+        x_sql = {**_mapping(target.get("x-sql")), **_mapping(node.get("x-sql"))}
         node = {**target, **node, "x-sql": x_sql}
     json_type = node.get("type")
     if isinstance(json_type, list):
