@@ -46,6 +46,7 @@ RULES: dict[str, Rule] = {
         Rule("VG020", "document-metadata", "a file without a title or a description"),
         Rule("VG021", "table-unknown-column", "x-table names a column that is not a property"),
         Rule("VG022", "ref-unsupported", "a $ref that does not point at a definition"),
+        Rule("VG023", "column-shape", "a table property with no single JSON type to store"),
     )
 }
 

@@ -29,6 +29,7 @@ _HOLDS = {
     "array": {"jsonb"},
 }
 _INT_RANGE = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
+_UNRESOLVED = "<unresolved $ref>"
 _REF = re.compile(r"^(?P<id>[^#]*)#/\$defs/(?P<name>[^/]+)$")
 
 
@@ -53,7 +54,7 @@ def _resolve(
         target_doc = by_id.get(match["id"]) if match and match["id"] else source
         target = target_doc.definitions().get(match["name"]) if match and target_doc else None
         if not isinstance(target, dict):
-            return None
+            return {"type": _UNRESOLVED}  # VG006/VG007 report it
         x_sql = {**_mapping(target.get("x-sql")), **_mapping(node.get("x-sql"))}
         node = {**target, **node, "x-sql": x_sql}
     json_type = node.get("type")
@@ -131,13 +132,20 @@ def _column_type(
     source: Source, by_id: dict[str, Source], at: tuple[str, ...], prop: dict[str, Any]
 ) -> Iterator[Finding]:
     node = _resolve(source, by_id, prop)
-    if node is None or not isinstance(node.get("type"), str):
+    if node is not None and node.get("type") == _UNRESOLVED:
+        return
+    if node is None or node.get("type") not in _HOLDS:
+        yield source.finding(
+            "VG023",
+            pointer(*at),
+            f"column {show(at[-1])} has no single JSON type the DDL generator can map",
+            'give it one "type" (or ["<type>", "null"]), a $ref to a typed definition, or '
+            'anyOf [<that>, {"type": "null"}]',
+        )
         return
     json_type: str = node["type"]
     x_sql: dict[str, Any] = node["x-sql"] if isinstance(node.get("x-sql"), dict) else {}
-    sql_type = x_sql.get("type") or _JSON_TO_SQL.get(json_type)
-    if sql_type is None or json_type not in _HOLDS:
-        return
+    sql_type = x_sql.get("type") or _JSON_TO_SQL[json_type]
     problem = None
     if sql_type not in _HOLDS[json_type]:
         problem = f"a {json_type} cannot be stored in a {sql_type} column"

@@ -143,6 +143,10 @@ def _x_sql_unknown_key(docs: Docs) -> None:
     _prop(docs, "job", "Job", "id")["x-sql"]["tpye"] = "uuid"
 
 
+def _two_variants(docs: Docs) -> None:
+    _prop(docs, "job", "Job", "video_url")["anyOf"].insert(1, {"type": "integer"})
+
+
 SP = "/$defs/Scene/properties"
 JP = "/$defs/Job/properties"
 # (case id, edit, rule, file area, pointer)
@@ -425,6 +429,15 @@ CASES: list[tuple[str, Callable[[Docs], None], str, str, str]] = [
         "job",
         f"{JP}/audio_url",
     ),
+    # VG023
+    (
+        "column-without-type",
+        _drop("job", "JobStage", "status", "type"),
+        "VG023",
+        "job",
+        "/$defs/JobStage/properties/status",
+    ),
+    ("column-two-variants", _two_variants, "VG023", "job", f"{JP}/video_url"),
     # VG019, VG020
     (
         "draft-07",
