@@ -146,6 +146,15 @@ def _column_type(
     json_type: str = node["type"]
     x_sql: dict[str, Any] = node["x-sql"] if isinstance(node.get("x-sql"), dict) else {}
     sql_type = x_sql.get("type") or _JSON_TO_SQL[json_type]
+    batch = _mapping(prop.get("x-sql")).get("batch")
+    if batch in ("write", "insert") and (sql_type == "numeric" or x_sql.get("onUpdate")):
+        yield source.finding(
+            "VG004",
+            pointer(*at, "x-sql", "batch"),
+            f"x-sql.batch {show(batch)} on a money or trigger-maintained column: only the cost "
+            "functions (or the trigger) may write it",
+            'use "batch": "none" (or leave it out: that is the default for such columns)',
+        )
     problem = None
     if sql_type not in _HOLDS[json_type]:
         problem = f"a {json_type} cannot be stored in a {sql_type} column"

@@ -233,6 +233,13 @@ CASES: list[tuple[str, Callable[[Docs], None], str, str, str]] = [
         "job",
         f"{JP}/status/x-sql/batch",
     ),
+    (
+        "x-sql-batch-on-money",
+        _set("job", "Job", "total_cost", "x-sql", {"batch": "write"}),
+        "VG004",
+        "job",
+        f"{JP}/total_cost/x-sql/batch",
+    ),
     # VG005
     (
         "maximum-string",
