@@ -17,9 +17,14 @@ from referencing.jsonschema import DRAFT202012
 from codegen.lint._checks import Source
 from codegen.lint._model import Finding, pointer, show
 from codegen.lint._walk import nodes
+from runtime import contracts
 from runtime.contracts import ContractValidator
 
 __all__ = ["instance_findings"]
+
+#: The format checker the shipped validators use (``runtime.contracts.FORMAT_CHECKER`` where the
+#: runtime defines its own), else the draft's.
+_FORMAT_CHECKER = getattr(contracts, "FORMAT_CHECKER", Draft202012Validator.FORMAT_CHECKER)
 
 
 def instance_findings(sources: list[Source]) -> Iterator[Finding]:
@@ -41,7 +46,7 @@ def instance_findings(sources: list[Source]) -> Iterator[Finding]:
             validator = ContractValidator(
                 {"$ref": f"{source.document['$id']}#{node.pointer}"},
                 registry=registry,
-                format_checker=Draft202012Validator.FORMAT_CHECKER,
+                format_checker=_FORMAT_CHECKER,
             )
             for rule, tokens, instance in checks:
                 error = next(iter(validator.iter_errors(instance)), None)
