@@ -37,6 +37,12 @@ if ! pg_ready; then
     for _ in $(seq 1 30); do pg_ready && break; sleep 1; done
 fi
 pg_ready || { echo "ensure-services: PostgreSQL is not answering on $PGHOST:$PGPORT" >&2; exit 1; }
+# plpgsql_check: `nox -s check` checks the hand-written PL/pgSQL against the generated tables.
+pg_version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
+if [ -n "$pg_version" ] && [ ! -e "/usr/share/postgresql/$pg_version/extension/plpgsql_check.control" ]; then
+    echo "ensure-services: installing plpgsql_check from Debian's packages"
+    apt_install "postgresql-$pg_version-plpgsql-check"
+fi
 
 # Tools the test suites drive as independent oracles and fault targets: real audio encoders and
 # decoders (ffmpeg, lame, sox, flac, libsndfile), a transaction-mode pooler (pgbouncer) and

@@ -10,8 +10,9 @@
 --   {"op": "update", "table": "jobs",       "values": {"status": "processing"}, "match": {"id": "..."}}
 --   {"op": "delete", "table": "job_stages", "match": {"job_id": "...", "stage_name": "..."}}
 --
--- Tables, columns, match columns and operations are checked against an allow-list
--- (_vg_batch_allow_list below); money columns (jobs.total_cost, jobs.reserved_cost,
+-- Tables, columns, match columns and operations are checked against an allow-list,
+-- public._vg_batch_allow_list(), generated from the schemas (x-table.batch, x-sql.batch) into
+-- sql/generated/schema_batch_allow_list.sql; money columns (jobs.total_cost, jobs.reserved_cost,
 -- job_stages.cost) and the cost tables (job_costs, cost_reservations) are not writable here,
 -- because only the cost functions keep sum(job_costs) = jobs.total_cost true. Identifiers are
 -- quoted with format('%I') after the allow-list check; values are never spliced into SQL text:
@@ -27,32 +28,6 @@
 -- Error codes: 22023 for a malformed or disallowed operation (the message names the operation's
 -- position and the offending table, column or key); constraint violations keep PostgreSQL's own
 -- codes (23505 duplicate, 23503 missing foreign key, 23514 check, 22P02 bad value).
-
-CREATE OR REPLACE FUNCTION public._vg_batch_allow_list()
-RETURNS jsonb
-LANGUAGE sql
-IMMUTABLE
-SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-    SELECT '{
-      "jobs": {
-        "insert": ["id", "user_id", "status", "audio_url", "user_prompt", "current_stage",
-                   "progress", "estimated_remaining", "video_url", "error_message", "completed_at"],
-        "update": ["status", "current_stage", "progress", "estimated_remaining", "video_url",
-                   "error_message", "completed_at"],
-        "match": ["id", "user_id"],
-        "conflict": ["id"]
-      },
-      "job_stages": {
-        "insert": ["id", "job_id", "stage_name", "status", "started_at", "completed_at",
-                   "duration_seconds", "metadata"],
-        "update": ["status", "started_at", "completed_at", "duration_seconds", "metadata"],
-        "match": ["id", "job_id", "stage_name"],
-        "conflict": ["job_id", "stage_name"]
-      }
-    }'::jsonb;
-$fn$;
 
 -- Raise 22023 for operation number p_index.
 CREATE OR REPLACE FUNCTION public._vg_batch_fail(p_index integer, p_message text)
@@ -153,8 +128,9 @@ BEGIN
         v_spec := v_allow -> v_table;
         IF v_table IS NULL OR v_spec IS NULL THEN
             PERFORM public._vg_batch_fail(v_index, format(
-                'table %s is not allowed in batches (allowed: jobs, job_stages)',
-                coalesce(quote_ident(v_table), 'null')));
+                'table %s is not allowed in batches (allowed: %s)',
+                coalesce(quote_ident(v_table), 'null'),
+                (SELECT string_agg(k, ', ') FROM jsonb_object_keys(v_allow) AS k)));
         END IF;
         v_values := v_op -> 'values';
         v_match := v_op -> 'match';
