@@ -110,7 +110,11 @@ def _ajv(root: Path, checks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     problem = node_modules_problem(root)
     if problem is not None:
         raise RuntimeError(problem)
+    from codegen.lint import EXTENSIONS
+
     request = {
+        # Our x- keywords, from the lint's one registry, so Ajv's strict mode knows them.
+        "keywords": sorted(EXTENSIONS),
         "schemasDir": str(root / "schemas"),
         "bundleDir": str(root / BUNDLE_DIR),
         "cases": [{k: c[k] for k in ("id", "area", "definition", "instance")} for c in checks],

@@ -1,5 +1,5 @@
 // Ajv side of the cross-language agreement check (run by `python -m codegen agreement`).
-// Reads {"schemasDir", "bundleDir", "cases": [{"id", "area", "definition", "instance"}]} on
+// Reads {"keywords", "schemasDir", "bundleDir", "cases": [{"id", "area", "definition", "instance"}]} on
 // standard input and writes [{"id", "ajv", "ajvBundle", "errors"}] on standard output:
 //   ajv        the verdict of Ajv (draft 2020-12, strict mode, ajv-formats) with every source
 //              schema file registered, validating against <$id>#/$defs/<definition>;
@@ -12,13 +12,10 @@ import { join } from "node:path";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 
-/** Our own annotation keywords in the source files (the bundles have none). */
-export const VIDEOGEN_KEYWORDS = ["x-sql", "x-table", "x-python-type", "x-renamed-from"];
-
 export function newAjv(keywords = []) {
   const ajv = new Ajv2020({ strict: true, allErrors: true });
   addFormats.default(ajv);
-  for (const keyword of keywords) ajv.addKeyword({ keyword, schemaType: ["object", "string"] });
+  for (const keyword of keywords) ajv.addKeyword({ keyword });
   return ajv;
 }
 
@@ -26,7 +23,8 @@ const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
 const request = JSON.parse(Buffer.concat(chunks).toString("utf8"));
 
-const sources = newAjv(VIDEOGEN_KEYWORDS);
+// Our own annotation keywords in the source files, from the lint's registry (the bundles have none).
+const sources = newAjv(request.keywords);
 const ids = {};
 for (const name of readdirSync(request.schemasDir).sort()) {
   if (!name.endsWith(".schema.json")) continue;
