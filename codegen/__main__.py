@@ -19,8 +19,11 @@ def main(argv: list[str] | None = None) -> int:
         "ref",
         nargs="?",
         default=None,
-        help="breaking: the git ref to compare with (default: latest v* tag, else HEAD~1)",
+        help="breaking: the git ref to compare with (default: the release snapshot "
+        "releases/latest/, else the first commit)",
     )
+    parser.add_argument("--snapshot", type=Path, help="breaking: compare with a schema folder")
+    parser.add_argument("--json", action="store_true", help="breaking: machine-readable report")
     parser.add_argument("--root", type=Path, default=ROOT, help="repository root")
     args = parser.parse_args(argv)
     if args.command == "agreement":
@@ -30,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "breaking":
         from codegen.breaking import main as breaking
 
-        return breaking(args.root, args.ref)
+        return breaking(args.root, args.ref, as_json=args.json, snapshot=args.snapshot)
     if args.command == "generate":
         return generate(args.root)
     return check(args.root)
