@@ -180,15 +180,75 @@ class Differ:
             return self._settle([change], writers, readers, where)
         changes: list[Change] = []
         self._notes(where, old, new, changes)
-        if not same_validation:
-            self._object(where, old, new, changes)
-            self._items(where, old, new, changes)
-            self._unions(where, old, new, changes)
-            self._keywords(where, old, new, changes)
-            writers, readers = self.verdict(old, new)
-        else:
+        old_core, old_null = self._split_null(self.old, old)
+        new_core, new_null = self._split_null(self.new, new)
+        if not same_validation and (old_null or new_null):
+            self._nullability(where, old, new, changes)
+        self._object(where, old_core, new_core, changes)
+        self._items(where, old_core, new_core, changes)
+        self._unions(where, old_core, new_core, changes)
+        self._keywords(where, old_core, new_core, changes)
+        if same_validation:
+            if not changes:
+                changes.append(
+                    Change(
+                        "annotation-changed",
+                        where.area,
+                        where.definition,
+                        where.pointer,
+                        f"{where.label}: annotations inside it changed",
+                        path=where.path,
+                    )
+                )
             writers = readers = None
+        else:
+            writers, readers = self.verdict(old, new)
         return self._settle(changes, writers, readers, where)
+
+    def _split_null(self, side: Side, node: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """A nullable node as ``(the node without its null alternative, True)``.
+
+        ``anyOf``/``oneOf`` of one schema and ``{"type": "null"}`` (its siblings merged in when
+        they do not overlap), and a ``type`` list holding ``"null"`` and other types.
+        """
+        unions = [n for n in ("anyOf", "oneOf") if isinstance(node.get(n), list)]
+        if len(unions) == 1:
+            branches = node[unions[0]]
+            rest = [b for b in branches if self.ident(side, b) != _NULL]
+            if len(branches) == 2 and len(rest) == 1 and isinstance(rest[0], dict):
+                siblings = {k: v for k, v in node.items() if k != unions[0]}
+                overlap = {k for k in rest[0] if k not in NOTES} & {
+                    k for k in siblings if k not in NOTES
+                }
+                if not overlap:
+                    return {**siblings, **rest[0]}, True
+            return node, False
+        types = node.get("type")
+        if isinstance(types, list) and "null" in types and len(types) > 1:
+            kept = [t for t in types if t != "null"]
+            return {**node, "type": kept[0] if len(kept) == 1 else kept}, True
+        return node, False
+
+    def _nullability(
+        self, where: _Where, old: dict[str, Any], new: dict[str, Any], changes: list[Change]
+    ) -> None:
+        before = self.old.validator(old).is_valid(None)
+        after = self.new.validator(new).is_valid(None)
+        if before == after:
+            return
+        rule = "nullability-added" if after else "nullability-removed"
+        role = "readers" if after else "writers"
+        change = Change(
+            rule,
+            where.area,
+            where.definition,
+            where.pointer,
+            f"{where.label}: null {'now' if after else 'no longer'} accepted",
+            path=where.path,
+        )
+        setattr(change, role, True)
+        change.conservative[role] = "null is " + ("now admitted" if after else "no longer admitted")
+        changes.append(change)
 
     def _settle(
         self, changes: list[Change], writers: str | None, readers: str | None, where: _Where

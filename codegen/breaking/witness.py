@@ -18,6 +18,7 @@ from codegen.breaking.containment import _schema_for, flatten
 from codegen.breaking.model import Change
 from codegen.breaking.regex_samples import samples
 from codegen.breaking.sides import Side, key
+from codegen.schemas import SchemaDoc, SchemaSet
 
 __all__ = ["Builder", "attach_counterexamples"]
 
@@ -54,7 +55,8 @@ def _unique(values: list[Any], limit: int = _PER_NODE) -> list[Any]:
 
 
 def _merge(side: Side, node: Any) -> tuple[dict[str, Any], list[list[Any]]]:
-    """A node's plain keywords merged, and its ``anyOf``/``oneOf`` branch lists."""
+    """A node's plain keywords merged, and its ``anyOf``/``oneOf`` branch lists (a ``not`` is
+    a one-branch list: values it excludes are good candidates too)."""
     plain: dict[str, Any] = {}
     unions: list[list[Any]] = []
     for c in flatten(side, node):
@@ -63,7 +65,9 @@ def _merge(side: Side, node: Any) -> tuple[dict[str, Any], list[list[Any]]]:
         elif isinstance(c, dict) and len(c) == 1 and ("anyOf" in c or "oneOf" in c):
             branches = c.get("anyOf", c.get("oneOf"))
             unions.append(branches if isinstance(branches, list) else [])
-        elif isinstance(c, dict) and "$opaque" not in c and "not" not in c:
+        elif isinstance(c, dict) and len(c) == 1 and "not" in c:
+            unions.append([c["not"]])
+        elif isinstance(c, dict) and "$opaque" not in c:
             for name, value in c.items():
                 if name == "required" and isinstance(value, list):
                     plain["required"] = [*plain.get("required", []), *value]
@@ -93,7 +97,7 @@ class Builder:
         mine, unions = _merge(self.side, node)
         theirs, their_unions = _merge(self.other, hint) if hint is not None else ({}, [])
         out: list[Any] = []
-        for branches in unions[:1]:
+        for branches in unions[:2]:
             for branch in branches:
                 merged = {"allOf": [{k: v for k, v in mine.items() if k != "$false"}, branch]}
                 out.extend(self.values(merged, hint, depth + 1)[:16])
@@ -105,7 +109,7 @@ class Builder:
         for node_values in (mine.get("enum"), theirs.get("enum")):
             if isinstance(node_values, list):
                 out.extend(node_values)
-        for branches in their_unions[:1]:
+        for branches in their_unions[:2]:
             for branch in branches:
                 plain, _ = _merge(self.other, branch)
                 out.extend(plain.get("enum", []) if isinstance(plain.get("enum"), list) else [])
@@ -127,7 +131,20 @@ class Builder:
             out.extend(self._objects(mine, theirs, hint, depth))
         if "type" not in mine:
             out.extend(_ANY)
-        return _unique(out, limit=_BUDGET if depth == 0 else _PER_NODE)
+        found = _unique(out, limit=_BUDGET if depth == 0 else _PER_NODE * 4)
+        return self._valid_first(node, found)[: _BUDGET if depth == 0 else _PER_NODE]
+
+    def _valid_first(self, node: Any, values: list[Any]) -> list[Any]:
+        """``values`` with those valid under ``node`` first (so that they make good bases)."""
+        validator = self.side.validator(node)
+        valid: list[Any] = []
+        invalid: list[Any] = []
+        for value in values:
+            try:
+                (valid if validator.is_valid(value) else invalid).append(value)
+            except Exception:  # noqa: BLE001 - an unusable candidate is skipped, never fatal
+                continue
+        return valid + invalid
 
     @staticmethod
     def _types(plain: dict[str, Any]) -> set[str]:
@@ -313,24 +330,63 @@ def _search(
         return None
     slot = (area, definition, role)
     if slot not in cache:
-        cache[slot] = Builder(source, target).values(
-            source.node(area, definition), target.node(area, definition)
+        cache[slot] = _expand(
+            Builder(source, target).values(
+                source.node(area, definition), target.node(area, definition)
+            )
         )
-        cache[slot] = _expand(cache[slot])
     valid_source = source.definition_validator(area, definition)
     valid_target = target.definition_validator(area, definition)
+    old, new = (target, source) if role == "readers" else (source, target)
+    partial = _partial(change, old, new)
     fallback: Any | None = None
-    for instance in cache[slot][:_BUDGET]:
+    for instance in cache[slot]:
         try:
             if not valid_source.is_valid(instance) or valid_target.is_valid(instance):
                 continue
+            # Prefer an instance this change alone separates (old with only it applied).
+            own = partial is None or partial.is_valid(instance) == (role == "readers")
         except Exception:  # noqa: BLE001 - an unusable candidate is skipped, never fatal
             continue
-        if _touches(instance, change.path):
+        if own and _touches(instance, change.path):
             return copy.deepcopy(instance)
-        if fallback is None:
-            fallback = copy.deepcopy(instance)
-    return fallback
+        if fallback is None or (own and not fallback[0]):
+            fallback = (own, copy.deepcopy(instance))
+    return None if fallback is None else fallback[1]
+
+
+def _partial(change: Change, old: Side, new: Side) -> Any | None:
+    """A validator of the old definition with only this change applied (at its pointer)."""
+    if not change.pointer or change.area not in old.docs or change.area not in new.docs:
+        return None
+    old_doc = old.schemas.by_area[change.area]
+    new_doc = new.schemas.by_area[change.area]
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in change.pointer.split("/")[1:]]
+    patched = copy.deepcopy(old_doc.document)
+    source: Any = new_doc.document
+    node: Any = patched
+    for part in parts[:-1]:
+        if isinstance(source, dict) and part in source:
+            source = source[part]
+        else:
+            return None
+        if not isinstance(node, dict):
+            return None
+        node = node.setdefault(part, {})
+    last = parts[-1] if parts else None
+    if last is None or not isinstance(node, dict) or not isinstance(source, dict):
+        return None
+    if last in source:
+        node[last] = copy.deepcopy(source[last])
+    else:
+        node.pop(last, None)
+    docs = [
+        SchemaDoc(d.area, d.path, patched) if d.area == change.area else d for d in old.schemas.docs
+    ]
+    try:
+        return Side(SchemaSet(docs), "partial").definition_validator(change.area, change.definition)
+    except Exception:  # noqa: BLE001 - only a preference among witnesses
+        return None
 
 
 def _expand(values: list[Any]) -> list[Any]:
