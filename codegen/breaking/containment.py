@@ -344,8 +344,15 @@ class Prover:
             for name in ("anyOf", "oneOf"):
                 if isinstance(c, dict) and name in c and len(c) == 1:
                     rest = conj[:index] + conj[index + 1 :]
-                    for branch in c[name] if isinstance(c[name], list) else []:
-                        reason = self.subset_conj(rest + flatten(self.a, branch), b)
+                    branches = c[name] if isinstance(c[name], list) else []
+                    for number, branch in enumerate(branches):
+                        # oneOf: this branch and none of the others (exact).
+                        others = [
+                            {"not": other}
+                            for i, other in enumerate(branches)
+                            if name == "oneOf" and i != number
+                        ]
+                        reason = self.subset_conj(rest + flatten(self.a, branch) + others, b)
                         if reason:
                             return reason
                     return None
@@ -356,6 +363,8 @@ class Prover:
         if values is not None:
             return self._values(conj, b, values)
         for atom in sorted(_atoms(conj)):
+            if self.empty(conj, atom):
+                continue
             reason = self._atom(conj, b, b_conj, atom)
             if reason:
                 return reason
@@ -423,6 +432,36 @@ class Prover:
                         return None
             return f"not: old {atom} values may match what the new schema excludes"
         return self._plain(conj, c, atom)
+
+    def empty(self, conj: Conj, atom: str) -> bool:
+        """True when ``conj`` (left side) provably admits no value of ``atom``."""
+        plains = [c for c in conj if isinstance(c, dict)]
+        if atom in ("int", "frac"):
+            low, high = _bound(plains, True), _bound(plains, False)
+            if atom == "int":
+                low, high = _int_bound(low, True), _int_bound(high, False)
+            return low[0] > high[0] or (low[0] == high[0] and (low[1] or high[1]))
+        if atom == "string":
+            return _count(plains, "minLength", True) > _count(plains, "maxLength", False)
+        if atom == "array":
+            return _count(plains, "minItems", True) > _count(plains, "maxItems", False)
+        if atom != "object":
+            return False
+        required = _required(plains)
+        high = self._max_props(plains)
+        if max(len(required), _count(plains, "minProperties", True)) > high:
+            return True
+        self.depth += 1
+        try:
+            if self.depth > _MAX_DEPTH:
+                return False
+            for name in sorted(required):
+                value = {"allOf": [_schema_for(x, name) for x in plains]}
+                if self.subset(value, False, descended=True) is None:
+                    return True
+        finally:
+            self.depth -= 1
+        return False
 
     # ----------------------------------------------------------------------------- keywords
 
@@ -633,6 +672,8 @@ class Prover:
     def _disjoint(self, conj: Conj, y: Any, atom: str) -> bool:
         y_conj = flatten(self.b, y)
         if False in conj or atom not in _atoms(y_conj) or atom not in _atoms(conj):
+            return True
+        if self.empty(conj, atom) or self.swapped().empty(y_conj, atom):
             return True
         mine = _finite(conj)
         if mine is None:

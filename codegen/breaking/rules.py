@@ -68,6 +68,7 @@ class Differ:
         self.pending: list[tuple[list[Change], str, str, _Where]] = []
         #: (area, definition) -> every (area, definition) it references, directly or not.
         self.uses = _uses(old, new)
+        self.changed = self._changed()
 
     def ident(self, side: Side, node: Any) -> str:
         """A node's text with each ``$ref`` replaced by the definition's identity."""
@@ -154,11 +155,34 @@ class Differ:
         )
 
     def definition(self, where: _Where, old: Any, new: Any) -> list[Change]:
-        """The changes of one definition, reconciled with the definition's own verdict."""
-        if self.ident(self.old, old) == self.ident(self.new, new) and key(old) == key(new):
-            return []
-        changes = self.node(where, old, new)
-        return changes
+        """The changes of one definition, reconciled with the definition's own verdict.
+
+        A definition whose own text did not change is still decided when a definition it uses
+        changed: through ``not`` (or an overlapping ``oneOf``) a change that breaks writers of
+        the used definition can break readers of this one, and the other way round.
+        """
+        same = self.ident(self.old, old) == self.ident(self.new, new)
+        if same:
+            used = self.uses.get((where.area, where.definition), set())
+            if used & self.changed:
+                writers, readers = self.verdict(old, new)
+                self._settle([], writers, readers, where)
+            if key(old) == key(new):
+                return []
+        return self.node(where, old, new)
+
+    def _changed(self) -> set[tuple[str, str]]:
+        """Definitions whose validation text differs between the versions (or that exist in one)."""
+        found: set[tuple[str, str]] = set()
+        for area in set(self.old.docs) | set(self.new.docs):
+            old_defs = self.old.definitions(area) if area in self.old.docs else {}
+            new_defs = self.new.definitions(area) if area in self.new.docs else {}
+            for name in set(old_defs) | set(new_defs):
+                if name not in old_defs or name not in new_defs:
+                    found.add((area, name))
+                elif self.ident(self.old, old_defs[name]) != self.ident(self.new, new_defs[name]):
+                    found.add((area, name))
+        return found
 
     # ----------------------------------------------------------------------------- nodes
 
@@ -259,6 +283,16 @@ class Differ:
                 for change in changes:
                     setattr(change, role, False)
                     change.conservative.pop(role, None)
+                # A node proven safe settles every node below it for this role.
+                self.pending = [
+                    p
+                    for p in self.pending
+                    if not (
+                        p[1] == role
+                        and (p[3].area, p[3].definition) == (where.area, where.definition)
+                        and (p[3].pointer + "/").startswith(where.pointer + "/")
+                    )
+                ]
                 continue
             self.pending.append((changes, role, reason, where))
         return changes

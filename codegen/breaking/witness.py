@@ -39,6 +39,8 @@ _ANY: list[Any] = [None, True, False, 0, 1, -1, 0.5, "", "a", [], {}]
 _PER_NODE = 48
 _DEPTH = 6
 _BUDGET = 4000
+#: Values checked for validity per place until this many valid ones lead the list.
+_VALID_FIRST = 3
 
 
 def _unique(values: list[Any], limit: int = _PER_NODE) -> list[Any]:
@@ -131,15 +133,18 @@ class Builder:
             out.extend(self._objects(mine, theirs, hint, depth))
         if "type" not in mine:
             out.extend(_ANY)
-        found = _unique(out, limit=_BUDGET if depth == 0 else _PER_NODE * 4)
-        return self._valid_first(node, found)[: _BUDGET if depth == 0 else _PER_NODE]
+        if depth == 0:
+            return _unique(out, limit=_BUDGET)
+        return self._valid_first(node, _unique(out, limit=_PER_NODE * 4))[:_PER_NODE]
 
     def _valid_first(self, node: Any, values: list[Any]) -> list[Any]:
         """``values`` with those valid under ``node`` first (so that they make good bases)."""
         validator = self.side.validator(node)
         valid: list[Any] = []
         invalid: list[Any] = []
-        for value in values:
+        for index, value in enumerate(values):
+            if len(valid) >= _VALID_FIRST:
+                return valid + invalid + values[index:]
             try:
                 (valid if validator.is_valid(value) else invalid).append(value)
             except Exception:  # noqa: BLE001 - an unusable candidate is skipped, never fatal
