@@ -171,9 +171,12 @@ class Builder:
                     out.extend([bound, bound + 1, bound - 1, bound + 0.5, bound - 0.5])
             step = _num(plain.get("multipleOf"))
             if step:
-                low = _num(plain.get("minimum")) or 0
-                start = int(low // step) + 1
-                out.extend([step * start, step * (start + 1), step * 3, step / 2, step * 1.5])
+                for edge in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+                    bound = _num(plain.get(edge))
+                    if bound is not None:
+                        start = int(bound // step)
+                        out.extend(step * k for k in (start - 1, start, start + 1, start + 2))
+                out.extend([step, step * 3, -step, -step * 2, step / 2, step * 1.5])
         out.extend([0.5, -0.5, 1.5, 2147483648, 1e300])
         if integral:
             out = [v for v in out if float(v).is_integer()] + [

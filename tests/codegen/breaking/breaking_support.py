@@ -185,8 +185,17 @@ def _edit(rng: random.Random, node: Schema, depth: int) -> Schema:
             values.append(rng.choice(VALUES))
         return node
     if kind == 6:
-        for name in ("minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems",
-                     "exclusiveMinimum", "exclusiveMaximum", "multipleOf"):
+        for name in (
+            "minimum",
+            "maximum",
+            "minLength",
+            "maxLength",
+            "minItems",
+            "maxItems",
+            "exclusiveMinimum",
+            "exclusiveMaximum",
+            "multipleOf",
+        ):
             if name in node and rng.random() < 0.5:
                 if rng.random() < 0.3:
                     del node[name]
@@ -215,9 +224,7 @@ def _edit(rng: random.Random, node: Schema, depth: int) -> Schema:
                 return node
         return _edit(rng, node, depth)
     if kind == 9 and "$ref" in node:
-        node["$ref"] = rng.choice(
-            [f"{COMMON}#/$defs/S1", f"{COMMON}#/$defs/S2", "#/$defs/Local"]
-        )
+        node["$ref"] = rng.choice([f"{COMMON}#/$defs/S1", f"{COMMON}#/$defs/S2", "#/$defs/Local"])
         return node
     if kind == 10 and node.get("type") == "array":
         if "items" in node and rng.random() < 0.5:
@@ -248,7 +255,13 @@ def pair(rng: random.Random) -> tuple[dict[str, Any], dict[str, Any]]:
     new = copy.deepcopy(old)
     for _ in range(rng.randrange(1, 3)):
         area, name = rng.choice(
-            [("main", "Root"), ("main", "Root"), ("main", "Root"), ("common", "S1"), ("main", "Local")]
+            [
+                ("main", "Root"),
+                ("main", "Root"),
+                ("main", "Root"),
+                ("common", "S1"),
+                ("main", "Local"),
+            ]
         )
         new[area][name] = mutate(rng, new[area][name]) if name == "Root" else _scalar(rng, False)
     for version in (old, new):
@@ -348,7 +361,10 @@ def separation(
         role = "writers" if before else "readers"
         if role in found:
             continue
-        if before_oracle.confirmed(instance) is before and after_oracle.confirmed(instance) is after:
+        if (
+            before_oracle.confirmed(instance) is before
+            and after_oracle.confirmed(instance) is after
+        ):
             found[role] = instance
         if len(found) == 2:
             break
@@ -358,7 +374,7 @@ def separation(
 def _uses(version: dict[str, Any]) -> dict[tuple[str, str], set[tuple[str, str]]]:
     text = {(a, n): json.dumps(s) for a, defs in version.items() for n, s in defs.items()}
     direct = {
-        d: {(a, n) for (a, n) in text if f"/{n}\"" in body or f'/{n}"' in body}
+        d: {(a, n) for (a, n) in text if f'/{n}"' in body or f'/{n}"' in body}
         for d, body in text.items()
     }
     closure: dict[tuple[str, str], set[tuple[str, str]]] = {}
@@ -413,6 +429,19 @@ def check_pair(old: dict[str, Any], new: dict[str, Any], rng: random.Random) -> 
         result["broken"] += len(own)
         result["alarms"].extend((area, name, role) for role in own - set(found))
     return result
+
+
+def reported_roles(old: dict[str, Any], new: dict[str, Any], area: str, name: str) -> set[str]:
+    """The roles the gate reports broken for one definition (or a definition it uses)."""
+    report = compare(schema_set(old), schema_set(new), witnesses=False)
+    scope = _uses(old)[(area, name)] | _uses(new)[(area, name)]
+    return {
+        r
+        for c in report.changes
+        if (c.area, c.definition) in scope
+        for r in ("readers", "writers")
+        if getattr(c, r)
+    }
 
 
 def corpus(path: Path) -> list[dict[str, Any]]:
