@@ -35,6 +35,7 @@ from codegen.breaking.baseline import (
     default_base,
     load_base,
     load_schemas_at,
+    load_set,
     snapshot_base,
 )
 from codegen.breaking.database import attach_database
@@ -43,7 +44,7 @@ from codegen.breaking.report import format_report, report_json
 from codegen.breaking.rules import Differ
 from codegen.breaking.sides import Side
 from codegen.breaking.witness import attach_counterexamples
-from codegen.schemas import SchemaSet, load_schema_set
+from codegen.schemas import SchemaSet
 
 __all__ = [
     "ALLOW_LIST",
@@ -119,10 +120,7 @@ def run_gate(root: Path, ref: str | None = None, snapshot: Path | None = None) -
         base = default_base(root)
     with tempfile.TemporaryDirectory(prefix="videogen-breaking-") as tmp:
         old = load_base(root, base, Path(tmp))
-        try:
-            new = load_schema_set(root / "schemas")
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise GateInputError(f"schemas/: {exc}") from exc
+        new = load_set(root / "schemas", "schemas")
         return compare(old, new, load_allow_list(root), base=base.label)
 
 

@@ -9,12 +9,18 @@ behind a later commit. A shallow clone without a snapshot cannot know its first 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from jsonschema.exceptions import best_match
+from jsonschema.validators import Draft202012Validator
 
 from codegen.breaking.model import GateInputError
 from codegen.schemas import SchemaSet, load_schema_set
+from runtime.contracts import ecma_pattern
 
 __all__ = ["RELEASE_SNAPSHOT", "Base", "default_base", "load_base", "load_schemas_at"]
 
@@ -104,11 +110,49 @@ def load_schemas_at(root: Path, ref: str, folder: Path) -> SchemaSet:
 
 
 def load_set(folder: Path, label: str) -> SchemaSet:
-    """Load a folder of schema files, any unreadable one being a :class:`GateInputError`."""
+    """Load a folder of schema files; any file that is not a valid 2020-12 schema (or holds a
+    pattern that does not compile) is a :class:`GateInputError`."""
     try:
-        return load_schema_set(folder)
+        schemas = load_schema_set(folder)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise GateInputError(f"{label}: {exc}") from exc
+    meta = Draft202012Validator(Draft202012Validator.META_SCHEMA)
+    for doc in schemas.docs:
+        if not isinstance(doc.document, dict):
+            raise GateInputError(f"{label}/{doc.path.name}: a schema file must be a JSON object")
+        error = best_match(meta.iter_errors(doc.document))
+        if error is not None:
+            raise GateInputError(
+                f"{label}/{doc.path.name}: {error.json_path}: {error.message} (not a draft "
+                "2020-12 schema; run `python -m codegen check` for every problem)"
+            )
+        for where, pattern in _patterns(doc.document, "$"):
+            try:
+                re.compile(ecma_pattern(pattern))
+            except re.error as exc:
+                raise GateInputError(
+                    f"{label}/{doc.path.name}: {where}: pattern {pattern!r} does not compile: {exc}"
+                ) from exc
+    return schemas
+
+
+def _patterns(node: Any, where: str) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    if isinstance(node, dict):
+        for name, value in node.items():
+            if name in ("enum", "const", "default", "examples") or name.startswith("x-"):
+                continue
+            if name == "pattern" and isinstance(value, str):
+                found.append((f"{where}.pattern", value))
+            elif name == "patternProperties" and isinstance(value, dict):
+                found.extend((f"{where}.patternProperties", p) for p in value)
+                found.extend(_patterns(value, f"{where}.patternProperties"))
+            else:
+                found.extend(_patterns(value, f"{where}.{name}"))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            found.extend(_patterns(item, f"{where}[{index}]"))
+    return found
 
 
 def load_base(root: Path, base: Base, scratch: Path) -> SchemaSet:

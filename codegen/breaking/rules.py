@@ -128,6 +128,8 @@ class Differ:
                 else:
                     changes.extend(self.definition(where, old_defs[name], new_defs[name]))
         changes.extend(self._explain(changes))
+        for change in changes:
+            change.rule = _final_rule(change)
         return changes
 
     def _root_or_def(self, rule: str, where: _Where, old: Any, new: Any) -> Change:
@@ -800,3 +802,23 @@ def _refs(node: Any) -> list[str]:
     if isinstance(node, list):
         return [r for item in node for r in _refs(item)]
     return []
+
+
+_DIRECTED = {
+    "constraint": ("constraint-tightened", "constraint-loosened", "constraint-changed"),
+    "type": ("type-narrowed", "type-widened", "type-changed"),
+}
+
+
+def _final_rule(change: Change) -> str:
+    """The rule name matching the final verdicts (a node proven safe clears its changes' roles)."""
+    for names in _DIRECTED.values():
+        if change.rule in names:
+            if change.writers and change.readers:
+                return names[2]
+            if change.writers:
+                return names[0]
+            return names[1] if change.readers else "equivalent-rewrite"
+    if change.rule in ("nullability-added", "nullability-removed") and not change.breaking:
+        return "equivalent-rewrite"
+    return change.rule
