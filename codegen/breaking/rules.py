@@ -14,7 +14,8 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
-from codegen.breaking.containment import NOTES, Prover, type_atoms
+from codegen.breaking.algebra import NOTES, schema_for, type_atoms
+from codegen.breaking.containment import Prover
 from codegen.breaking.model import Change, Path_
 from codegen.breaking.sides import ROOT, Side, key
 
@@ -761,9 +762,7 @@ def _swap(old: dict[str, Any], new: dict[str, Any], name: str) -> dict[str, Any]
 
 def _slice(node: dict[str, Any], names: list[str]) -> dict[str, Any]:
     """What an object node asks of the properties ``names`` alone (present or required)."""
-    from codegen.breaking.containment import _schema_for
-
-    props = {n: _schema_for(node, n) for n in names}
+    props = {n: schema_for(node, n) for n in names}
     required = [n for n in names if n in (node.get("required") or [])]
     out: dict[str, Any] = {"properties": props}
     if required:

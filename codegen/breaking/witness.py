@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from codegen.breaking.containment import _schema_for, flatten
+from codegen.breaking.algebra import flatten, schema_for
 from codegen.breaking.model import Change
 from codegen.breaking.regex_samples import samples
 from codegen.breaking.sides import Side, key
@@ -252,8 +252,8 @@ class Builder:
         names = list(dict.fromkeys([*required, *props, *their_props]))
         columns: dict[str, list[Any]] = {}
         for name in names:
-            node = _schema_for(mine, name)
-            other = _schema_for(theirs, name) if hint is not None else None
+            node = schema_for(mine, name)
+            other = schema_for(theirs, name) if hint is not None else None
             columns[name] = (
                 self.values(node, other, depth + 1)[:16] or self.values(True, other, depth + 1)[:8]
             )
