@@ -16,6 +16,8 @@ __all__ = [
     "ATOMS",
     "NOTES",
     "PLAIN",
+    "mapping",
+    "sequence",
     "Conj",
     "atom_of",
     "flatten",
@@ -92,6 +94,16 @@ MAX_DEPTH = 80
 Conj = list[Any]
 
 
+def mapping(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def sequence(value: Any) -> list[Any]:
+    """``value`` when it is a JSON array, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
 def atom_of(value: Any) -> str:
     """The atom of a JSON value."""
     if value is None:
@@ -127,9 +139,11 @@ def has_ref(node: Any) -> bool:
 
 
 def flatten(side: Side, node: Any, refs: tuple[str, ...] = ()) -> Conj:
-    """A schema as a list of conjuncts: plain keyword maps, ``{"anyOf"|"oneOf"|"not": ...}``,
-    ``{"$opaque": schema}`` (compared only for equality) and ``False``; ``$ref`` and ``allOf``
-    are expanded. ``True`` is the empty list."""
+    """A schema as a list of conjuncts (``True`` is the empty list).
+
+    Conjuncts are plain keyword maps, ``{"anyOf"|"oneOf"|"not": ...}``, ``{"$opaque": schema}``
+    (compared only for equality) and ``False``; ``$ref`` and ``allOf`` are expanded.
+    """
     if node is True or node == {}:
         return []
     if not isinstance(node, dict):
@@ -280,7 +294,7 @@ def item_at(c: dict[str, Any], index: int) -> Any:
 
 def pattern_side(c: dict[str, Any], pattern: str) -> Any:
     """Over-approximation of what ``c`` asks of a property whose name matches ``pattern``."""
-    patterns = c.get("patternProperties") if isinstance(c.get("patternProperties"), dict) else {}
+    patterns = mapping(c.get("patternProperties"))
     if pattern in patterns:
         return patterns[pattern]
     options = [c.get("additionalProperties", True), *patterns.values()]
@@ -308,10 +322,13 @@ def counts_apart(mine: list[Any], theirs: list[Any], low: str, high: str) -> boo
 
 
 def pure_ref(node: Any) -> str | None:
-    if isinstance(node, dict) and "$ref" in node:
-        if all(k == "$ref" or k in NOTES or k.startswith("x-") for k in node):
-            ref: str = node["$ref"]
-            return ref
+    if (
+        isinstance(node, dict)
+        and "$ref" in node
+        and all(k == "$ref" or k in NOTES or k.startswith("x-") for k in node)
+    ):
+        ref: str = node["$ref"]
+        return ref
     return None
 
 

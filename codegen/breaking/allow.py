@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from codegen.breaking.model import Change, GateInputError
-from codegen.breaking.rules import _uses
+from codegen.breaking.rules import definition_uses
 from codegen.breaking.sides import Side
 
 __all__ = ["ALLOW_LIST", "Decision", "change_id", "decide", "load_allow_list", "set_change_ids"]
@@ -119,7 +119,7 @@ def decide(
     old_versions = {d.area: d.id for d in old.schemas.docs}
     new_versions = {d.area: d.id for d in new.schemas.docs}
     users: dict[tuple[str, str], set[str]] = {}
-    for (area, name), used in _uses(old, new).items():
+    for (area, _name), used in definition_uses(old, new).items():
         for target in used:
             users.setdefault(target, set()).add(area)
     decision = Decision()

@@ -110,8 +110,12 @@ def load_schemas_at(root: Path, ref: str, folder: Path) -> SchemaSet:
 
 
 def load_set(folder: Path, label: str) -> SchemaSet:
-    """Load a folder of schema files; any file that is not a valid 2020-12 schema (or holds a
-    pattern that does not compile) is a :class:`GateInputError`."""
+    """Load a folder of schema files, refusing what the gate cannot read.
+
+    Raises:
+        GateInputError: A file is not JSON, not a valid 2020-12 schema, or holds a pattern that
+            does not compile.
+    """
     try:
         schemas = load_schema_set(folder)
     except (OSError, UnicodeDecodeError, ValueError) as exc:

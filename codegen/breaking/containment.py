@@ -178,9 +178,9 @@ class Prover(KeywordChecks):
                 return None
             back = self.swapped()
             for x in conj:
-                if isinstance(x, dict) and "not" in x and len(x) == 1:
-                    if back.subset(c["not"], x["not"]) is None:
-                        return None
+                excluded = isinstance(x, dict) and "not" in x and len(x) == 1
+                if excluded and back.subset(c["not"], x["not"]) is None:
+                    return None
             return f"not: old {atom} values may match what the new schema excludes"
         return self._plain(conj, c, atom)
 
@@ -199,8 +199,8 @@ class Prover(KeywordChecks):
         if atom != "object":
             return False
         required = required_names(plains)
-        high = self._max_props(plains)
-        if max(len(required), count_bound(plains, "minProperties", True)) > high:
+        most = self._max_props(plains)
+        if max(len(required), count_bound(plains, "minProperties", True)) > most:
             return True
         self.depth += 1
         try:
@@ -248,9 +248,9 @@ class Prover(KeywordChecks):
             if not isinstance(c, dict):
                 continue
             for name in ("anyOf", "oneOf"):
-                if name in c and len(c) == 1 and isinstance(c[name], list):
-                    if all(self.disjoint(conj, br, atom) for br in c[name]):
-                        return True
+                union = name in c and len(c) == 1 and isinstance(c[name], list)
+                if union and all(self.disjoint(conj, br, atom) for br in c[name]):
+                    return True
             if "not" in c and len(c) == 1 and self.subset_conj(conj, c["not"]) is None:
                 return True
         plains = [c for c in y_conj if isinstance(c, dict)]

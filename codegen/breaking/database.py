@@ -1,4 +1,4 @@
-"""The database role: attach each unsafe SQL effect of the migration to the schema change causing it.
+"""The database role: each unsafe SQL effect of the migration, on the schema change causing it.
 
 :mod:`codegen.migrations` decides from the tables generated for both versions; an effect is
 attached to the schema change at the same property (or at the definition the column refers to),
@@ -9,7 +9,7 @@ explains it (an ``x-table`` or ``x-sql`` edit).
 from __future__ import annotations
 
 from codegen.breaking.model import Change
-from codegen.breaking.rules import _refs
+from codegen.breaking.rules import refs_in
 from codegen.breaking.sides import Side
 from codegen.migrations import declared_renames, plan_migration
 from codegen.sql import tables
@@ -96,7 +96,7 @@ def _causes(
         node = side.definitions(area).get(definition, {})
         prop = node.get("properties", {}).get(column) if isinstance(node, dict) else None
         if prop is not None:
-            referenced |= {side.identity[r] for r in _refs(prop)}
+            referenced |= {side.identity[r] for r in refs_in(prop)}
     return [
         c
         for c in changes

@@ -15,10 +15,12 @@ from codegen.breaking.algebra import (
     int_bound,
     is_forbidden,
     item_at,
+    mapping,
     num_bound,
     pattern_side,
     required_names,
     schema_for,
+    sequence,
     type_atoms,
     within_bound,
 )
@@ -96,15 +98,15 @@ class KeywordChecks:
                 return "multipleOf: not a number"
             if atom == "int" and float(step) == 1:
                 return None
-            for have in steps:
-                if have is None:
+            for own in steps:
+                if own is None:
                     continue
-                if key(have) == key(step):
+                if key(own) == key(step):
                     return None
                 if (
-                    float(have).is_integer()
+                    float(own).is_integer()
                     and float(step).is_integer()
-                    and int(have) % int(step) == 0
+                    and int(own) % int(step) == 0
                 ):
                     return None
             return f"multipleOf {step}: old numbers need not be multiples"
@@ -120,9 +122,9 @@ class KeywordChecks:
             return f"minItems {c['minItems']}: old arrays may be shorter"
         if "maxItems" in c and high > count_bound([c], "maxItems", False):
             return f"maxItems {c['maxItems']}: old arrays may be longer"
-        if c.get("uniqueItems") is True and high > 1:
-            if not any(isinstance(x, dict) and x.get("uniqueItems") is True for x in conj):
-                return "uniqueItems: old arrays may repeat an item"
+        unique = any(isinstance(x, dict) and x.get("uniqueItems") is True for x in conj)
+        if c.get("uniqueItems") is True and high > 1 and not unique:
+            return "uniqueItems: old arrays may repeat an item"
         if "items" in c or "prefixItems" in c:
             lengths = [
                 len(x["prefixItems"])
@@ -155,7 +157,7 @@ class KeywordChecks:
     def _object(self, conj: Conj, c: dict[str, Any], atom: str) -> str | None:
         plains = [x for x in conj if isinstance(x, dict)]
         required = required_names(plains)
-        want = c.get("required") if isinstance(c.get("required"), list) else []
+        want = sequence(c.get("required"))
         missing = [r for r in want if r not in required]
         if missing:
             return f"required {missing}: old objects may lack them"
@@ -185,7 +187,7 @@ class KeywordChecks:
         high = count_bound(plains, "maxProperties", False)
         for x in plains:
             if x.get("additionalProperties") is False and not x.get("patternProperties"):
-                props = x.get("properties") if isinstance(x.get("properties"), dict) else {}
+                props = mapping(x.get("properties"))
                 high = min(high, sum(1 for s in props.values() if s is not False))
         return high
 
@@ -195,7 +197,7 @@ class KeywordChecks:
         validator = self.b.validator(names)
         for x in plains:
             if x.get("additionalProperties") is False and not x.get("patternProperties"):
-                props = x.get("properties") if isinstance(x.get("properties"), dict) else {}
+                props = mapping(x.get("properties"))
                 if all(validator.is_valid(n) for n, s in props.items() if s is not False):
                     return None
         return "propertyNames: containment not decided (conservative)"
@@ -215,9 +217,7 @@ class KeywordChecks:
             reason = self.subset(left, right, descended=True)
             if reason:
                 return f"property {name!r}: {reason}"
-        right_patterns = (
-            c.get("patternProperties") if isinstance(c.get("patternProperties"), dict) else {}
-        )
+        right_patterns = mapping(c.get("patternProperties"))
         patterns = set(right_patterns)
         for x in plains:
             if isinstance(x.get("patternProperties"), dict):

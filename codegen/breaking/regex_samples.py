@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 import random
 import re
 from typing import Any
 
-try:  # Python 3.11+
-    from re import _constants as sre_constants  # type: ignore[attr-defined]
-    from re import _parser as sre_parse  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover
-    import sre_constants  # type: ignore[no-redef]
-    import sre_parse  # type: ignore[no-redef]
-
 from runtime.contracts import ecma_pattern
 
 __all__ = ["samples"]
+
+# The parser behind ``re`` (``re._parser`` since Python 3.11; no public API parses a pattern).
+sre_parse: Any = importlib.import_module("re._parser")
+sre_constants: Any = importlib.import_module("re._constants")
+
 
 _CATEGORY = {
     "CATEGORY_DIGIT": "0123456789",

@@ -62,7 +62,8 @@ def format_report(report: Report, ref: str) -> str:
         lines.extend(_example_lines(change))
     breaking = sum(1 for c in report.changes if c.breaking)
     lines.append(
-        f"{len(report.changes)} changes, {breaking} breaking, {len(report.failures)} failing the gate"
+        f"{len(report.changes)} changes, {breaking} breaking, "
+        f"{len(report.failures)} failing the gate"
     )
     lines.extend(f"warning: {w}" for w in report.warnings)
     lines.extend(report.failures)

@@ -1,4 +1,4 @@
-"""One version of the schemas as the gate reads it: absolute ``$ref``\\ s, definitions by URI.
+r"""One version of the schemas as the gate reads it: absolute references, definitions by URI.
 
 Every ``$ref`` is rewritten to ``<file $id>#/$defs/<Name>`` so that a subschema can be compared,
 and validated, away from its file. A reference the gate cannot follow (``#``, a pointer that is not

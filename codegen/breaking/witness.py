@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from codegen.breaking.algebra import flatten, schema_for
+from codegen.breaking.algebra import flatten, mapping, schema_for, sequence
 from codegen.breaking.model import Change
 from codegen.breaking.regex_samples import samples
 from codegen.breaking.sides import Side, key
@@ -57,8 +57,10 @@ def _unique(values: list[Any], limit: int = _PER_NODE) -> list[Any]:
 
 
 def _merge(side: Side, node: Any) -> tuple[dict[str, Any], list[list[Any]]]:
-    """A node's plain keywords merged, and its ``anyOf``/``oneOf`` branch lists (a ``not`` is
-    a one-branch list: values it excludes are good candidates too)."""
+    """A node's plain keywords merged, and its ``anyOf``/``oneOf`` branch lists.
+
+    A ``not`` is a one-branch list: the values it excludes are good candidates too.
+    """
     plain: dict[str, Any] = {}
     unions: list[list[Any]] = []
     for c in flatten(side, node):
@@ -147,7 +149,7 @@ class Builder:
                 return valid + invalid + values[index:]
             try:
                 (valid if validator.is_valid(value) else invalid).append(value)
-            except Exception:  # noqa: BLE001 - an unusable candidate is skipped, never fatal
+            except Exception:
                 continue
         return valid + invalid
 
@@ -212,10 +214,8 @@ class Builder:
     def _arrays(
         self, mine: dict[str, Any], theirs: dict[str, Any], hint: Any, depth: int
     ) -> list[Any]:
-        prefix = mine.get("prefixItems") if isinstance(mine.get("prefixItems"), list) else []
-        their_prefix = (
-            theirs.get("prefixItems") if isinstance(theirs.get("prefixItems"), list) else []
-        )
+        prefix = sequence(mine.get("prefixItems"))
+        their_prefix = sequence(theirs.get("prefixItems"))
         positions = max(len(prefix), len(their_prefix)) + 1
         columns: list[list[Any]] = []
         for index in range(positions):
@@ -227,7 +227,7 @@ class Builder:
         out.append(firsts[: len(prefix)] or firsts[:1])
         for index, column in enumerate(columns):
             for value in column:
-                row = firsts[:index] + [value]
+                row = [*firsts[:index], value]
                 out.append(row)
         item = firsts[-1]
         for plain in (mine, theirs):
@@ -246,8 +246,8 @@ class Builder:
     def _objects(
         self, mine: dict[str, Any], theirs: dict[str, Any], hint: Any, depth: int
     ) -> list[Any]:
-        props = mine.get("properties") if isinstance(mine.get("properties"), dict) else {}
-        their_props = theirs.get("properties") if isinstance(theirs.get("properties"), dict) else {}
+        props = mapping(mine.get("properties"))
+        their_props = mapping(theirs.get("properties"))
         required = [r for r in mine.get("required", []) if isinstance(r, str)]
         names = list(dict.fromkeys([*required, *props, *their_props]))
         columns: dict[str, list[Any]] = {}
@@ -296,9 +296,8 @@ def attach_counterexamples(changes: list[Change], old: Side, new: Side) -> None:
     """Find and attach a checked witness for every broken reader or writer role."""
     cache: dict[tuple[str, str, str], list[Any]] = {}
     for change in changes:
-        if (
-            not change.definition
-            or change.rule.startswith(("definition-", "schema-"))
+        if not change.definition or (
+            change.rule.startswith(("definition-", "schema-"))
             and change.rule != "definition-changed"
         ):
             _unproduced(change, "a whole definition or file: every instance of it is a witness")
@@ -354,7 +353,7 @@ def _search(
                 continue
             # Prefer an instance this change alone separates (old with only it applied).
             own = partial is None or partial.is_valid(instance) == (role == "readers")
-        except Exception:  # noqa: BLE001 - an unusable candidate is skipped, never fatal
+        except Exception:
             continue
         if own and _touches(instance, change.path):
             return copy.deepcopy(instance)
@@ -393,7 +392,7 @@ def _partial(change: Change, old: Side, new: Side) -> Any | None:
     ]
     try:
         return Side(SchemaSet(docs), "partial").definition_validator(change.area, change.definition)
-    except Exception:  # noqa: BLE001 - only a preference among witnesses
+    except Exception:
         return None
 
 

@@ -268,8 +268,8 @@ def _set_keyword(definition: str, prop: str | None, key: str, value: object) -> 
 
 #: Keywords added: (area, definition, property, keyword, value, rule, readers, writers). The gate
 #: once called each of these a "constraint-changed" breaking readers and writers alike; each is
-#: decided exactly now: adding a constraint tightens (writers only), changes nothing, or (prefixItems,
-#: which takes position 0 away from ``items``) really breaks both.
+#: decided exactly now: adding a constraint tightens (writers only), changes nothing, or
+#: (prefixItems, which takes position 0 away from ``items``) really breaks both.
 ADDED = {
     "not": ("audio", "Mood", "primary", "not", {"const": "happy"}, "union-changed", False, True),
     "allOf": (

@@ -345,7 +345,7 @@ def _jiggle(rng: random.Random, value: Any) -> Any:
         return {**value, name: _jiggle(rng, value[name])}
     if isinstance(value, list) and value:
         return [*value, value[0]] if rng.random() < 0.5 else value[1:]
-    return rng.choice(VALUES + ["abc", "", [], {}, 3, -1])
+    return rng.choice([*VALUES, "abc", "", [], {}, 3, -1])
 
 
 def separation(

@@ -194,7 +194,7 @@ def test_5_sibling_keyword_next_to_a_nullable_anyof_is_compared() -> None:
 
 @pytest.mark.parametrize("keyword", ["allOf", "anyOf", "oneOf"])
 def test_6_reordered_and_repeated_branches_break_nobody(keyword: str) -> None:
-    branches = [{"type": "string"}, {"type": "integer"}]
+    branches: list[dict[str, Any]] = [{"type": "string"}, {"type": "integer"}]
     if keyword == "allOf":
         branches = [{"minLength": 1}, {"maxLength": 5}]
     repeated = [branches[1], branches[0]] + ([branches[1]] if keyword != "oneOf" else [])
@@ -276,7 +276,7 @@ def test_8_one_of_with_overlapping_branches_is_a_real_change() -> None:
     assert witness(report, "writers") in ({"n": 0}, {"n": 1}, {"n": -1}, {"n": 2}, {"n": 10})
 
 
-# ---------------------------------------------------------------------- 9 witnesses without examples
+# ---------------------------------------------------------------------- 9 witnesses, no examples
 
 
 def test_9_a_witness_is_built_from_the_schema_without_examples() -> None:
