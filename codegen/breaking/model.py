@@ -25,7 +25,8 @@ class Rule:
     """A rule id: what it detects and how its verdict is decided."""
 
     summary: str
-    #: ``exact`` (decided for every input of the admitted subset, a witness is always found) or
+    #: ``exact`` (decided both ways for the admitted subset), ``exact, else conservative`` (exact
+    #: in the cases listed by ``how``, otherwise a break is reported with the reason) or
     #: ``conservative`` (a break is reported whenever containment is not proven).
     procedure: str
     how: str
@@ -67,7 +68,7 @@ RULES: dict[str, Rule] = {
     ),
     "union-changed": Rule(
         "anyOf/oneOf/allOf/not changed",
-        "exact",
+        "exact, else conservative",
         "branch-wise containment; oneOf needs disjoint branches (proven by type, value, "
         "range or required-property disjointness, else conservative)",
     ),
@@ -75,11 +76,13 @@ RULES: dict[str, Rule] = {
         "a $ref points at another definition", "exact", "the two targets are compared"
     ),
     "items-changed": Rule(
-        "items/prefixItems changed", "exact", "position-wise containment of item schemas"
+        "items/prefixItems changed",
+        "exact, else conservative",
+        "position-wise containment of item schemas (contains: only when equal)",
     ),
     "additional-properties-changed": Rule(
         "additionalProperties/patternProperties/unevaluatedProperties changed",
-        "exact",
+        "exact, else conservative",
         "name-wise containment (patterns overlapping conservatively)",
     ),
     "schema-replaced": Rule(
