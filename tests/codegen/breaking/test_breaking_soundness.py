@@ -25,22 +25,39 @@ CORPUS = Path(__file__).with_name("soundness_corpus.json")
 PAIRS = 5000
 
 
-@settings(
-    max_examples=PAIRS,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    print_blob=True,
-)
-@given(seed=st.integers(min_value=0, max_value=2**32 - 1))
-def test_no_separating_instance_escapes_the_gate(seed: int) -> None:
-    rng = random.Random(seed)
-    old, new = support.pair(rng)
-    result = support.check_pair(old, new, rng)
-    assert not result["misses"], json.dumps(
-        {"seed": seed, "old": old, "new": new, "misses": result["misses"]}
+def test_no_separating_instance_escapes_the_gate(capsys: pytest.CaptureFixture[str]) -> None:
+    stats = {"seeds": set(), "broken": 0, "alarms": 0}
+
+    @settings(
+        max_examples=PAIRS,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        print_blob=True,
     )
+    @given(seed=st.integers(min_value=0, max_value=2**32 - 1))
+    def one_pair(seed: int) -> None:
+        rng = random.Random(seed)
+        old, new = support.pair(rng)
+        result = support.check_pair(old, new, rng)
+        assert not result["misses"], json.dumps(
+            {"seed": seed, "old": old, "new": new, "misses": result["misses"]}
+        )
+        if seed not in stats["seeds"]:
+            stats["seeds"].add(seed)
+            stats["broken"] += result["broken"]
+            stats["alarms"] += len(result["alarms"])
+
+    one_pair()
+    pairs, broken, alarms = len(stats["seeds"]), stats["broken"], stats["alarms"]
+    with capsys.disabled():
+        print(
+            f"\nbreaking soundness: {pairs} distinct pairs, 0 missed breaks, {broken} broken roles "
+            f"reported, {alarms} without a separating instance found "
+            f"({100 * alarms / max(broken, 1):.1f} %, an upper bound on false alarms)"
+        )
+    assert pairs >= PAIRS * 0.95
 
 
 def _entries() -> list[dict[str, Any]]:
