@@ -126,7 +126,10 @@ class Prover(KeywordChecks):
         valid_b = self.b.validator(b)
         for value in values:
             if valid_a.is_valid(value) and not valid_b.is_valid(value):
-                return f"{key(value)} is admitted by the old schema, not by the new one"
+                return (
+                    f"{key(value)} is admitted by the {self.a.name} "
+                    f"schema, not by the {self.b.name} one"
+                )
         return None
 
     def _atom(self, conj: Conj, b: Any, b_conj: Conj, atom: str) -> str | None:
@@ -153,7 +156,7 @@ class Prover(KeywordChecks):
 
     def _conjunct(self, conj: Conj, c: Any, atom: str) -> str | None:
         if c is False:
-            return "the new schema admits nothing here"
+            return f"the {self.b.name} schema admits nothing here"
         if "$opaque" in c:
             if not has_ref(c) and any(key(x) == key(c) for x in conj):
                 return None
@@ -162,7 +165,7 @@ class Prover(KeywordChecks):
             branches = c["anyOf"] if isinstance(c["anyOf"], list) else []
             if any(self._atom(conj, br, flatten(self.b, br), atom) is None for br in branches):
                 return None
-            return f"no anyOf branch of the new schema admits every old {atom}"
+            return f"no anyOf branch of the {self.b.name} schema admits every {self.a.name} {atom}"
         if "oneOf" in c and len(c) == 1:
             branches = c["oneOf"] if isinstance(c["oneOf"], list) else []
             for index, branch in enumerate(branches):
@@ -172,7 +175,10 @@ class Prover(KeywordChecks):
                     if other_index != index
                 ):
                     return None
-            return f"no oneOf branch of the new schema admits every old {atom} exclusively"
+            return (
+                f"no oneOf branch of the {self.b.name} "
+                f"schema admits every {self.a.name} {atom} exclusively"
+            )
         if "not" in c and len(c) == 1:
             if self.disjoint(conj, c["not"], atom):
                 return None
@@ -181,7 +187,9 @@ class Prover(KeywordChecks):
                 excluded = isinstance(x, dict) and "not" in x and len(x) == 1
                 if excluded and back.subset(c["not"], x["not"]) is None:
                     return None
-            return f"not: old {atom} values may match what the new schema excludes"
+            return (
+                f"not: {self.a.name} {atom} values may match what the {self.b.name} schema excludes"
+            )
         return self._plain(conj, c, atom)
 
     def empty(self, conj: Conj, atom: str) -> bool:

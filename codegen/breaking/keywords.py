@@ -43,7 +43,10 @@ class KeywordChecks:
         if "type" in c and atom not in type_atoms(c["type"]):
             return f"type {key(c['type'])} does not admit {atom} values"
         if "enum" in c or "const" in c:
-            return f"the new schema admits finitely many values, the old one more {atom} values"
+            return (
+                f"the {self.b.name} schema admits finitely "
+                f"many values, the {self.a.name} one more {atom} values"
+            )
         family = {
             "string": self._string,
             "int": self._number,
@@ -68,11 +71,11 @@ class KeywordChecks:
         if "minLength" in c and count_bound(conj, "minLength", True) < count_bound(
             [c], "minLength", True
         ):
-            return f"minLength {c['minLength']}: old strings may be shorter"
+            return f"minLength {c['minLength']}: {self.a.name} strings may be shorter"
         if "maxLength" in c and count_bound(conj, "maxLength", False) > count_bound(
             [c], "maxLength", False
         ):
-            return f"maxLength {c['maxLength']}: old strings may be longer"
+            return f"maxLength {c['maxLength']}: {self.a.name} strings may be longer"
         for name in ("pattern", "format"):
             if name in c and not any(isinstance(x, dict) and x.get(name) == c[name] for x in conj):
                 what = "regular-expression inclusion" if name == "pattern" else "format inclusion"
@@ -89,7 +92,8 @@ class KeywordChecks:
                 have = int_bound(have, lower)
             if not within_bound(have, want, lower):
                 return (
-                    f"{'lower' if lower else 'upper'} bound {want[0]}: old numbers may be outside"
+                    f"{'lower' if lower else 'upper'} bound "
+                    f"{want[0]}: {self.a.name} numbers may be outside"
                 )
         step = as_number(c.get("multipleOf"))
         if "multipleOf" in c:
@@ -109,7 +113,7 @@ class KeywordChecks:
                     and int(own) % int(step) == 0
                 ):
                     return None
-            return f"multipleOf {step}: old numbers need not be multiples"
+            return f"multipleOf {step}: {self.a.name} numbers need not be multiples"
         return None
 
     def _array(self, conj: Conj, c: dict[str, Any], atom: str) -> str | None:
@@ -119,12 +123,12 @@ class KeywordChecks:
                 prefix = x.get("prefixItems")
                 high = min(high, len(prefix) if isinstance(prefix, list) else 0)
         if "minItems" in c and low < count_bound([c], "minItems", True):
-            return f"minItems {c['minItems']}: old arrays may be shorter"
+            return f"minItems {c['minItems']}: {self.a.name} arrays may be shorter"
         if "maxItems" in c and high > count_bound([c], "maxItems", False):
-            return f"maxItems {c['maxItems']}: old arrays may be longer"
+            return f"maxItems {c['maxItems']}: {self.a.name} arrays may be longer"
         unique = any(isinstance(x, dict) and x.get("uniqueItems") is True for x in conj)
         if c.get("uniqueItems") is True and high > 1 and not unique:
-            return "uniqueItems: old arrays may repeat an item"
+            return f"uniqueItems: {self.a.name} arrays may repeat an item"
         if "items" in c or "prefixItems" in c:
             lengths = [
                 len(x["prefixItems"])
@@ -160,14 +164,20 @@ class KeywordChecks:
         want = sequence(c.get("required"))
         missing = [r for r in want if r not in required]
         if missing:
-            return f"required {missing}: old objects may lack them"
+            return f"required {missing}: {self.a.name} objects may lack them"
         low = max(count_bound(plains, "minProperties", True), len(required))
         if "minProperties" in c and low < count_bound([c], "minProperties", True):
-            return f"minProperties {c['minProperties']}: old objects may have fewer properties"
+            return (
+                f"minProperties {c['minProperties']}: "
+                f"{self.a.name} objects may have fewer properties"
+            )
         if "maxProperties" in c and self._max_props(plains) > count_bound(
             [c], "maxProperties", False
         ):
-            return f"maxProperties {c['maxProperties']}: old objects may have more properties"
+            return (
+                f"maxProperties {c['maxProperties']}: "
+                f"{self.a.name} objects may have more properties"
+            )
         reason = self._names(plains, c)
         if reason:
             return reason
@@ -178,7 +188,7 @@ class KeywordChecks:
                 set(deps) <= set((x.get("dependentRequired") or {}).get(name, [])) for x in plains
             ):
                 continue
-            return f"dependentRequired {name}: old objects may have it without {deps}"
+            return f"dependentRequired {name}: {self.a.name} objects may have it without {deps}"
         if "propertyNames" in c:
             return self._property_names(plains, c["propertyNames"])
         return None
