@@ -322,6 +322,9 @@ def counts_apart(mine: list[Any], theirs: list[Any], low: str, high: str) -> boo
 
 
 def pure_ref(node: Any) -> str | None:
+    """The ``$ref`` of a node that is only a reference (through one-element allOf wrappers)."""
+    if isinstance(node, dict) and set(node) == {"allOf"} and len(sequence(node["allOf"])) == 1:
+        return pure_ref(node["allOf"][0])
     if (
         isinstance(node, dict)
         and "$ref" in node

@@ -249,7 +249,13 @@ class Builder:
         props = mapping(mine.get("properties"))
         their_props = mapping(theirs.get("properties"))
         required = [r for r in mine.get("required", []) if isinstance(r, str)]
-        names = list(dict.fromkeys([*required, *props, *their_props]))
+        dependent = [
+            name
+            for plain in (mine, theirs)
+            for keyword in ("dependentRequired", "dependentSchemas")
+            for name in mapping(plain.get(keyword))
+        ]
+        names = list(dict.fromkeys([*required, *props, *their_props, *dependent]))
         columns: dict[str, list[Any]] = {}
         for name in names:
             node = schema_for(mine, name)

@@ -403,3 +403,16 @@ def test_side_refuses_a_ref_to_the_document_root() -> None:
 
     with pytest.raises(GateInputError, match="unsupported \\$ref '#'"):
         Side(support.schema_set(version(closed({"p": {"$ref": "#"}}))), "new")
+
+
+def _tree(name: dict[str, Any]) -> dict[str, Any]:
+    kids = {"type": "array", "items": {"$ref": "#/$defs/Root"}}
+    return closed({"name": {"type": "string", **name}, "kids": kids})
+
+
+def test_recursive_definition_is_decided_coinductively() -> None:
+    old, new = version(_tree({})), version(_tree({"maxLength": 2}))
+    report = gate(old, new)
+    assert roles(report) == (False, True)
+    assert only(report, "constraint-tightened").conservative["writers"].startswith("maxLength")
+    witnesses_hold(old, new, report)
