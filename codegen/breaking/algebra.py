@@ -89,7 +89,7 @@ PLAIN = frozenset(
     }
 )
 FINITE_INTS = 64
-MAX_DEPTH = 80
+MAX_DEPTH = 40
 
 Conj = list[Any]
 

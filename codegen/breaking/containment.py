@@ -70,10 +70,15 @@ class Prover(KeywordChecks):
 
     def subset(self, a: Any, b: Any, descended: bool = False) -> str | None:
         """``None`` when every instance valid under ``a`` is valid under ``b``, else why not."""
-        a_ref, b_ref = pure_ref(a), pure_ref(b)
         token = None
-        if descended and a_ref and b_ref:
-            token = (self.a.name, a_ref, self.b.name, b_ref)
+        if descended and (has_ref(a) or has_ref(b)):
+            # Only references can make the walk come back to the same pair; behind a property or
+            # an item (a structural descent) assuming the pair contained is sound (instances are
+            # finite), which decides recursive definitions.
+            a_ref, b_ref = pure_ref(a), pure_ref(b)
+            left = a_ref if a_ref else key(a)
+            right = b_ref if b_ref else key(b)
+            token = (self.a.name, left, self.b.name, right)
             if token in self.stack:
                 return None  # coinductive: this pair is being proven behind a property or item
             self.stack.add(token)

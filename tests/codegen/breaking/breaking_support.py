@@ -29,7 +29,7 @@ COMMON = f"{BASE}/common/1.0.0"
 MAIN = f"{BASE}/main/1.0.0"
 NAMES = ["a", "b", "c", "xa"]
 #: Enum values mixing booleans, numbers (1 and 1.0), null and strings.
-VALUES: list[Any] = [0, 1, 1.0, 2, False, True, None, "a", "b", 0.5]
+VALUES: list[Any] = [0, 1, 1.0, 2, False, True, None, "a", "b", 0.5, [1], {"a": 1}]
 PATTERNS = ["^[a-z]+$", "^a", "b", "^[ab]{1,3}$", "^x"]
 
 
@@ -43,6 +43,8 @@ def _scalar(rng: random.Random, refs: bool = True) -> Schema:
             node["maxLength"] = rng.randrange(1, 5)
         if rng.random() < 0.3:
             node["pattern"] = rng.choice(PATTERNS)
+        if rng.random() < 0.1:
+            node["format"] = rng.choice(["date", "uuid"])
         return node
     if kind in (1, 2):
         node = {"type": rng.choice(["integer", "number"])}
@@ -86,6 +88,11 @@ def schema(rng: random.Random, depth: int = 0) -> Schema:
             node["patternProperties"] = {"^x": schema(rng, depth + 1)}
         if rng.random() < 0.1:
             node["minProperties" if rng.random() < 0.5 else "maxProperties"] = rng.randrange(3)
+        if props and rng.random() < 0.1:
+            first, *rest = rng.sample(sorted(props), len(props))
+            node["dependentRequired"] = {first: rest[:1]}
+        if rng.random() < 0.05:
+            node["propertyNames"] = {"maxLength": rng.randrange(1, 3)}
         return node
     if kind == 3:
         node = {"type": "array"}
@@ -99,6 +106,10 @@ def schema(rng: random.Random, depth: int = 0) -> Schema:
             node["maxItems"] = rng.randrange(1, 4)
         if rng.random() < 0.15:
             node["uniqueItems"] = True
+        if rng.random() < 0.1:
+            node["contains"] = _scalar(rng)
+            if rng.random() < 0.5:
+                node["minContains"] = rng.randrange(0, 3)
         return node
     if kind in (4, 5):
         inner = schema(rng, depth + 1)
@@ -246,11 +257,19 @@ def _edit(rng: random.Random, node: Schema, depth: int) -> Schema:
     return schema(rng, depth)
 
 
+def _local(rng: random.Random) -> Schema:
+    """``Local``: a scalar, or (recursion) a nullable object holding a ``Root``."""
+    if rng.random() < 0.15:
+        inner = {"type": "object", "properties": {"next": {"$ref": "#/$defs/Root"}}}
+        return {"anyOf": [inner, {"type": "null"}]}
+    return _scalar(rng, refs=False)
+
+
 def pair(rng: random.Random) -> tuple[dict[str, Any], dict[str, Any]]:
     """A random old version and a random close new version: ``{"common": defs, "main": defs}``."""
     old = {
         "common": {"S1": _scalar(rng, refs=False), "S2": _scalar(rng, refs=False)},
-        "main": {"Root": schema(rng), "Local": _scalar(rng, refs=False)},
+        "main": {"Root": schema(rng), "Local": _local(rng)},
     }
     new = copy.deepcopy(old)
     for _ in range(rng.randrange(1, 3)):
@@ -263,7 +282,10 @@ def pair(rng: random.Random) -> tuple[dict[str, Any], dict[str, Any]]:
                 ("main", "Local"),
             ]
         )
-        new[area][name] = mutate(rng, new[area][name]) if name == "Root" else _scalar(rng, False)
+        if name == "Root":
+            new[area][name] = mutate(rng, new[area][name])
+        else:
+            new[area][name] = _local(rng) if name == "Local" else _scalar(rng, refs=False)
     for version in (old, new):
         if not isinstance(version["main"]["Root"], dict):
             version["main"]["Root"] = {"allOf": [version["main"]["Root"]]}
@@ -302,7 +324,9 @@ class Oracle:
         docs = documents(version)
         registry = jsonschema_rs.Registry([(d["$id"], d) for d in docs.values()])
         uri = f"{docs[area]['$id']}#/$defs/{name}"
-        self.rs = jsonschema_rs.validator_for({"$ref": uri}, registry=registry)
+        self.rs = jsonschema_rs.validator_for(
+            {"$ref": uri}, registry=registry, validate_formats=True
+        )
         self.version, self.area, self.name = version, area, name
         self._py: Any = None
 
@@ -322,10 +346,10 @@ class Oracle:
 
 
 def instances(
-    old: dict[str, Any], new: dict[str, Any], rng: random.Random, area: str, name: str
+    sides: tuple[Side, Side], rng: random.Random, area: str, name: str
 ) -> list[Any]:
     """Candidate instances of one definition from both versions' schemas, and random edits."""
-    old_side, new_side = Side(schema_set(old), "old"), Side(schema_set(new), "new")
+    old_side, new_side = sides
     found: list[Any] = []
     for side, other in ((old_side, new_side), (new_side, old_side)):
         builder = Builder(side, other)
@@ -404,6 +428,7 @@ def check_pair(old: dict[str, Any], new: dict[str, Any], rng: random.Random) -> 
     for place, used in _uses(new).items():
         uses[place] = uses.get(place, set()) | used
     result: dict[str, Any] = {"misses": [], "alarms": [], "broken": 0}
+    sides = (Side(schema_set(old), "old"), Side(schema_set(new), "new"))
     for area, name in DEFINITIONS:
         scope = uses[(area, name)]
         reported = {
@@ -422,7 +447,7 @@ def check_pair(old: dict[str, Any], new: dict[str, Any], rng: random.Random) -> 
         }
         if not reported and not any((c.area, c.definition) in scope for c in report.changes):
             continue  # nothing changed here: nothing to separate
-        found = separation(old, new, area, name, instances(old, new, rng, area, name))
+        found = separation(old, new, area, name, instances(sides, rng, area, name))
         for role, instance in found.items():
             if role not in reported:
                 result["misses"].append((area, name, role, instance))
