@@ -345,9 +345,7 @@ class Oracle:
         return first if first == bool(self._py.is_valid(instance)) else None
 
 
-def instances(
-    sides: tuple[Side, Side], rng: random.Random, area: str, name: str
-) -> list[Any]:
+def instances(sides: tuple[Side, Side], rng: random.Random, area: str, name: str) -> list[Any]:
     """Candidate instances of one definition from both versions' schemas, and random edits."""
     old_side, new_side = sides
     found: list[Any] = []
