@@ -18,7 +18,7 @@ from codegen.breaking.diff_base import (
     swap,
 )
 from codegen.breaking.model import Change
-from codegen.breaking.sides import Side, key
+from codegen.breaking.sides import key
 
 __all__ = ["ShapeDiff"]
 
@@ -259,48 +259,3 @@ class ShapeDiff(DiffBase):
                 setattr(change, role, True)
                 change.conservative[role] = reason
             changes.append(change)
-
-    def _split_null(self, side: Side, node: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """A nullable node as ``(the node without its null alternative, True)``.
-
-        ``anyOf``/``oneOf`` of one schema and ``{"type": "null"}`` (its siblings merged in when
-        they do not overlap), and a ``type`` list holding ``"null"`` and other types.
-        """
-        unions = [n for n in ("anyOf", "oneOf") if isinstance(node.get(n), list)]
-        if len(unions) == 1:
-            branches = node[unions[0]]
-            rest = [b for b in branches if self.ident(side, b) != _NULL]
-            if len(branches) == 2 and len(rest) == 1 and isinstance(rest[0], dict):
-                siblings = {k: v for k, v in node.items() if k != unions[0]}
-                overlap = {k for k in rest[0] if k not in NOTES} & {
-                    k for k in siblings if k not in NOTES
-                }
-                if not overlap:
-                    return {**siblings, **rest[0]}, True
-            return node, False
-        types = node.get("type")
-        if isinstance(types, list) and "null" in types and len(types) > 1:
-            kept = [t for t in types if t != "null"]
-            return {**node, "type": kept[0] if len(kept) == 1 else kept}, True
-        return node, False
-
-    def _nullability(
-        self, where: Where, old: dict[str, Any], new: dict[str, Any], changes: list[Change]
-    ) -> None:
-        before = self.old.validator(old).is_valid(None)
-        after = self.new.validator(new).is_valid(None)
-        if before == after:
-            return
-        rule = "nullability-added" if after else "nullability-removed"
-        role = "readers" if after else "writers"
-        change = Change(
-            rule,
-            where.area,
-            where.definition,
-            where.pointer,
-            f"{where.label}: null {'now' if after else 'no longer'} accepted",
-            path=where.path,
-        )
-        setattr(change, role, True)
-        change.conservative[role] = "null is " + ("now admitted" if after else "no longer admitted")
-        changes.append(change)

@@ -15,7 +15,8 @@ from typing import Any
 
 from codegen.breaking.algebra import NOTES
 from codegen.breaking.containment import Prover
-from codegen.breaking.diff_base import Where, escape, show
+from codegen.breaking.diff_base import Where, escape
+from codegen.breaking.diff_notes import NoteDiff
 from codegen.breaking.diff_objects import ObjectDiff
 from codegen.breaking.diff_shapes import ShapeDiff
 from codegen.breaking.model import Change, Path_
@@ -26,7 +27,7 @@ __all__ = ["Differ", "definition_uses", "refs_in"]
 _NO_VALIDATION = ("annotation-changed", "default-changed")
 
 
-class Differ(ObjectDiff, ShapeDiff):
+class Differ(ObjectDiff, ShapeDiff, NoteDiff):
     """Find every change between two versions, with verdicts."""
 
     def __init__(self, old: Side, new: Side) -> None:
@@ -99,30 +100,6 @@ class Differ(ObjectDiff, ShapeDiff):
         for change in changes:
             change.rule = _final_rule(change)
         return changes
-
-    def _root_or_def(self, rule: str, where: Where, old: Any, new: Any) -> Change:
-        if where.definition != ROOT:
-            removed = rule == "definition-removed"
-            return Change(
-                rule,
-                where.area,
-                where.definition,
-                where.pointer,
-                f"{where.definition} {'removed' if removed else 'added'}",
-                readers=removed,
-                writers=removed,
-            )
-        writers, readers = self.verdict(True if old is None else old, True if new is None else new)
-        return Change(
-            rule,
-            where.area,
-            ROOT,
-            "",
-            "the file's root schema " + ("added" if old is None else "removed"),
-            readers=readers is not None,
-            writers=writers is not None,
-            conservative={r: x for r, x in (("writers", writers), ("readers", readers)) if x},
-        )
 
     def definition(self, where: Where, old: Any, new: Any) -> list[Change]:
         """The changes of one definition, reconciled with the definition's own verdict.
@@ -286,36 +263,6 @@ class Differ(ObjectDiff, ShapeDiff):
         )
         changes.append(change)
         return change
-
-    def _notes(
-        self, where: Where, old: dict[str, Any], new: dict[str, Any], changes: list[Change]
-    ) -> None:
-        names = {k for k in (*old, *new) if (k in NOTES and k != "default") or k.startswith("x-")}
-        changed = [k for k in sorted(names) if key(old.get(k)) != key(new.get(k)) and k != "$defs"]
-        if changed:
-            changes.append(
-                Change(
-                    "annotation-changed",
-                    where.area,
-                    where.definition,
-                    where.pointer,
-                    f"{where.label}: {', '.join(changed)} changed",
-                    path=where.path,
-                )
-            )
-        if key(old.get("default")) != key(new.get("default")):
-            changes.append(
-                Change(
-                    "default-changed",
-                    where.area,
-                    where.definition,
-                    f"{where.pointer}/default",
-                    f"{where.label}: default {show(old, 'default')} -> {show(new, 'default')}",
-                    path=where.path,
-                )
-            )
-
-    # ----------------------------------------------------------------------------- objects
 
 
 def definition_uses(*sides: Side) -> dict[tuple[str, str], set[tuple[str, str]]]:
