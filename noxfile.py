@@ -121,9 +121,10 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def breaking(session: nox.Session) -> None:
-    """Breaking-change gate: compare schemas/ (and their SQL) with a git ref; fail on an
-    unaccepted break without a major version bump."""
-    session.install("jsonschema[format-nongpl]>=4.23", "referencing>=0.35")
+    """Breaking-change gate: compare schemas/ (and their SQL) with the last release snapshot
+    (releases/latest/), else the first commit, or `-- <ref>` / `-- --snapshot DIR`; fail on an
+    unaccepted break without a major version bump (docs/breaking.md)."""
+    session.install("-r", str(CODEGEN_REQUIREMENTS))  # the lint runs first
     session.run("python", "-m", "codegen", "breaking", *session.posargs)
 
 

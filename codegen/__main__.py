@@ -56,8 +56,14 @@ def _run(args: argparse.Namespace) -> int:
         return agreement(args.root)
     if args.command == "breaking":
         from codegen.breaking import main as breaking
+        from codegen.lint import render
+        from codegen.pipeline import lint
 
-        return breaking(args.root, args.ref)
+        findings = lint(args.root)  # the new schemas must be lint-clean: else exit 2, no verdict
+        if findings:
+            print(render(findings), file=sys.stderr)
+            return 2
+        return breaking(args.root, args.ref, as_json=args.json, snapshot=args.snapshot)
     from codegen.pipeline import check, generate
 
     if args.command == "generate":
@@ -73,8 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         "ref",
         nargs="?",
         default=None,
-        help="breaking: the git ref to compare with (default: latest v* tag, else HEAD~1)",
+        help="breaking: the git ref to compare with (default: the release snapshot "
+        "releases/latest/, else the first commit)",
     )
+    parser.add_argument("--snapshot", type=Path, help="breaking: compare with a schema folder")
+    parser.add_argument("--json", action="store_true", help="breaking: machine-readable report")
     parser.add_argument("--root", type=Path, default=ROOT, help="repository root")
     parser.add_argument(
         "--format", choices=["text", "json"], default="text", help="lint: output format"

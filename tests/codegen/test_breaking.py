@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from codegen_support import Schema, edit_schema
 
-from codegen.breaking import ALLOW_LIST, Change, Report, change_id, default_ref, main, run_gate
+from codegen.breaking import ALLOW_LIST, Change, Report, change_id, default_base, main, run_gate
 from codegen.schemas import SchemaSet, load_schema_set
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -266,39 +266,94 @@ def _set_keyword(definition: str, prop: str | None, key: str, value: object) -> 
     return edit
 
 
-#: Keywords without a specific rule: (area, definition, property, keyword, value).
-UNRULED = {
-    "not": ("audio", "Mood", "primary", "not", {"const": "happy"}),
-    "allOf": ("audio", "Mood", "primary", "allOf", [{"minLength": 3}]),
-    "oneOf": ("audio", "Mood", "primary", "oneOf", [{"const": "happy"}, {"const": "sad"}]),
+#: Keywords added: (area, definition, property, keyword, value, rule, readers, writers). The gate
+#: once called each of these a "constraint-changed" breaking readers and writers alike; each is
+#: decided exactly now: adding a constraint tightens (writers only), changes nothing, or
+#: (prefixItems, which takes position 0 away from ``items``) really breaks both.
+ADDED = {
+    "not": ("audio", "Mood", "primary", "not", {"const": "happy"}, "union-changed", False, True),
+    "allOf": (
+        "audio",
+        "Mood",
+        "primary",
+        "allOf",
+        [{"minLength": 3}],
+        "union-changed",
+        False,
+        True,
+    ),
+    "oneOf": (
+        "audio",
+        "Mood",
+        "primary",
+        "oneOf",
+        [{"const": "happy"}, {"const": "sad"}],
+        "union-changed",
+        False,
+        True,
+    ),
     "prefixItems": (
         "audio",
         "AudioAnalysis",
         "beat_timestamps",
         "prefixItems",
         [{"type": "number", "maximum": 0.1}],
+        "items-changed",
+        True,
+        True,
     ),
-    "dependentRequired": ("audio", "Mood", None, "dependentRequired", {"secondary": ["primary"]}),
-    "propertyNames": ("common", "Metadata", None, "propertyNames", {"maxLength": 3}),
+    "propertyNames": (
+        "common",
+        "Metadata",
+        None,
+        "propertyNames",
+        {"maxLength": 3},
+        "constraint-tightened",
+        False,
+        True,
+    ),
+    # primary is required already: the dependency adds nothing.
+    "dependentRequired": (
+        "audio",
+        "Mood",
+        None,
+        "dependentRequired",
+        {"secondary": ["primary"]},
+        "equivalent-rewrite",
+        False,
+        False,
+    ),
 }
 
 
 @pytest.mark.parametrize(
-    ("area", "definition", "prop", "key", "value"), UNRULED.values(), ids=UNRULED
+    ("area", "definition", "prop", "key", "value", "rule", "readers", "writers"),
+    ADDED.values(),
+    ids=ADDED,
 )
-def test_keyword_without_a_specific_rule_is_a_conservative_constraint_change(
-    repo: Path, area: str, definition: str, prop: str | None, key: str, value: object
+def test_added_keyword_is_decided_exactly_with_a_checked_witness(
+    repo: Path,
+    area: str,
+    definition: str,
+    prop: str | None,
+    key: str,
+    value: object,
+    rule: str,
+    readers: bool,
+    writers: bool,
 ) -> None:
     base = load_schema_set(repo / "schemas")
     _commit(repo, area, _set_keyword(definition, prop, key, value))
     report = run_gate(repo, "HEAD~1")
-    change = _only(report.changes, "constraint-changed")
+    change = _only(report.changes, rule)
     where = f"/$defs/{definition}" + (f"/properties/{prop}" if prop else "")
     assert change.pointer == f"{where}/{key}"
-    assert (change.readers, change.writers) == (True, True)
-    assert [c["role"] for c in change.counterexamples] == ["readers", "writers"]
+    assert (change.readers, change.writers) == (readers, writers)
+    roles = [r for r, broken in (("readers", readers), ("writers", writers)) if broken]
+    assert [c["role"] for c in change.counterexamples] == roles
+    assert all("instance" in c for c in change.counterexamples)
     _check_counterexamples(base, load_schema_set(repo / "schemas"), area, change)
-    assert not report.ok
+    assert report.ok is not (readers or writers)
 
 
 def test_unique_items_added_tightens_for_writers(repo: Path) -> None:
@@ -696,26 +751,45 @@ def test_shipped_allow_list_accepts_exactly_the_reviewed_timestamp_change(repo: 
     assert not run_gate(repo, "HEAD~2").ok
 
 
-# --------------------------------------------------------------------------- default ref
+# --------------------------------------------------------------------------- default base
 
 
-def test_default_ref_is_the_latest_release_tag_else_the_parent(repo: Path) -> None:
-    assert default_ref(repo) is None
+def _snapshot(repo: Path) -> Path:
+    """A release snapshot of the schemas as they are now (releases/latest/)."""
+    target = repo / "releases" / "latest"
+    target.mkdir(parents=True)
+    for path in (repo / "schemas").glob("*.schema.json"):
+        (target / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    record = {"version": "1.0.0", "tag": "v1.0.0", "contracts": {"audio": "1.0.0"}}
+    (target / "release.json").write_text(json.dumps(record), encoding="utf-8")
+    return target
+
+
+def test_default_base_is_the_first_commit_before_any_release(repo: Path) -> None:
+    first = _git(repo, "rev-parse", "HEAD").strip()
     _commit(repo, "audio", _add_optional)
-    assert default_ref(repo) == "HEAD~1"
-    _git(repo, "tag", "v1.0.0", "HEAD~1")
-    assert default_ref(repo) == "v1.0.0"
-
-
-def test_default_ref_ignores_a_release_tag_on_head(repo: Path) -> None:
-    _commit(repo, "audio", _add_optional)
-    _git(repo, "tag", "v1.0.0", "HEAD~1")
     _commit(repo, "audio", _set_max_length(5000))
-    _git(repo, "tag", "v1.1.0", "HEAD")
-    assert default_ref(repo) == "v1.0.0"
+    assert default_base(repo).ref == first
 
 
-def test_first_commit_of_a_full_clone_passes_with_a_message(
+def test_a_break_does_not_hide_behind_a_later_commit(repo: Path) -> None:
+    # Issue 11, class 12: with HEAD~1 as the base, a break followed by any commit passed.
+    _commit(repo, "job", _add_enum_value)
+    _commit(repo, "audio", lambda doc: _props(doc, "Mood")["primary"].update(description="B."))
+    assert main(repo, None) == 1
+
+
+def test_default_base_is_the_release_snapshot_when_there_is_one(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _commit(repo, "job", _add_enum_value)
+    _snapshot(repo)
+    assert default_base(repo).snapshot == repo / "releases" / "latest"
+    assert main(repo, None) == 0
+    assert "compared with release 1.0.0" in capsys.readouterr().out
+
+
+def test_first_commit_compared_with_itself_passes(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(repo, None) == 0
@@ -727,23 +801,27 @@ def _shallow_clone(repo: Path, target: Path, depth: int) -> Path:
     return target
 
 
-def test_shallow_clone_without_release_tag_fails_with_a_message(
+def test_shallow_clone_without_release_snapshot_exits_2_with_one_message(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _commit(repo, "audio", _add_optional)
     clone = _shallow_clone(repo, tmp_path / "shallow", 1)
     assert main(clone, None) == 2
-    assert "shallow clone" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "shallow clone" in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
 
 
-def test_shallow_clone_with_a_release_tag_in_its_history_compares_with_it(
-    repo: Path, tmp_path: Path
-) -> None:
-    _commit(repo, "audio", _add_optional)
-    _git(repo, "tag", "v1.0.0", "HEAD")
-    _commit(repo, "audio", _set_max_length(5000))
-    clone = _shallow_clone(repo, tmp_path / "shallow", 2)
-    assert default_ref(clone) == "v1.0.0"
+def test_shallow_clone_with_a_release_snapshot_compares_with_it(repo: Path, tmp_path: Path) -> None:
+    _snapshot(repo)
+    _git(repo, "add", "releases")
+    _git(repo, "commit", "-q", "-m", "release")
+    _commit(repo, "job", _add_enum_value)
+    clone = _shallow_clone(repo, tmp_path / "shallow", 1)
+    report = run_gate(clone)
+    assert _only(report.changes, "enum-value-added").readers
+    assert report.base.startswith("release 1.0.0")
 
 
 def test_unknown_ref_exits_2(repo: Path) -> None:
