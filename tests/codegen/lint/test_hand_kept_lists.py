@@ -7,6 +7,7 @@ tests fail when a schema enum changes and they do not follow.
 
 from __future__ import annotations
 
+import json
 import re
 import typing
 from pathlib import Path
@@ -14,13 +15,13 @@ from pathlib import Path
 from lint_support import REPO_ROOT
 
 from runtime.cost_tracking import Reservation
-from runtime.resources import load_schema
 
 _STATUS_LITERAL = re.compile(r"\bstatus\s*(?:=|<>|!=)\s*'([a-z_]+)'")
 
 
 def _status_enum(definition: str) -> set[str]:
-    schema = load_schema("job")["$defs"][definition]["properties"]["status"]
+    job = json.loads((REPO_ROOT / "schemas" / "job.schema.json").read_text(encoding="utf-8"))
+    schema = job["$defs"][definition]["properties"]["status"]
     return set(schema["enum"])
 
 

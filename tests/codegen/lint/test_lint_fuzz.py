@@ -17,12 +17,11 @@ from hypothesis import strategies as st
 
 from codegen.lint import lint_folder
 from codegen.lint._walk import nodes
-from runtime.resources import schema_dir
 
 MAX_EXAMPLES = 60
 DOCS = {
     entry.name: json.loads(entry.read_text(encoding="utf-8"))
-    for entry in schema_dir().iterdir()
+    for entry in (Path(__file__).resolve().parents[3] / "schemas").iterdir()
     if entry.name.endswith(".schema.json")
 }
 TARGETS = [(name, node.tokens) for name, doc in DOCS.items() for node in nodes(doc)]
