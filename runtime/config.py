@@ -118,6 +118,7 @@ _EXPECTED: Final[dict[str, str]] = {
     "http_timeout_seconds": "seconds above 0 and at most 300",
     "redis_max_connections": "an integer from 1 to 1000",
     "redis_socket_timeout_seconds": "seconds above 0 and at most 300",
+    "redis_operation_timeout_seconds": "seconds above 0 and at most 300 (whole cache call)",
     "log_file": "a file path, e.g. /var/log/videogen/worker.log (optional)",
 }
 
@@ -225,7 +226,8 @@ class Settings(BaseSettings):
     db_pool_max_connections: int = Field(default=10, ge=1, le=10)
     http_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     redis_max_connections: int = Field(default=20, ge=1, le=1000)
-    redis_socket_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    redis_socket_timeout_seconds: float = Field(default=1.0, gt=0, le=300)
+    redis_operation_timeout_seconds: float = Field(default=3.0, gt=0, le=300)
     log_file: Path | None = None
 
     def __init__(self, _env_file: DotenvType | None = ENV_FILE_SENTINEL, **values: Any) -> None:

@@ -9,7 +9,14 @@ import pytest
 from cache_support import REDIS_URL, delete_prefix
 from redis.asyncio import Redis
 
+from runtime._redis_errors import LIMITER
 from runtime.redis_client import RedisCache
+
+
+@pytest.fixture(autouse=True)
+def fresh_warning_limiter() -> None:
+    """Each test sees its first cache warning of each kind (the limiter is per process)."""
+    LIMITER.reset()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 from cache_support import REDIS_URL, unreachable_url
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from runtime._redis_errors import LIMITER
 from runtime.errors import ServiceUnavailableError
 from runtime.redis_client import RedisCache
 from runtime.testing import capture_logs
@@ -85,8 +86,21 @@ async def test_outage_warnings_are_rate_limited(down: RedisCache) -> None:
     with capture_logs() as logs:
         for _ in range(5):
             await down.get("k")
-    levels = [r["level"] for r in logs.filter(operation="get")]
-    assert levels == ["WARNING", "DEBUG", "DEBUG", "DEBUG", "DEBUG"]
+    assert [r["suppressed"] for r in logs.filter(operation="get")] == [0]
+
+
+async def test_the_next_warning_reports_how_many_were_suppressed(
+    down: RedisCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(LIMITER, "interval_seconds", 0.3)
+    with capture_logs() as logs:
+        for _ in range(4):
+            await down.get("k")
+        await asyncio.sleep(0.35)
+        await down.get("k")
+    lines = logs.filter(operation="get")
+    assert [r["suppressed"] for r in lines] == [0, 3]
+    assert "3 similar warnings suppressed" in lines[1]["message"]
 
 
 async def test_set_raises_service_unavailable_when_redis_is_unreachable(down: RedisCache) -> None:

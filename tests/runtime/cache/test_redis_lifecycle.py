@@ -95,7 +95,7 @@ async def test_an_injected_client_is_left_open(prefix: str) -> None:
 
 
 def test_url_or_client_is_required() -> None:
-    with pytest.raises(ConfigError, match="url= or client="):
+    with pytest.raises(ConfigError, match="url=, options= or client="):
         RedisCache()
 
 
