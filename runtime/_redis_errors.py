@@ -119,13 +119,15 @@ def unavailable(operation: str, exc: Exception, *, outcome_known: bool) -> Servi
         ``ServiceUnavailableError`` with ``service="cache"``.
     """
     text = redact(f"cache {operation} failed: {type(exc).__name__}: {exc}".rstrip(": "))
-    return ServiceUnavailableError(
+    error = ServiceUnavailableError(
         text,
         retryable=outcome_known,
         service="cache",
         upstream_code=type(exc).__name__,
-        details={"operation": operation, "outcome": "not applied" if outcome_known else "unknown"},
+        details={"operation": operation, "outcome": "repeatable" if outcome_known else "unknown"},
     )
+    error.retryable = outcome_known  # RetryableError's constructor may force True
+    return error
 
 
 def _retrieve(task: asyncio.Future[Any]) -> None:
