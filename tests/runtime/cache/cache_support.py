@@ -81,6 +81,7 @@ class LossyProxy:
         self._tasks: set[asyncio.Task[None]] = set()
         self._rules: list[tuple[str, Rule]] = []
         self.matched = 0
+        self.forwarded = 0  # chunks of commands sent on to Redis
 
     @property
     def url(self) -> str:
@@ -128,6 +129,7 @@ class LossyProxy:
         async def to_redis() -> None:
             nonlocal replies_to_lose
             while data := await reader.read(65536):
+                self.forwarded += 1
                 action = self._action(data)
                 if action == "drop":
                     return
