@@ -158,3 +158,28 @@ async def test_pool_wait_is_bounded_by_pool_timeout(prefix: str) -> None:
                 await cache.set("k", "v", ex=60)
         finally:
             await blocker
+
+
+async def test_an_outage_seen_by_many_clients_and_calls_logs_each_warning_once() -> None:
+    # The finding: 409 "Computed value ... not cached" lines from 4 workers in a 3 s outage.
+    url = unreachable_url()
+    clients = [RedisCache(url=url, connect_timeout_seconds=0.2, max_attempts=1) for _ in range(4)]
+
+    async def compute() -> int:
+        return 1
+
+    try:
+        with capture_logs() as logs:
+            await asyncio.gather(
+                *(c.get_or_set(f"k{i}", compute, ttl=60) for c in clients for i in range(100))
+            )
+            await asyncio.gather(*(c.get(f"k{i}") for c in clients for i in range(100)))
+    finally:
+        for client in clients:
+            await client.aclose()
+    kinds = [r["kind"] for r in logs.records if r["level"] == "WARNING"]
+    assert sorted(kinds) == [
+        "cache_not_stored",
+        "cache_unavailable:get",
+        "cache_unavailable:get_or_set",
+    ]
