@@ -35,7 +35,7 @@ from runtime._redis_errors import UNAVAILABLE, DeadlineExceededError, logger, tr
 from runtime._redis_values import MISS, encode_json
 
 if TYPE_CHECKING:
-    from runtime.redis_client import RedisCache
+    from runtime._redis_core import CacheCore
 
 __all__ = ["LOCK_INFIX", "SingleFlight"]
 
@@ -72,7 +72,7 @@ class SingleFlight:
         cache: The cache whose client, options, deadlines and lookups are used.
     """
 
-    def __init__(self, cache: RedisCache) -> None:
+    def __init__(self, cache: CacheCore) -> None:
         self._cache = cache
 
     async def run(
@@ -134,7 +134,7 @@ class SingleFlight:
             delay = min(delay * 2, _POLL_MAX_SECONDS)
 
     async def _take(self, name: str, token: bytes, px: int) -> bool:
-        return await self._cache._set_nx(name, token, unique=True, px=px)
+        return bool(await self._cache._set_nx(name, token, unique=True, px=px))
 
     async def _claim(
         self, key: str, lock: _CacheLock, validate: Callable[[bytes], Any] | None, model: Any
