@@ -104,7 +104,10 @@ class CacheOptions(BaseModel):
     def _check_backoff(self) -> CacheOptions:
         if self.retry_base_delay_seconds > self.retry_max_delay_seconds:
             # Never above the cap, which would make every delay the cap.
-            raise ValueError("retry_base_delay_seconds must not exceed retry_max_delay_seconds")
+            raise ConfigError(
+                "invalid Redis cache options: retry_base_delay_seconds must not exceed "
+                "retry_max_delay_seconds"
+            )
         return self
 
     @property
