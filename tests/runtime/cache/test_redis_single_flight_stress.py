@@ -83,6 +83,8 @@ async def run_calls(
     count: int,
     *,
     wait_timeout: float,
+    lock_ttl: float = LOCK_TTL,
+    compute_seconds: tuple[float, float] = COMPUTE_SECONDS,
     start_interval: float = 0.0,
     during: Callable[[], Awaitable[None]] | None = None,
 ) -> Run:
@@ -93,7 +95,7 @@ async def run_calls(
     slots = asyncio.Semaphore(CONCURRENCY)
 
     async def one(i: int, call: Call) -> None:
-        seconds = rng.uniform(*COMPUTE_SECONDS)
+        seconds = rng.uniform(*compute_seconds)
 
         async def compute() -> dict[str, str]:
             computations[call.key] += 1
@@ -114,7 +116,7 @@ async def run_calls(
                     call.key,
                     compute,
                     ttl=60,
-                    lock_ttl_seconds=LOCK_TTL,
+                    lock_ttl_seconds=lock_ttl,
                     wait_timeout_seconds=wait_timeout,
                 )
             call.outcome = "value" if value == {"key": call.key} else f"wrong {value!r}"
@@ -152,8 +154,8 @@ async def run_calls(
     return Run(calls, computations, len(pending), cancel_latency)
 
 
-async def assert_nothing_left(url: str, prefix: str) -> None:
-    await asyncio.sleep(3 * LOCK_TTL)
+async def assert_nothing_left(url: str, prefix: str, lock_ttl: float = LOCK_TTL) -> None:
+    await asyncio.sleep(3 * lock_ttl)
     raw = Redis.from_url(url)
     try:
         locks = [k async for k in raw.scan_iter(match=f"{prefix}__lock__:*", count=1000)]
@@ -182,6 +184,33 @@ async def test_thousands_of_short_lock_calls_all_end_within_their_deadline(prefi
         run = await run_calls(clients, CALLS, wait_timeout=WAIT_TIMEOUT)
         check(run, deadline=WAIT_TIMEOUT + 2 * BUDGET)
         await assert_nothing_left(REDIS_URL, prefix)
+    finally:
+        for client in clients:
+            await client.aclose()
+        await delete_prefix(REDIS_URL, prefix)
+
+
+LONG_CALLS = 300
+LONG_LOCK_TTL = 1.5
+LONG_COMPUTE_SECONDS = (1.5, 2.0)  # the finding's other set-up: 1.5 s locks, 2 s computations
+LONG_WAIT_TIMEOUT = 5.0  # waiters outlast the computation: only the lock keeps them waiting
+
+
+async def test_long_computations_on_long_locks_all_end_within_their_deadline(prefix: str) -> None:
+    clients = [
+        RedisCache(url=REDIS_URL, key_prefix=prefix, operation_timeout_seconds=BUDGET)
+        for _ in range(CLIENTS)
+    ]
+    try:
+        run = await run_calls(
+            clients,
+            LONG_CALLS,
+            wait_timeout=LONG_WAIT_TIMEOUT,
+            lock_ttl=LONG_LOCK_TTL,
+            compute_seconds=LONG_COMPUTE_SECONDS,
+        )
+        check(run, deadline=LONG_WAIT_TIMEOUT + 2 * BUDGET)
+        await assert_nothing_left(REDIS_URL, prefix, LONG_LOCK_TTL)
     finally:
         for client in clients:
             await client.aclose()
