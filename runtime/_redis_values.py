@@ -37,8 +37,6 @@ RESERVED_KEY_START: Final = "__"
 MISS: Final = object()
 """A lookup found nothing usable (absent, or stored data that no longer decodes)."""
 
-_NON_JSON_TOKENS: Final = (b"NaN", b"Infinity", b"null")
-
 
 def check_key(key: object) -> str:
     """Return ``key`` if it is a usable cache key.
@@ -174,6 +172,15 @@ def encode_value(key: str, value: object, *, limit: int) -> bytes:
     return _check_size(data, key, limit)
 
 
+def _may_hide_non_finite(data: bytes) -> bool:
+    """Whether JSON bytes hold a NaN/Infinity token or a null (a model's NaN); fast memchr first."""
+    return (
+        (b"N" in data and b"NaN" in data)
+        or (b"I" in data and b"Infinity" in data)
+        or b"null" in data
+    )
+
+
 def _has_non_finite_float(value: Any) -> bool:
     stack = [value]
     while stack:
@@ -201,9 +208,9 @@ def encode_json(key: str, value: object, *, limit: int) -> bytes:
             "None cannot be cached: it would read back as a miss", code="invalid_cache_value"
         )
     try:
-        data = pydantic_core.to_json(value, inf_nan_mode="constants")
+        data = pydantic_core.to_json(value)  # NaN and Infinity come out as tokens
         # A NaN/Infinity token, or a null a model wrote for one: look at the floats themselves.
-        if any(token in data for token in _NON_JSON_TOKENS) and _has_non_finite_float(
+        if _may_hide_non_finite(data) and _has_non_finite_float(
             pydantic_core.to_jsonable_python(value)
         ):
             raise ValidationError(
