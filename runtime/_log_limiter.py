@@ -57,7 +57,7 @@ class WarningLimiter:
             self._last[kind] = now
             suppressed = self._suppressed.pop(kind, 0)
         if suppressed:
-            message += " (%d similar warnings suppressed in the last %.0f s)"
+            message += " (%d similar warnings suppressed in the last %g s)"
             args = (*args, suppressed, self.interval_seconds)
         logger.warning(message, *args, extra={**fields, "kind": kind, "suppressed": suppressed})
         return True
