@@ -42,6 +42,8 @@ __all__ = ["LOCK_INFIX", "SingleFlight"]
 LOCK_INFIX: Final = "__lock__:"
 _POLL_START_SECONDS: Final = 0.02
 _POLL_MAX_SECONDS: Final = 0.25
+_LOCKED: Final = object()
+_HELD: Final = object()
 _GIVE_UP: Final[tuple[type[Exception], ...]] = (DeadlineExceededError, *UNAVAILABLE)
 
 
@@ -116,10 +118,10 @@ class SingleFlight:
                 return await self._compute_unlocked(key, compute, ttl, store=store)
             except RedisError as exc:
                 raise translate(exc) from exc
-            if found is not None:
-                return found[0]
-            if lock.local.token is not None:
+            if found is _LOCKED:
                 return await self._compute_locked(key, compute, lock, ttl)
+            if found is not _HELD:
+                return found
             now = loop.time()
             if now >= wait_until:
                 warn(
@@ -138,18 +140,19 @@ class SingleFlight:
 
     async def _claim(
         self, key: str, lock: _CacheLock, validate: Callable[[bytes], Any] | None, model: Any
-    ) -> tuple[Any] | None:
-        """``(value,)`` when cached; ``None`` otherwise, holding ``lock`` if we got it."""
+    ) -> Any:
+        """The cached value; else ``_LOCKED`` (we hold ``lock``) or ``_HELD`` (someone else)."""
         cache = self._cache
         value = await cache._lookup(key, validate, model)
         if value is not MISS:
-            return (value,)
-        if await lock.acquire(token=lock_token()):
-            value = await cache._lookup(key, validate, model)  # filled while we locked?
-            if value is not MISS:
-                await _release(lock)
-                return (value,)
-        return None
+            return value
+        if not await lock.acquire(token=lock_token()):
+            return _HELD
+        value = await cache._lookup(key, validate, model)  # filled while we locked?
+        if value is MISS:
+            return _LOCKED
+        await _release(lock)
+        return value
 
     async def _compute_locked(
         self, key: str, compute: Callable[[], Awaitable[Any]], lock: _CacheLock, ttl: int
