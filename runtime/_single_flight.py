@@ -194,7 +194,7 @@ class SingleFlight:
         """Reset the lock's TTL every third of it until ``stop`` is set or ``owner`` is done."""
         assert lock.timeout is not None
         interval = lock.timeout / 3
-        budget = min(self._cache.options.operation_timeout_seconds, 2 * interval)
+        budget = min(self._cache.options.operation_timeout_seconds, lock.timeout)
         stopped = asyncio.ensure_future(stop.wait())
         try:
             while True:
@@ -203,14 +203,7 @@ class SingleFlight:
                     return
                 try:
                     await self._cache._deadlines.run(lock.reacquire(), budget)
-                except LockError as exc:  # expired (an outage, a stall): someone may hold it now
-                    warn(
-                        "cache_lock_lost",
-                        "Lost the cache lock %r while computing: %s",
-                        lock.key,
-                        exc,
-                        cache_key=lock.key,
-                    )
+                except LockError:  # released meanwhile, or lapsed: the release will tell which
                     return
                 except (DeadlineExceededError, RedisError) as exc:
                     logger.debug("Could not extend cache lock %r: %s", lock.key, exc)
@@ -241,13 +234,23 @@ def lock_token() -> bytes:
     return uuid.uuid4().hex.encode("ascii")
 
 
-async def _release(lock: _CacheLock) -> None:
+async def _release(lock: _CacheLock) -> bool:
+    """Release ``lock``; ``False`` when it was no longer ours (it lapsed while we held it)."""
     try:
         await lock.release()
-    except LockError as exc:  # expired: nothing to release
-        logger.debug("Cache lock %r was no longer ours to release: %s", lock.key, exc)
+    except LockError as exc:
+        warn(
+            "cache_lock_lost",
+            "The cache lock %r lapsed while its holder computed (renewals did not land within "
+            "its TTL); another caller may have computed too",
+            lock.key,
+            cache_key=lock.key,
+            error=str(exc),
+        )
+        return False
     except RedisError as exc:  # it expires on its own
         logger.debug("Could not release cache lock %r: %s", lock.key, exc)
+    return True
 
 
 def _not_cached(key: str, exc: BaseException) -> None:
