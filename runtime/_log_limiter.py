@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,8 @@ class WarningLimiter:
         self._lock = threading.Lock()
         self._last: dict[str, float] = {}
         self._suppressed: dict[str, int] = {}
+        self.seen: Counter[str] = Counter()
+        """Every warning asked for, per kind, written or not (for metrics and tests)."""
 
     def warning(
         self, logger: Any, kind: str, message: str, *args: object, **fields: object
@@ -50,6 +53,7 @@ class WarningLimiter:
         """
         now = self._clock()
         with self._lock:
+            self.seen[kind] += 1
             last = self._last.get(kind)
             if last is not None and now - last < self.interval_seconds:
                 self._suppressed[kind] = self._suppressed.get(kind, 0) + 1
@@ -67,3 +71,4 @@ class WarningLimiter:
         with self._lock:
             self._last.clear()
             self._suppressed.clear()
+            self.seen.clear()

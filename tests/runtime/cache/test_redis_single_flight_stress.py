@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from cache_support import REDIS_URL, RedisServer, delete_prefix
 from redis.asyncio import Redis
 
+from runtime._redis_errors import LIMITER
 from runtime.redis_client import RedisCache
 
 CALLS = 4000
@@ -58,6 +59,7 @@ class Run:
     computations: Counter[str]
     pending: int
     cancel_latency: list[float]
+    lags: list[float]
 
     def finished(self) -> list[Call]:
         return [c for c in self.calls if c.outcome in ("value", "boom")]
@@ -73,9 +75,16 @@ class Run:
             f"max latency {max(c.elapsed for c in self.calls):.3f} s, max beyond compute "
             f"{max(overrun):.3f} s (deadline {deadline:.2f} s); computations "
             f"{sum(self.computations.values())} for {len(self.computations)} keys "
-            f"(max {max(self.computations.values())} per key); max cancel latency "
-            f"{max(self.cancel_latency, default=0):.3f} s"
+            f"(max {max(self.computations.values())} per key; locks lapsed "
+            f"{LIMITER.seen['cache_lock_lost']}, computed without the lock "
+            f"{LIMITER.seen['cache_unavailable:get_or_set']}); max cancel latency "
+            f"{max(self.cancel_latency, default=0):.3f} s; event-loop lag p50/p99/max "
+            f"{self.lag(0.5):.3f}/{self.lag(0.99):.3f}/{self.lag(1.0):.3f} s"
         )
+
+    def lag(self, quantile: float) -> float:
+        ordered = sorted(self.lags) or [0.0]
+        return ordered[min(len(ordered) - 1, int(len(ordered) * quantile))]
 
 
 async def run_calls(
@@ -135,6 +144,16 @@ async def run_calls(
         await asyncio.wait((task,))
         cancel_latency.append(time.monotonic() - asked)
 
+    lags: list[float] = []
+    running = True
+
+    async def probe() -> None:  # how late the event loop runs a 10 ms timer
+        while running:
+            began = time.monotonic()
+            await asyncio.sleep(0.01)
+            lags.append(time.monotonic() - began - 0.01)
+
+    prober = asyncio.create_task(probe())
     tasks: list[asyncio.Task[None]] = []
     helpers: list[asyncio.Task[None]] = []
     fault = asyncio.create_task(during()) if during is not None else None
@@ -151,7 +170,9 @@ async def run_calls(
     await asyncio.gather(*helpers, return_exceptions=True)
     if fault is not None:
         await fault
-    return Run(calls, computations, len(pending), cancel_latency)
+    running = False
+    await prober
+    return Run(calls, computations, len(pending), cancel_latency, lags)
 
 
 async def assert_nothing_left(url: str, prefix: str, lock_ttl: float = LOCK_TTL) -> None:
