@@ -1,9 +1,18 @@
 """The one place a redis-py client is built from :class:`~runtime._redis_options.CacheOptions`.
 
-Today every URL (``redis://``, ``rediss://``, ``unix://``) gives a single-server client with a
-bounded, waiting pool and redis-py's retry of connection errors and timeouts. Cluster or Sentinel
-selection by URL belongs in :func:`connect` too: the cache uses only commands both offer (``GET``,
-``SET``, ``DEL``, ``EXISTS``, ``TTL``, ``EXPIRE``, ``PING``, scripts through ``redis.lock``).
+The URL's scheme picks the topology:
+
+* ``redis://``, ``rediss://``, ``unix://``: one server, over a ``BlockingConnectionPool``;
+* ``redis+cluster://[user:password@]host:port[,host:port...]`` (``rediss+cluster://`` for TLS):
+  a Redis Cluster, found from any of the listed nodes (``RedisCluster``);
+* ``redis+sentinel://[user:password@]host:port[,host:port...]/service[/db]``
+  (``rediss+sentinel://``): the master Sentinel names for ``service``, followed through failovers
+  (``Sentinel.master_for``); the password is the data servers', the sentinels need none.
+
+Each gets redis-py's retry of connection errors and timeouts with jittered backoff and the
+timeouts of the options. The cache uses only single-key commands (``GET``, ``SET``, ``DEL`` of
+keys one slot each, ``EXISTS``, ``TTL``, ``EXPIRE``) and redis-py's ``Lock`` scripts, each on one
+key, so no hash tags are needed on a cluster.
 """
 
 from __future__ import annotations
@@ -11,19 +20,35 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar, cast
+from urllib.parse import unquote
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from runtime._redis_options import CacheOptions
+from runtime.errors import ConfigError
 
-__all__ = ["FAILED_ATTEMPTS", "connect"]
+__all__ = ["FAILED_ATTEMPTS", "SCHEMES", "Connection", "connect", "parse_nodes"]
 
 T = TypeVar("T")
+
+SCHEMES: Final = (
+    "redis://",
+    "rediss://",
+    "unix://",
+    "redis+cluster://",
+    "rediss+cluster://",
+    "redis+sentinel://",
+    "rediss+sentinel://",
+)
+"""The URL schemes :func:`connect` understands."""
 
 FAILED_ATTEMPTS: ContextVar[list[int] | None] = ContextVar(
     "videogen_redis_failed_attempts", default=None
@@ -51,31 +76,144 @@ class _ObservedRetry(Retry):
         return await super().call_with_retry(do, observed, *args, **kwargs)
 
 
-def connect(options: CacheOptions) -> Redis:
-    """Build the redis-py client for ``options`` (no connection is opened yet).
+@dataclass(frozen=True)
+class Connection:
+    """A built client and what the cache must know about it.
+
+    Attributes:
+        client: The redis-py client (a ``RedisCluster`` for a cluster; typed as ``Redis``, whose
+            commands the cache uses).
+        counts_retries: Failed attempts are counted in :data:`FAILED_ATTEMPTS` (single server
+            and Sentinel); otherwise an ``SET NX`` of a unique value is always read back.
+        aclose: Closes everything the client opened (for Sentinel, the sentinel connections too).
+    """
+
+    client: Redis
+    counts_retries: bool
+    aclose: Callable[[], Awaitable[None]]
+
+
+def parse_nodes(url: str) -> tuple[str | None, str | None, list[tuple[str, int]], str]:
+    """Split ``scheme://[user:password@]host:port[,host:port...]/path`` into its parts.
 
     Args:
-        options: The cache's options.
+        url: A cluster or Sentinel URL.
 
     Returns:
-        A ``redis.asyncio.Redis`` over a ``BlockingConnectionPool`` of ``max_connections``,
-        waiting at most ``pool_wait_seconds`` for a connection, retrying connection errors and
-        timeouts ``max_attempts - 1`` times with jittered exponential backoff.
+        ``(username, password, [(host, port), ...], path)``; the path without its leading ``/``.
+
+    Raises:
+        ConfigError: No node, or a node without a valid port.
     """
+    rest = url.split("://", 1)[1]
+    netloc, _, path = rest.partition("/")
+    credentials, _, hosts = netloc.rpartition("@")
+    username = password = None
+    if credentials:
+        user, _, secret = credentials.partition(":")
+        username, password = unquote(user) or None, unquote(secret) or None
+    nodes: list[tuple[str, int]] = []
+    for node in filter(None, hosts.split(",")):
+        host, _, port = node.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"Redis node {node!r} must be host:port")
+        nodes.append((host.strip("[]"), int(port)))
+    if not nodes:
+        raise ConfigError("a cluster or Sentinel Redis URL must name at least one host:port")
+    return username, password, nodes, path
+
+
+def _retry(options: CacheOptions) -> _ObservedRetry:
+    return _ObservedRetry(
+        ExponentialWithJitterBackoff(
+            base=options.retry_base_delay_seconds, cap=options.retry_max_delay_seconds
+        ),
+        retries=options.max_attempts - 1,
+    )
+
+
+def _common(options: CacheOptions) -> dict[str, Any]:
+    return {
+        "socket_timeout": options.socket_timeout_seconds,
+        "socket_connect_timeout": options.connect_timeout_seconds,
+        "retry": _retry(options),
+        # Explicit, so every supported redis-py (>= 6.0) retries exactly these two,
+        # whatever its defaults for Retry's supported errors.
+        "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+    }
+
+
+def _single(options: CacheOptions) -> Connection:
     pool = BlockingConnectionPool.from_url(
         options.url,
         max_connections=options.max_connections,
         timeout=options.pool_wait_seconds,
-        socket_timeout=options.socket_timeout_seconds,
-        socket_connect_timeout=options.connect_timeout_seconds,
-        retry=_ObservedRetry(
-            ExponentialWithJitterBackoff(
-                base=options.retry_base_delay_seconds, cap=options.retry_max_delay_seconds
-            ),
-            retries=options.max_attempts - 1,
-        ),
-        # Explicit, so every supported redis-py (>= 6.0) retries exactly these two,
-        # whatever its defaults for Retry's supported errors.
-        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+        **_common(options),
     )
-    return Redis.from_pool(pool)
+    client = Redis.from_pool(pool)
+    return Connection(client, counts_retries=True, aclose=client.aclose)
+
+
+def _cluster(options: CacheOptions) -> Connection:
+    username, password, nodes, _ = parse_nodes(options.url)
+    client = RedisCluster(
+        startup_nodes=[ClusterNode(host, port) for host, port in nodes],
+        username=username,
+        password=password,
+        ssl=options.url.startswith("rediss+"),
+        max_connections=options.max_connections,
+        require_full_coverage=False,  # keys on live slots stay usable while a shard fails over
+        **_common(options),
+    )
+    return Connection(cast(Redis, client), counts_retries=False, aclose=client.aclose)
+
+
+def _sentinel(options: CacheOptions) -> Connection:
+    username, password, nodes, path = parse_nodes(options.url)
+    service, _, db = path.partition("/")
+    if not service:
+        raise ConfigError("a Sentinel Redis URL must end with /service_name (and /db)")
+    if db and not db.isdigit():
+        raise ConfigError(f"the database of a Sentinel Redis URL must be a number, got {db!r}")
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        nodes,
+        sentinel_kwargs={
+            "socket_timeout": options.socket_timeout_seconds,
+            "socket_connect_timeout": options.connect_timeout_seconds,
+        },
+    )
+    client = sentinel.master_for(
+        service,
+        username=username,
+        password=password,
+        db=int(db or 0),
+        ssl=options.url.startswith("rediss+"),
+        max_connections=options.max_connections,
+        **_common(options),
+    )
+
+    async def aclose() -> None:
+        await client.aclose()
+        for server in sentinel.sentinels:
+            await server.aclose()
+
+    return Connection(client, counts_retries=True, aclose=aclose)
+
+
+def connect(options: CacheOptions) -> Connection:
+    """Build the redis-py client for ``options`` (no connection is opened yet).
+
+    Args:
+        options: The cache's options; the URL's scheme picks the topology (module docstring).
+
+    Returns:
+        The client, whether it counts retries, and how to close it.
+
+    Raises:
+        ConfigError: A cluster or Sentinel URL that names no valid node or service.
+    """
+    if options.url.startswith(("redis+cluster://", "rediss+cluster://")):
+        return _cluster(options)
+    if options.url.startswith(("redis+sentinel://", "rediss+sentinel://")):
+        return _sentinel(options)
+    return _single(options)

@@ -14,7 +14,7 @@ from typing import Any, Self, TypedDict, TypeVar, Unpack, cast
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from runtime._redis_connect import FAILED_ATTEMPTS, connect
+from runtime._redis_connect import FAILED_ATTEMPTS, Connection, connect
 from runtime._redis_errors import (
     UNAVAILABLE,
     DeadlineExceededError,
@@ -102,7 +102,7 @@ class CacheCore(LazyClient[CacheOptions]):
     ) -> None:
         super()._setup(options=options, factory=factory)
         self._client = client
-        self._owns_client = client is None
+        self._connection: Connection | None = None
         self._closed = False
         self._reusable = factory is not None
         self._deadlines = Deadlines()
@@ -117,7 +117,9 @@ class CacheCore(LazyClient[CacheOptions]):
 
     @property
     def client(self) -> Redis:
-        """The underlying ``redis.asyncio.Redis`` (built on first access).
+        """The underlying redis-py client, built on first access.
+
+        A ``RedisCluster`` for a ``redis+cluster://`` URL.
 
         Raises:
             CacheError: ``code="cache_closed"`` after :meth:`aclose` (non-lazy caches).
@@ -125,7 +127,8 @@ class CacheCore(LazyClient[CacheOptions]):
         if self._client is None:
             if self._closed:
                 raise CacheError("this RedisCache is closed; build a new one", code="cache_closed")
-            self._client = connect(self.options)
+            self._connection = connect(self.options)
+            self._client = self._connection.client
         return self._client
 
     async def aclose(self) -> None:
@@ -138,13 +141,13 @@ class CacheCore(LazyClient[CacheOptions]):
         """
         if self._options is not None:
             await self._deadlines.drain(self.options.operation_timeout_seconds)
-        client, self._client = self._client, None
+        connection, self._connection, self._client = self._connection, None, None
         if self._reusable:
             self._options = None
         else:
             self._closed = True
-        if client is not None and self._owns_client:
-            await client.aclose()
+        if connection is not None:
+            await connection.aclose()
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -219,7 +222,8 @@ class CacheCore(LazyClient[CacheOptions]):
             FAILED_ATTEMPTS.reset(counting)
         if stored:
             return True
-        if failures[0] == 0 and (self._owns_client or not unique):
+        counted = self._connection is not None and self._connection.counts_retries
+        if failures[0] == 0 and (counted or not unique):
             return False  # answered by the only attempt: the key really was taken
         return bool(await self.client.get(full_key) == data)
 

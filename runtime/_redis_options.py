@@ -26,7 +26,15 @@ DEFAULT_KEY_PREFIX: Final = "videogen:cache:"
 DEFAULT_TTL_SECONDS: Final = 3600
 DEFAULT_OPERATION_TIMEOUT_SECONDS: Final = 3.0
 MAX_TTL_SECONDS: Final = 30 * 24 * 3600
-_URL_SCHEMES: Final = ("redis://", "rediss://", "unix://")
+_URL_SCHEMES: Final = (
+    "redis://",
+    "rediss://",
+    "unix://",
+    "redis+cluster://",
+    "rediss+cluster://",
+    "redis+sentinel://",
+    "rediss+sentinel://",
+)
 
 _Seconds = Annotated[float, Field(gt=0, le=300)]
 
@@ -35,7 +43,9 @@ class CacheOptions(BaseModel):
     """The policy of one :class:`~runtime.redis_client.RedisCache`; every field is checked once.
 
     Attributes:
-        url: ``redis://``, ``rediss://`` or ``unix://`` URL, database number included.
+        url: Where Redis is; the scheme picks the topology: ``redis://``, ``rediss://`` or
+            ``unix://`` (one server, database number included), ``redis+cluster://`` (a
+            cluster) or ``redis+sentinel://.../service`` (Sentinel); see ``docs/cache.md``.
         key_prefix: Namespace put in front of every key (non-empty, UTF-8 encodable).
         default_ttl_seconds: Expiry used when a write gives none (1 s to 30 days).
         operation_timeout_seconds: The total time budget of one cache operation, every attempt,
@@ -86,7 +96,10 @@ class CacheOptions(BaseModel):
     @classmethod
     def _check_url(cls, value: str) -> str:
         if not value.startswith(_URL_SCHEMES):
-            raise ValueError("must start with redis://, rediss:// or unix://")
+            raise ValueError(
+                "must start with redis://, rediss://, unix://, redis+cluster://, "
+                "rediss+cluster://, redis+sentinel:// or rediss+sentinel://"
+            )
         return value
 
     @field_validator("key_prefix")
