@@ -16,8 +16,7 @@ from redis.exceptions import RedisError
 
 from runtime._redis_connect import FAILED_ATTEMPTS, Connection, connect
 from runtime._redis_errors import (
-    UNAVAILABLE,
-    DeadlineExceededError,
+    GIVE_UP,
     Deadlines,
     translate,
     unavailable,
@@ -32,7 +31,6 @@ from runtime.lifecycle import LazyClient
 __all__ = ["CacheCore", "OptionFields"]
 
 T = TypeVar("T")
-_GIVE_UP: tuple[type[Exception], ...] = (DeadlineExceededError, *UNAVAILABLE)
 
 
 class OptionFields(TypedDict, total=False):
@@ -179,7 +177,7 @@ class CacheCore(LazyClient[CacheOptions]):
         """
         try:
             return await self._deadlines.run(work, self.options.operation_timeout_seconds)
-        except _GIVE_UP as exc:
+        except GIVE_UP as exc:
             if miss is MISS:
                 raise unavailable(operation, exc, outcome_known=not nx) from exc
             warn(

@@ -27,7 +27,10 @@ from runtime.errors import (
 from runtime.logging import get_logger, redact
 
 __all__ = [
+    "GIVE_UP",
+    "LIBRARY_FAULTS",
     "LIMITER",
+    "STORE_FAILED",
     "UNAVAILABLE",
     "DeadlineExceededError",
     "Deadlines",
@@ -67,6 +70,11 @@ UNAVAILABLE: Final[tuple[type[Exception], ...]] = (
 )
 """Redis errors that mean "not reachable right now": reads report a miss, writes may retry."""
 
+LIBRARY_FAULTS: Final[tuple[type[Exception], ...]] = (AttributeError,)
+"""Raised by redis-py itself when a connection is torn down under a running command (seen with
+the cluster client during a failover, redis-py 8.1: ``'NoneType' object has no attribute
+'writelines'``); treated like Redis being unavailable rather than leaked to callers."""
+
 _DENIED: Final[tuple[type[Exception], ...]] = (
     redis_exc.AuthenticationError,
     redis_exc.AuthorizationError,
@@ -81,6 +89,17 @@ class DeadlineExceededError(Exception):
     def __init__(self, seconds: float) -> None:
         super().__init__(f"did not finish within its {seconds:g} s budget")
         self.seconds = seconds
+
+
+GIVE_UP: Final[tuple[type[Exception], ...]] = (DeadlineExceededError, *UNAVAILABLE, *LIBRARY_FAULTS)
+"""What makes an operation give up on Redis: a miss for reads, ``ServiceUnavailableError`` else."""
+
+STORE_FAILED: Final[tuple[type[Exception], ...]] = (
+    DeadlineExceededError,
+    redis_exc.RedisError,
+    *LIBRARY_FAULTS,
+)
+"""What a best-effort write (a computed value, a lock release or renewal) logs and moves past."""
 
 
 def translate(exc: redis_exc.RedisError) -> ServiceError:

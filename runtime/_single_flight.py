@@ -31,7 +31,14 @@ from redis.asyncio import Redis
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError, RedisError
 
-from runtime._redis_errors import UNAVAILABLE, DeadlineExceededError, logger, translate, warn
+from runtime._redis_errors import (
+    GIVE_UP,
+    STORE_FAILED,
+    DeadlineExceededError,
+    logger,
+    translate,
+    warn,
+)
 from runtime._redis_values import MISS, encode_json
 
 if TYPE_CHECKING:
@@ -44,7 +51,6 @@ _POLL_START_SECONDS: Final = 0.02
 _POLL_MAX_SECONDS: Final = 0.25
 _LOCKED: Final = object()
 _HELD: Final = object()
-_GIVE_UP: Final[tuple[type[Exception], ...]] = (DeadlineExceededError, *UNAVAILABLE)
 
 
 class _CacheLock(Lock):
@@ -103,7 +109,7 @@ class SingleFlight:
             lock = _CacheLock(cache.client, cache._lock_key(key), lock_ttl, self._take)
             try:
                 found = await cache._deadlines.run(self._claim(key, lock, validate, model), budget)
-            except _GIVE_UP as exc:
+            except GIVE_UP as exc:
                 warn(
                     "cache_unavailable:get_or_set",
                     "Redis unavailable; get_or_set of %r computes without the lock",
@@ -185,7 +191,7 @@ class SingleFlight:
         if data is not None:
             try:
                 await self._cache.client.set(self._cache.key(key), data, ex=ttl)
-            except RedisError as exc:
+            except STORE_FAILED as exc:
                 _not_cached(key, exc)
         await _release(lock)
         await asyncio.wait((keeper,))
@@ -205,7 +211,7 @@ class SingleFlight:
                     await self._cache._deadlines.run(lock.reacquire(), budget)
                 except LockError:  # released meanwhile, or lapsed: the release will tell which
                     return
-                except (DeadlineExceededError, RedisError) as exc:
+                except STORE_FAILED as exc:
                     logger.debug("Could not extend cache lock %r: %s", lock.key, exc)
         finally:
             stopped.cancel()
@@ -224,7 +230,7 @@ class SingleFlight:
                 cache.client.set(cache.key(key), data, ex=ttl),
                 cache.options.operation_timeout_seconds,
             )
-        except (DeadlineExceededError, RedisError) as exc:
+        except STORE_FAILED as exc:
             _not_cached(key, exc)
         return value
 
@@ -248,7 +254,7 @@ async def _release(lock: _CacheLock) -> bool:
             error=str(exc),
         )
         return False
-    except RedisError as exc:  # it expires on its own
+    except STORE_FAILED as exc:  # it expires on its own
         logger.debug("Could not release cache lock %r: %s", lock.key, exc)
     return True
 
