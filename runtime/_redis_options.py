@@ -8,6 +8,7 @@ of range or of the wrong type raises :class:`~runtime.errors.ConfigError` naming
 from __future__ import annotations
 
 from typing import Annotated, Any, Final
+from urllib.parse import unquote
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -20,6 +21,7 @@ __all__ = [
     "DEFAULT_TTL_SECONDS",
     "MAX_TTL_SECONDS",
     "CacheOptions",
+    "parse_nodes",
 ]
 
 DEFAULT_KEY_PREFIX: Final = "videogen:cache:"
@@ -35,6 +37,37 @@ _URL_SCHEMES: Final = (
     "redis+sentinel://",
     "rediss+sentinel://",
 )
+
+
+def parse_nodes(url: str) -> tuple[str | None, str | None, list[tuple[str, int]], str]:
+    """Split ``scheme://[user:password@]host:port[,host:port...]/path`` into its parts.
+
+    Args:
+        url: A cluster or Sentinel URL.
+
+    Returns:
+        ``(username, password, [(host, port), ...], path)``; the path without its leading ``/``.
+
+    Raises:
+        ConfigError: No node, or a node without a valid port.
+    """
+    rest = url.split("://", 1)[1]
+    netloc, _, path = rest.partition("/")
+    credentials, _, hosts = netloc.rpartition("@")
+    username = password = None
+    if credentials:
+        user, _, secret = credentials.partition(":")
+        username, password = unquote(user) or None, unquote(secret) or None
+    nodes: list[tuple[str, int]] = []
+    for node in filter(None, hosts.split(",")):
+        host, _, port = node.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"Redis node {node!r} must be host:port")
+        nodes.append((host.strip("[]"), int(port)))
+    if not nodes:
+        raise ConfigError("a cluster or Sentinel Redis URL must name at least one host:port")
+    return username, password, nodes, path
+
 
 _Seconds = Annotated[float, Field(gt=0, le=300)]
 
@@ -100,6 +133,10 @@ class CacheOptions(BaseModel):
                 "must start with redis://, rediss://, unix://, redis+cluster://, "
                 "rediss+cluster://, redis+sentinel:// or rediss+sentinel://"
             )
+        if "+cluster://" in value or "+sentinel://" in value:
+            _, _, _, path = parse_nodes(value)
+            if "+sentinel://" in value and not path.split("/")[0]:
+                raise ValueError("a Sentinel URL must end with /service_name (and /db)")
         return value
 
     @field_validator("key_prefix")

@@ -164,3 +164,30 @@ def test_bad_options_are_config_errors_naming_the_field(fields: dict[str, object
     with pytest.raises(ConfigError, match="invalid Redis cache options") as info:
         CacheOptions(url=REDIS_URL, **fields)  # type: ignore[arg-type]
     assert next(iter(fields)) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis+cluster://",
+        "redis+cluster://127.0.0.1",
+        "redis+cluster://127.0.0.1:70000",
+        "redis+sentinel://127.0.0.1:26379",
+        "redis+sentinel://127.0.0.1:26379/cache/x",
+    ],
+    ids=["no-node", "no-port", "bad-port", "no-service", "bad-db"],
+)
+def test_bad_cluster_and_sentinel_urls_are_config_errors(url: str) -> None:
+    with pytest.raises(ConfigError):
+        RedisCache(url=url).client  # noqa: B018
+
+
+def test_a_cluster_url_may_carry_credentials_and_several_nodes() -> None:
+    from runtime._redis_options import parse_nodes
+
+    assert parse_nodes("rediss+cluster://u:p%40ss@10.0.0.1:7000,10.0.0.2:7001") == (
+        "u",
+        "p@ss",
+        [("10.0.0.1", 7000), ("10.0.0.2", 7001)],
+        "",
+    )
