@@ -17,6 +17,7 @@ key, so no hash tags are needed on a cluster.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -123,14 +124,33 @@ def _single(options: CacheOptions) -> Connection:
     return Connection(client, counts_retries=True, aclose=client.aclose)
 
 
+class _WaitingCluster(RedisCluster):
+    """``RedisCluster`` whose commands wait for a free slot instead of failing.
+
+    redis-py's cluster pools raise ``MaxConnectionsError`` at once when a node has
+    ``max_connections`` busy connections; the single-server pool waits. Here at most
+    ``max_connections`` commands of this client are in flight (so no node can run out), and the
+    others wait, within the cache's deadline, as on a single server.
+    """
+
+    def __init__(self, *args: Any, in_flight: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._in_flight = asyncio.Semaphore(in_flight)
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._in_flight:
+            return await super().execute_command(*args, **kwargs)
+
+
 def _cluster(options: CacheOptions) -> Connection:
     username, password, nodes, _ = parse_nodes(options.url)
-    client = RedisCluster(
+    client = _WaitingCluster(
         startup_nodes=[ClusterNode(host, port) for host, port in nodes],
         username=username,
         password=password,
         ssl=options.url.startswith("rediss+"),
         max_connections=options.max_connections,
+        in_flight=options.max_connections,
         require_full_coverage=False,  # keys on live slots stay usable while a shard fails over
         **_common(options),
     )

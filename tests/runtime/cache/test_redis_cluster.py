@@ -6,12 +6,14 @@ Selected by the URL: ``redis+cluster://host:port[,host:port]``.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from topologies import HAS_CLUSTER_TOOLS, Cluster, Workload, wait_for
 
+from runtime._redis_errors import LIMITER
 from runtime.redis_client import RedisCache
 
 pytestmark = pytest.mark.skipif(not HAS_CLUSTER_TOOLS, reason="needs redis-server and redis-cli")
@@ -88,6 +90,29 @@ async def test_get_or_set_computes_once_across_clients(cluster: Cluster, prefix:
             await c.aclose()
     assert calls == 1
     assert results == [{"bpm": 128}] * 15
+
+
+async def test_more_concurrent_calls_than_connections_wait_instead_of_failing(
+    cluster: Cluster, prefix: str
+) -> None:
+    # redis-py's cluster pools raise MaxConnectionsError instead of waiting; the cache waits.
+    computed: Counter[str] = Counter()
+
+    async def compute_for(key: str) -> dict[str, str]:
+        computed[key] += 1
+        await asyncio.sleep(0.02)
+        return {"key": key}
+
+    async with RedisCache(url=cluster.url, key_prefix=prefix, max_connections=2) as cache:
+        results = await asyncio.gather(
+            *(
+                cache.get_or_set(f"k{i // 5}", lambda i=i: compute_for(f"k{i // 5}"), ttl=60)
+                for i in range(100)
+            )
+        )
+    assert results == [{"key": f"k{i // 5}"} for i in range(100)]
+    assert computed == Counter({f"k{n}": 1 for n in range(20)})
+    assert LIMITER.seen == Counter()  # no call gave up on Redis
 
 
 # redis-py (8.1) sometimes drops a Connection to the killed master without closing it during the
