@@ -12,7 +12,12 @@ trips per second:
 * ours: ``RedisCache.set_json`` / ``get_json`` (plain JSON for the dict; for the analysis the
   model itself, read back with ``model=AudioAnalysis``, i.e. validated into the model);
 
-and the ratio ours / raw. ``VIDEOGEN_BENCH_SECONDS`` (default 1.5) sets the time per figure.
+and the ratio ours / raw; then a plain ``GET`` (what the per-operation deadline costs: each
+operation runs in its own task) and a ``get_or_set`` hit against raw ``GET`` + ``json.loads``.
+Raw and ours run interleaved in short slices, so a change in the machine's load hits both.
+Last, the single-flight figure: 2,000 concurrent ``get_or_set`` calls, 5 per key, 0.1 s locks,
+10-50 ms computations: calls per second, p50/p99/max latency and the computations run.
+``VIDEOGEN_BENCH_SECONDS`` (default 1.5) sets the time per side of each figure.
 """
 
 from __future__ import annotations
@@ -64,18 +69,29 @@ def large_analysis() -> AudioAnalysis:
     return AudioAnalysis.model_validate(example)
 
 
-async def rate(round_trip: Callable[[int], Awaitable[None]]) -> float:
-    """Round trips per second, run sequentially for DURATION_SECONDS after a short warm-up."""
+SLICES = 10
+
+
+async def rates(
+    raw_trip: Callable[[int], Awaitable[None]], our_trip: Callable[[int], Awaitable[None]]
+) -> tuple[float, float]:
+    """Round trips per second of both, interleaved in SLICES short slices (the machine's load
+    changes during a run; alternating keeps the ratio fair), after a short warm-up."""
     for i in range(50):
-        await round_trip(i)
-    count = 0
-    started = time.perf_counter()
-    deadline = started + DURATION_SECONDS
-    while time.perf_counter() < deadline:
-        for _ in range(50):
-            await round_trip(count)
-            count += 1
-    return count / (time.perf_counter() - started)
+        await raw_trip(i)
+        await our_trip(i)
+    counts = [0, 0]
+    spent = [0.0, 0.0]
+    for _ in range(SLICES):
+        for side, trip in enumerate((raw_trip, our_trip)):
+            started = time.perf_counter()
+            deadline = started + DURATION_SECONDS / SLICES
+            while time.perf_counter() < deadline:
+                for _ in range(10):
+                    await trip(counts[side])
+                    counts[side] += 1
+            spent[side] += time.perf_counter() - started
+    return counts[0] / spent[0], counts[1] / spent[1]
 
 
 async def main_async() -> None:
@@ -92,7 +108,7 @@ async def main_async() -> None:
     }
     raw = Redis.from_pool(BlockingConnectionPool.from_url(REDIS_URL, max_connections=20))
     ours = RedisCache(url=REDIS_URL, key_prefix=prefix, max_connections=20)
-    print(f"bench_cache: Redis {REDIS_URL}, {DURATION_SECONDS:g}s per figure, sequential")
+    print(f"bench_cache: Redis {REDIS_URL}, {DURATION_SECONDS:g}s per side of each figure")
     try:
         for name, (plain, value, model) in payloads.items():
             stored = plain if value is None else value
@@ -112,18 +128,83 @@ async def main_async() -> None:
                 )
                 assert loaded == stored
 
-            raw_rate = await rate(raw_trip)
-            our_rate = await rate(our_trip)
+            raw_rate, our_rate = await rates(raw_trip, our_trip)
             print(
                 f"  {name} ({size} bytes of JSON): raw redis-py+json {raw_rate:,.0f}/s, "
                 f"runtime.redis_client {our_rate:,.0f}/s, ratio {our_rate / raw_rate:.2f}"
             )
+        await plain_and_hit_figures(raw, ours, prefix)
+        await single_flight_figures(ours)
     finally:
         keys = [k async for k in raw.scan_iter(match=f"{prefix}*", count=500)]
         if keys:
             await raw.delete(*keys)
         await raw.aclose()
         await ours.aclose()
+
+
+async def plain_and_hit_figures(raw: Redis, ours: RedisCache, prefix: str) -> None:
+    """The cost of the per-operation deadline (a GET) and of a get_or_set hit."""
+    await raw.set(f"{prefix}hit", json.dumps({"bpm": 120}), ex=TTL_SECONDS)
+
+    async def raw_get(i: int) -> None:
+        await raw.get(f"{prefix}hit")
+
+    async def our_get(i: int) -> None:
+        await ours.get("hit")
+
+    async def raw_hit(i: int) -> None:
+        json.loads(await raw.get(f"{prefix}hit"))
+
+    async def compute() -> dict[str, int]:
+        raise AssertionError("a hit never computes")
+
+    async def our_hit(i: int) -> None:
+        await ours.get_or_set("hit", compute, ttl=TTL_SECONDS)
+
+    for name, raw_trip, our_trip in (
+        ("GET (deadline overhead)", raw_get, our_get),
+        ("get_or_set hit vs GET+json", raw_hit, our_hit),
+    ):
+        raw_rate, our_rate = await rates(raw_trip, our_trip)
+        print(
+            f"  {name}: raw {raw_rate:,.0f}/s, ours {our_rate:,.0f}/s, "
+            f"ratio {our_rate / raw_rate:.2f}"
+        )
+
+
+async def single_flight_figures(ours: RedisCache) -> None:
+    """Concurrent misses: 5 callers per key, 0.1 s locks, 10-50 ms computations."""
+    calls, per_key, concurrency = 2000, 5, 100
+    slots = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+    computed = 0
+    run = uuid.uuid4().hex[:6]
+
+    async def one(i: int) -> None:
+        nonlocal computed
+
+        async def compute() -> dict[str, int]:
+            nonlocal computed
+            computed += 1
+            await asyncio.sleep(0.01 + (i % 5) * 0.01)
+            return {"i": i // per_key}
+
+        async with slots:
+            began = time.perf_counter()
+            await ours.get_or_set(f"sf{run}:{i // per_key}", compute, ttl=60, lock_ttl_seconds=0.1)
+            latencies.append(time.perf_counter() - began)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(calls)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    print(
+        f"  get_or_set single-flight: {calls} calls on {calls // per_key} keys, "
+        f"{calls / elapsed:,.0f} calls/s, p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, "
+        f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.0f} ms, "
+        f"max {latencies[-1] * 1000:.0f} ms, {computed} computations"
+    )
 
 
 def main() -> None:

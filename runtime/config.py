@@ -97,6 +97,7 @@ _PLACEHOLDER_MARKERS: Final = (
     "placeholder",
     "xxxx",
 )
+_REDIS_TOPOLOGIES: Final = ("redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel")
 _LOOPBACK_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 
 # What a valid value looks like, shown next to each problem.
@@ -104,7 +105,7 @@ _EXPECTED: Final[dict[str, str]] = {
     "supabase_url": "the project URL, e.g. https://abcdefghijkl.supabase.co",
     "supabase_service_key": "the service_role JWT (eyJ...) or a secret key (sb_secret_...)",
     "supabase_anon_key": "the anon JWT (eyJ...) or a publishable key (sb_publishable_...)",
-    "redis_url": "redis://[:password@]host:6379/0 or rediss://... for TLS",
+    "redis_url": "redis://[:password@]host:6379/0, rediss://... for TLS (docs/cache.md: cluster)",
     "openai_api_key": "an OpenAI key starting with sk-",
     "replicate_api_token": "a Replicate token starting with r8_",
     "jwt_secret_key": "a random string of at least 32 characters",
@@ -118,6 +119,7 @@ _EXPECTED: Final[dict[str, str]] = {
     "http_timeout_seconds": "seconds above 0 and at most 300",
     "redis_max_connections": "an integer from 1 to 1000",
     "redis_socket_timeout_seconds": "seconds above 0 and at most 300",
+    "redis_operation_timeout_seconds": "seconds above 0 and at most 300 (whole cache call)",
     "log_file": "a file path, e.g. /var/log/videogen/worker.log (optional)",
 }
 
@@ -225,7 +227,8 @@ class Settings(BaseSettings):
     db_pool_max_connections: int = Field(default=10, ge=1, le=10)
     http_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     redis_max_connections: int = Field(default=20, ge=1, le=1000)
-    redis_socket_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    redis_socket_timeout_seconds: float = Field(default=1.0, gt=0, le=300)
+    redis_operation_timeout_seconds: float = Field(default=3.0, gt=0, le=300)
     log_file: Path | None = None
 
     def __init__(self, _env_file: DotenvType | None = ENV_FILE_SENTINEL, **values: Any) -> None:
@@ -304,9 +307,10 @@ class Settings(BaseSettings):
     @classmethod
     def _check_redis_url(cls, value: str, info: ValidationInfo) -> str:
         value = value.strip()
-        parts = urlsplit(value)
-        if parts.scheme not in ("redis", "rediss"):
-            raise ValueError("must start with redis:// or rediss://")
+        # redis+cluster:// and redis+sentinel:// may list several host:port; check the first.
+        parts = urlsplit(value.split(",", 1)[0])
+        if parts.scheme not in ("redis", "rediss", *_REDIS_TOPOLOGIES):
+            raise ValueError("must start with redis:// or rediss:// (or +cluster/+sentinel)")
         try:
             host = parts.hostname
             _ = parts.port
@@ -314,7 +318,8 @@ class Settings(BaseSettings):
             raise ValueError("has an invalid port") from None
         if not host:
             raise ValueError("must name a host")
-        if _is_production(info) and parts.scheme == "redis" and not _is_internal_host(host):
+        plain = parts.scheme in ("redis", "redis+cluster", "redis+sentinel")
+        if _is_production(info) and plain and not _is_internal_host(host):
             raise ValueError(
                 "must use TLS (rediss://) in production for a host outside the private network"
             )

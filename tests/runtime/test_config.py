@@ -63,7 +63,8 @@ def test_valid_values_give_typed_settings_with_defaults(settings_values: dict[st
     assert s.db_pool_max_connections == 10
     assert s.http_timeout_seconds == 10.0
     assert s.redis_max_connections == 20
-    assert s.redis_socket_timeout_seconds == 5.0
+    assert s.redis_socket_timeout_seconds == 1.0
+    assert s.redis_operation_timeout_seconds == 3.0
     assert s.database_url is None
     assert s.log_file is None
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
+import signal
 import socket
+import subprocess
+import time
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
@@ -76,6 +81,7 @@ class LossyProxy:
         self._tasks: set[asyncio.Task[None]] = set()
         self._rules: list[tuple[str, Rule]] = []
         self.matched = 0
+        self.forwarded = 0  # chunks of commands sent on to Redis
 
     @property
     def url(self) -> str:
@@ -123,6 +129,7 @@ class LossyProxy:
         async def to_redis() -> None:
             nonlocal replies_to_lose
             while data := await reader.read(65536):
+                self.forwarded += 1
                 action = self._action(data)
                 if action == "drop":
                     return
@@ -160,3 +167,76 @@ class LossyProxy:
 def command_with(*parts: bytes) -> Rule:
     """A rule matching a command whose RESP bytes contain every one of ``parts``."""
     return lambda data: all(part in data for part in parts)
+
+
+class RedisServer:
+    """A throw-away redis-server on its own port, without persistence, that tests may fault.
+
+    ``freeze``/``thaw`` send SIGSTOP/SIGCONT (the server accepts connections in the kernel's
+    backlog but answers nothing); ``kill`` sends SIGKILL; ``start`` (again) reuses the port.
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port", str(self.port),
+                "--bind", "127.0.0.1",
+                "--save", "",
+                "--appendonly", "no",
+                "--dir", str(self.workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while not self.answers():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"redis-server did not start on port {self.port}")
+            time.sleep(0.02)
+
+    def freeze(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(timeout=5)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGCONT)  # a frozen server cannot handle SIGTERM
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        self.process = None
+
+
+HAS_REDIS_SERVER = shutil.which("redis-server") is not None

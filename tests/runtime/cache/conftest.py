@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
-from cache_support import REDIS_URL, delete_prefix
+from cache_support import HAS_REDIS_SERVER, REDIS_URL, RedisServer, delete_prefix
 from redis.asyncio import Redis
 
+from runtime._redis_errors import LIMITER
 from runtime.redis_client import RedisCache
+
+
+@pytest.fixture(autouse=True)
+def fresh_warning_limiter() -> None:
+    """Each test sees its first cache warning of each kind (the limiter is per process)."""
+    LIMITER.reset()
 
 
 @pytest.fixture
@@ -34,3 +42,16 @@ async def cache(prefix: str) -> AsyncIterator[RedisCache]:
             yield client
         finally:
             await delete_prefix(REDIS_URL, prefix)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own (faults allowed), stopped at teardown."""
+    if not HAS_REDIS_SERVER:
+        pytest.skip("needs redis-server")
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -9,6 +9,7 @@ import pytest
 from cache_support import REDIS_URL, unreachable_url
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from runtime._redis_errors import LIMITER
 from runtime.errors import ServiceUnavailableError
 from runtime.redis_client import RedisCache
 from runtime.testing import capture_logs
@@ -85,8 +86,21 @@ async def test_outage_warnings_are_rate_limited(down: RedisCache) -> None:
     with capture_logs() as logs:
         for _ in range(5):
             await down.get("k")
-    levels = [r["level"] for r in logs.filter(operation="get")]
-    assert levels == ["WARNING", "DEBUG", "DEBUG", "DEBUG", "DEBUG"]
+    assert [r["suppressed"] for r in logs.filter(operation="get")] == [0]
+
+
+async def test_the_next_warning_reports_how_many_were_suppressed(
+    down: RedisCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(LIMITER, "interval_seconds", 0.3)
+    with capture_logs() as logs:
+        for _ in range(4):
+            await down.get("k")
+        await asyncio.sleep(0.35)
+        await down.get("k")
+    lines = logs.filter(operation="get")
+    assert [r["suppressed"] for r in lines] == [0, 3]
+    assert "3 similar warnings suppressed" in lines[1]["message"]
 
 
 async def test_set_raises_service_unavailable_when_redis_is_unreachable(down: RedisCache) -> None:
@@ -144,3 +158,28 @@ async def test_pool_wait_is_bounded_by_pool_timeout(prefix: str) -> None:
                 await cache.set("k", "v", ex=60)
         finally:
             await blocker
+
+
+async def test_an_outage_seen_by_many_clients_and_calls_logs_each_warning_once() -> None:
+    # The finding: 409 "Computed value ... not cached" lines from 4 workers in a 3 s outage.
+    url = unreachable_url()
+    clients = [RedisCache(url=url, connect_timeout_seconds=0.2, max_attempts=1) for _ in range(4)]
+
+    async def compute() -> int:
+        return 1
+
+    try:
+        with capture_logs() as logs:
+            await asyncio.gather(
+                *(c.get_or_set(f"k{i}", compute, ttl=60) for c in clients for i in range(100))
+            )
+            await asyncio.gather(*(c.get(f"k{i}") for c in clients for i in range(100)))
+    finally:
+        for client in clients:
+            await client.aclose()
+    kinds = [r["kind"] for r in logs.records if r["level"] == "WARNING"]
+    assert sorted(kinds) == [
+        "cache_not_stored",
+        "cache_unavailable:get",
+        "cache_unavailable:get_or_set",
+    ]

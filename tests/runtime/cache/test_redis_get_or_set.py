@@ -183,3 +183,39 @@ async def test_lock_bounds_are_checked(cache: RedisCache, lock_ttl: float, wait:
         await cache.get_or_set(
             "song", Counter(1), lock_ttl_seconds=lock_ttl, wait_timeout_seconds=wait
         )
+
+
+async def test_a_cancelled_holder_releases_its_lock_and_stops_renewing_it(
+    cache: RedisCache, raw_redis: Redis, prefix: str
+) -> None:
+    computing = asyncio.Event()
+
+    async def forever() -> object:
+        computing.set()
+        await asyncio.sleep(3600)
+        return None
+
+    holder = asyncio.create_task(cache.get_or_set("song", forever, ttl=60, lock_ttl_seconds=0.3))
+    await asyncio.wait_for(computing.wait(), timeout=5)
+    await asyncio.sleep(0.5)  # the keeper has renewed the lock past its first TTL
+    assert await raw_redis.exists(f"{prefix}__lock__:song") == 1
+    holder.cancel()
+    done, _ = await asyncio.wait((holder,), timeout=cache.options.operation_timeout_seconds)
+    assert done == {holder}
+    assert await raw_redis.exists(f"{prefix}__lock__:song") == 0  # released, not left to expire
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+    assert others == []  # the keeper is gone
+
+
+async def test_a_holder_that_stops_computing_hands_over_after_the_lock_ttl(
+    cache: RedisCache, raw_redis: Redis, prefix: str
+) -> None:
+    # A holder whose process froze: its lock is no longer renewed, so it expires and a waiter
+    # computes after about lock_ttl_seconds, not after wait_timeout_seconds.
+    await raw_redis.set(f"{prefix}__lock__:song", "frozen-holder", px=400)
+    compute = Counter({"taken": True})
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    result = await cache.get_or_set("song", compute, ttl=60, wait_timeout_seconds=30)
+    assert result == {"taken": True}
+    assert loop.time() - started < 0.4 + 0.5

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 
 from runtime.config import override_settings
 from runtime.errors import CacheError, ConfigError
-from runtime.redis_client import RedisCache, get_redis, redis
+from runtime.redis_client import CacheOptions, RedisCache, get_redis, redis
 
 
 def test_importing_the_module_reads_no_settings_and_connects_nowhere(tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ async def test_an_injected_client_is_left_open(prefix: str) -> None:
 
 
 def test_url_or_client_is_required() -> None:
-    with pytest.raises(ConfigError, match="url= or client="):
+    with pytest.raises(ConfigError, match="url=, options= or client="):
         RedisCache()
 
 
@@ -115,3 +115,79 @@ def test_url_or_client_is_required() -> None:
 def test_out_of_range_options_are_config_errors(kwargs: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
         RedisCache(**kwargs)  # type: ignore[arg-type]
+
+
+async def test_a_cache_can_be_built_from_an_options_object(prefix: str) -> None:
+    options = CacheOptions(url=REDIS_URL, key_prefix=prefix, operation_timeout_seconds=1.5)
+    async with RedisCache(options=options) as cache:
+        assert cache.options is options
+        assert await cache.set("k", "v", ex=60) is True
+        await cache.delete("k")
+
+
+def test_options_and_keyword_options_together_are_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="either options="):
+        RedisCache(options=CacheOptions(url=REDIS_URL), max_connections=3)
+
+
+def test_the_operation_budget_comes_from_settings(prefix: str) -> None:
+    settings = make_settings(
+        cache_key_prefix=prefix,
+        redis_operation_timeout_seconds=1.25,
+        redis_socket_timeout_seconds=0.4,
+    )
+    with override_settings(settings):
+        options = CacheOptions.from_settings()
+        built = RedisCache.from_settings()
+    assert (options.operation_timeout_seconds, options.socket_timeout_seconds) == (1.25, 0.4)
+    assert built.options == options
+
+
+def test_the_pool_waits_at_most_the_budget_unless_told_less() -> None:
+    assert CacheOptions(url=REDIS_URL, operation_timeout_seconds=2.0).pool_wait_seconds == 2.0
+    assert CacheOptions(url=REDIS_URL, pool_timeout_seconds=0.5).pool_wait_seconds == 0.5
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"operation_timeout_seconds": 0},
+        {"operation_timeout_seconds": float("nan")},
+        {"operation_timeout_seconds": "3"},
+        {"key_prefix": "p\ud800:"},
+        {"retry_base_delay_seconds": 2.0, "retry_max_delay_seconds": 1.0},
+        {"no_such_option": 1},
+    ],
+    ids=["zero-budget", "nan-budget", "text-budget", "surrogate-prefix", "backoff", "unknown"],
+)
+def test_bad_options_are_config_errors_naming_the_field(fields: dict[str, object]) -> None:
+    with pytest.raises(ConfigError, match="invalid Redis cache options") as info:
+        CacheOptions(url=REDIS_URL, **fields)  # type: ignore[arg-type]
+    assert next(iter(fields)) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis+cluster://",
+        "redis+cluster://127.0.0.1",
+        "redis+cluster://127.0.0.1:70000",
+        "redis+sentinel://127.0.0.1:26379",
+        "redis+sentinel://127.0.0.1:26379/cache/x",
+    ],
+    ids=["no-node", "no-port", "bad-port", "no-service", "bad-db"],
+)
+def test_bad_cluster_and_sentinel_urls_are_config_errors(url: str) -> None:
+    with pytest.raises(ConfigError):
+        RedisCache(url=url).client  # noqa: B018
+
+
+def test_a_cluster_url_may_carry_credentials_and_several_nodes() -> None:
+    from runtime._redis_options import parse_nodes
+
+    assert parse_nodes("rediss+cluster://u:p%40ss@10.0.0.1:7000,10.0.0.2:7001") == (
+        "u",
+        "p@ss",
+        [("10.0.0.1", 7000), ("10.0.0.2", 7001)],
+        "",
+    )

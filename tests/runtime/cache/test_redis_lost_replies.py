@@ -8,20 +8,26 @@ it on a new connection) or close the connection instead of forwarding one comman
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import hashlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
 import pytest
 from cache_support import LossyProxy, command_with
 from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from runtime.errors import ServiceUnavailableError
 from runtime.redis_client import RedisCache
 from runtime.testing import capture_logs
 
 NX = b"\r\nNX\r\n"
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -162,3 +168,116 @@ async def test_the_proxy_really_loses_the_reply(proxy: LossyProxy, prefix: str) 
             await client.ping()
     finally:
         await client.aclose()
+
+
+BUDGET = 3.0  # the default operation budget, which the via_proxy cache keeps
+RELEASE_SHA = hashlib.sha1(Lock.LUA_RELEASE_SCRIPT.encode()).hexdigest().encode()
+REACQUIRE_SHA = hashlib.sha1(Lock.LUA_REACQUIRE_SCRIPT.encode()).hexdigest().encode()
+
+
+async def within_budget(call: Awaitable[T]) -> T:
+    started = time.monotonic()
+    result = await call
+    assert time.monotonic() - started < BUDGET
+    return result
+
+
+@pytest.mark.parametrize(
+    ("command", "operation", "expected"),
+    [
+        (b"SET", lambda c: c.set("k", "new", ex=60), True),
+        (b"DEL", lambda c: c.delete("k"), None),  # 1, or 0 when the retry found it gone
+        (b"EXISTS", lambda c: c.exists("k"), True),
+        (b"TTL", lambda c: c.ttl("k"), None),
+        (b"EXPIRE", lambda c: c.expire("k", 120), True),
+    ],
+    ids=["set", "delete", "exists", "ttl", "expire"],
+)
+async def test_a_lost_reply_of_any_command_is_retried_within_the_budget(
+    via_proxy: RedisCache,
+    proxy: LossyProxy,
+    command: bytes,
+    operation: Callable[[RedisCache], Awaitable[object]],
+    expected: object,
+) -> None:
+    await via_proxy.set("k", "v", ex=60)
+    proxy.lose_reply(command_with(command, via_proxy.key("k").encode()))
+    result = await within_budget(operation(via_proxy))
+    assert proxy.matched == 1
+    if expected is not None:
+        assert result == expected
+
+
+async def test_a_lost_reply_of_the_lock_release_leaves_no_lock(
+    via_proxy: RedisCache, proxy: LossyProxy, raw_redis: Redis, prefix: str
+) -> None:
+    lock_key = f"{prefix}__lock__:song".encode()
+    proxy.lose_reply(command_with(b"EVALSHA", RELEASE_SHA, lock_key))
+
+    async def compute() -> dict[str, int]:
+        return {"bpm": 120}
+
+    result = await within_budget(via_proxy.get_or_set("song", compute, ttl=60))
+    assert (proxy.matched, result) == (1, {"bpm": 120})
+    assert await raw_redis.exists(lock_key) == 0
+    assert await via_proxy.get_json("song") == {"bpm": 120}
+
+
+async def test_a_lost_reply_of_a_lock_renewal_does_not_stop_the_computation(
+    via_proxy: RedisCache, proxy: LossyProxy, raw_redis: Redis, prefix: str
+) -> None:
+    lock_key = f"{prefix}__lock__:song".encode()
+    proxy.lose_reply(command_with(b"EVALSHA", REACQUIRE_SHA, lock_key))
+    calls = 0
+
+    async def compute() -> dict[str, int]:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(1.0)
+        return {"bpm": 99}
+
+    results = await within_budget(
+        asyncio.gather(
+            *(via_proxy.get_or_set("song", compute, ttl=60, lock_ttl_seconds=0.6) for _ in range(3))
+        )
+    )
+    assert proxy.matched == 1
+    assert results == [{"bpm": 99}] * 3
+    assert calls == 1  # the lost renewal reply did not let the lock lapse
+    assert await raw_redis.exists(lock_key) == 0
+
+
+async def test_a_lost_reply_of_the_stored_value_still_caches_it(
+    via_proxy: RedisCache, proxy: LossyProxy
+) -> None:
+    proxy.lose_reply(command_with(b"SET", via_proxy.key("song").encode(), b"EX"))
+
+    async def compute() -> dict[str, int]:
+        return {"bpm": 77}
+
+    assert await within_budget(via_proxy.get_or_set("song", compute, ttl=60)) == {"bpm": 77}
+    assert proxy.matched == 1
+    assert await via_proxy.get_json("song") == {"bpm": 77}
+
+
+async def test_when_every_reply_is_lost_each_call_ends_within_its_budget(
+    proxy: LossyProxy, prefix: str, raw_redis: Redis
+) -> None:
+    async with RedisCache(
+        url=proxy.url, key_prefix=prefix, operation_timeout_seconds=0.6, socket_timeout_seconds=0.2
+    ) as cache:
+        assert await cache.health_check() is True
+        for _ in range(1000):
+            proxy.lose_reply(lambda data: True)
+
+        async def compute() -> int:
+            return 3
+
+        started = time.monotonic()
+        assert await cache.get("k") is None
+        with pytest.raises(ServiceUnavailableError):
+            await cache.set("k", "v", ex=60)
+        assert await cache.get_or_set("song", compute, ttl=60) == 3
+        assert await cache.health_check() is False
+        elapsed = time.monotonic() - started
+    assert elapsed < 4 * 0.6 + 0.5  # three budgets and a 2 s health check would be far more

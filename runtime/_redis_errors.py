@@ -1,0 +1,204 @@
+"""Redis errors translated into ours, and the hard deadline every cache operation runs under.
+
+:func:`translate` maps a redis-py exception to the :mod:`runtime.errors` class callers catch
+(``service="cache"``). :class:`Deadlines` runs one operation in its own task and stops waiting
+for it when its budget is spent: unlike ``asyncio.timeout``, this holds even when a cancellation
+is swallowed underneath (redis-py sends through ``asyncio.wait_for``, which on Python 3.11 can
+swallow a cancellation that arrives as the send completes). A task that outlives its deadline is
+cancelled, kept track of, and awaited (briefly) when the client closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any, Final, TypeVar
+
+import redis.exceptions as redis_exc
+
+from runtime._log_limiter import WarningLimiter
+from runtime.errors import (
+    CacheError,
+    ConflictError,
+    PermissionDeniedError,
+    ServiceError,
+    ServiceUnavailableError,
+)
+from runtime.logging import get_logger, redact
+
+__all__ = [
+    "GIVE_UP",
+    "LIBRARY_FAULTS",
+    "LIMITER",
+    "STORE_FAILED",
+    "UNAVAILABLE",
+    "DeadlineExceededError",
+    "Deadlines",
+    "logger",
+    "translate",
+    "unavailable",
+    "warn",
+]
+
+logger = get_logger("runtime.redis_client")
+
+LIMITER: Final = WarningLimiter(interval_seconds=10.0)
+"""The one rate limiter every repeated cache warning goes through (per process)."""
+
+
+def warn(kind: str, message: str, *args: object, **fields: object) -> None:
+    """Log a cache warning through :data:`LIMITER` (one line per kind every 10 s, rest counted).
+
+    Args:
+        kind: What the warning is about; lines are limited per kind.
+        message: ``%``-style format string.
+        *args: Its arguments.
+        **fields: Structured fields for the line.
+    """
+    LIMITER.warning(logger, kind, message, *args, **fields)
+
+
+T = TypeVar("T")
+
+UNAVAILABLE: Final[tuple[type[Exception], ...]] = (
+    redis_exc.ConnectionError,
+    redis_exc.TimeoutError,
+    redis_exc.BusyLoadingError,
+    redis_exc.ReadOnlyError,
+    redis_exc.TryAgainError,
+    redis_exc.ClusterDownError,
+)
+"""Redis errors that mean "not reachable right now": reads report a miss, writes may retry."""
+
+LIBRARY_FAULTS: Final[tuple[type[Exception], ...]] = (AttributeError,)
+"""Raised by redis-py itself when a connection is torn down under a running command (seen with
+the cluster client during a failover, redis-py 8.1: ``'NoneType' object has no attribute
+'writelines'``); treated like Redis being unavailable rather than leaked to callers."""
+
+_DENIED: Final[tuple[type[Exception], ...]] = (
+    redis_exc.AuthenticationError,
+    redis_exc.AuthorizationError,
+    redis_exc.NoPermissionError,
+    redis_exc.AuthenticationWrongNumberOfArgsError,
+)
+
+
+class DeadlineExceededError(Exception):
+    """An operation's time budget was spent before it finished (internal; never leaves)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"did not finish within its {seconds:g} s budget")
+        self.seconds = seconds
+
+
+GIVE_UP: Final[tuple[type[Exception], ...]] = (DeadlineExceededError, *UNAVAILABLE, *LIBRARY_FAULTS)
+"""What makes an operation give up on Redis: a miss for reads, ``ServiceUnavailableError`` else."""
+
+STORE_FAILED: Final[tuple[type[Exception], ...]] = (
+    DeadlineExceededError,
+    redis_exc.RedisError,
+    *LIBRARY_FAULTS,
+)
+"""What a best-effort write (a computed value, a lock release or renewal) logs and moves past."""
+
+
+def translate(exc: redis_exc.RedisError) -> ServiceError:
+    """Return the error of ours that stands for a redis-py error.
+
+    Args:
+        exc: What redis-py raised.
+
+    Returns:
+        ``PermissionDeniedError`` (authentication), ``ServiceUnavailableError`` (connection,
+        timeout, loading, read-only replica, cluster down), ``ConflictError`` (``WatchError``,
+        retryable) or ``CacheError``; ``service="cache"``, ``upstream_code`` the redis-py class.
+    """
+    cls: type[ServiceError] = CacheError
+    retryable: bool | None = None
+    if isinstance(exc, _DENIED):
+        cls = PermissionDeniedError
+    elif isinstance(exc, UNAVAILABLE):
+        cls = ServiceUnavailableError
+    elif isinstance(exc, redis_exc.WatchError):
+        cls, retryable = ConflictError, True
+    text = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    return cls(redact(text), retryable=retryable, service="cache", upstream_code=type(exc).__name__)
+
+
+def unavailable(operation: str, exc: Exception, *, outcome_known: bool) -> ServiceUnavailableError:
+    """The error a write raises when Redis could not be reached within the budget.
+
+    Args:
+        operation: The cache method, such as ``"set"``.
+        exc: The redis-py error or :class:`DeadlineExceededError`.
+        outcome_known: ``False`` when the write may have been applied and repeating it would
+            not give the same answer (``nx=True``): then ``retryable=False``.
+
+    Returns:
+        ``ServiceUnavailableError`` with ``service="cache"``.
+    """
+    text = redact(f"cache {operation} failed: {type(exc).__name__}: {exc}".rstrip(": "))
+    error = ServiceUnavailableError(
+        text,
+        retryable=outcome_known,
+        service="cache",
+        upstream_code=type(exc).__name__,
+        details={"operation": operation, "outcome": "repeatable" if outcome_known else "unknown"},
+    )
+    error.retryable = outcome_known  # RetryableError's constructor may force True
+    return error
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # mark it retrieved: a late failure is expected, not "never retrieved"
+
+
+class Deadlines:
+    """Runs awaitables under a hard deadline and remembers the ones that overran it."""
+
+    def __init__(self) -> None:
+        self._overrun: set[asyncio.Future[Any]] = set()
+
+    async def run(self, work: Awaitable[T], seconds: float) -> T:
+        """Await ``work`` for at most ``seconds``.
+
+        Args:
+            work: The operation (a coroutine; it runs in its own task).
+            seconds: Its budget.
+
+        Returns:
+            What ``work`` returned.
+
+        Raises:
+            DeadlineExceededError: The budget was spent; ``work`` is cancelled and left behind.
+            BaseException: Whatever ``work`` raised.
+        """
+        task = asyncio.ensure_future(work)
+        try:
+            await asyncio.wait((task,), timeout=seconds)
+        except BaseException:  # our caller was cancelled: so is the work
+            self._abandon(task)
+            raise
+        if task.done():
+            return task.result()
+        self._abandon(task)
+        raise DeadlineExceededError(seconds)
+
+    def _abandon(self, task: asyncio.Future[Any]) -> None:
+        task.cancel()
+        if not task.done():
+            self._overrun.add(task)
+            task.add_done_callback(self._overrun.discard)
+        task.add_done_callback(_retrieve)
+
+    async def drain(self, seconds: float) -> None:
+        """Wait up to ``seconds`` for overrun operations to end (they were cancelled).
+
+        Args:
+            seconds: The longest wait.
+        """
+        if self._overrun:
+            for task in self._overrun:
+                task.cancel()
+            await asyncio.wait(set(self._overrun), timeout=seconds)

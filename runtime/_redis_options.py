@@ -1,0 +1,185 @@
+"""The options of one Redis cache client, validated once by pydantic (each default lives here).
+
+:class:`CacheOptions` holds every bound of a :class:`runtime.redis_client.RedisCache`, including
+the one time budget that every operation runs under (``operation_timeout_seconds``). A value out
+of range or of the wrong type raises :class:`~runtime.errors.ConfigError` naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+from urllib.parse import unquote
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from runtime.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_KEY_PREFIX",
+    "DEFAULT_OPERATION_TIMEOUT_SECONDS",
+    "DEFAULT_TTL_SECONDS",
+    "MAX_TTL_SECONDS",
+    "CacheOptions",
+    "parse_nodes",
+]
+
+DEFAULT_KEY_PREFIX: Final = "videogen:cache:"
+DEFAULT_TTL_SECONDS: Final = 3600
+DEFAULT_OPERATION_TIMEOUT_SECONDS: Final = 3.0
+MAX_TTL_SECONDS: Final = 30 * 24 * 3600
+_URL_SCHEMES: Final = (
+    "redis://",
+    "rediss://",
+    "unix://",
+    "redis+cluster://",
+    "rediss+cluster://",
+    "redis+sentinel://",
+    "rediss+sentinel://",
+)
+
+
+def parse_nodes(url: str) -> tuple[str | None, str | None, list[tuple[str, int]], str]:
+    """Split ``scheme://[user:password@]host:port[,host:port...]/path`` into its parts.
+
+    Args:
+        url: A cluster or Sentinel URL.
+
+    Returns:
+        ``(username, password, [(host, port), ...], path)``; the path without its leading ``/``.
+
+    Raises:
+        ConfigError: No node, or a node without a valid port.
+    """
+    rest = url.split("://", 1)[1]
+    netloc, _, path = rest.partition("/")
+    credentials, _, hosts = netloc.rpartition("@")
+    username = password = None
+    if credentials:
+        user, _, secret = credentials.partition(":")
+        username, password = unquote(user) or None, unquote(secret) or None
+    nodes: list[tuple[str, int]] = []
+    for node in filter(None, hosts.split(",")):
+        host, _, port = node.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"Redis node {node!r} must be host:port")
+        nodes.append((host.strip("[]"), int(port)))
+    if not nodes:
+        raise ConfigError("a cluster or Sentinel Redis URL must name at least one host:port")
+    return username, password, nodes, path
+
+
+_Seconds = Annotated[float, Field(gt=0, le=300)]
+
+
+class CacheOptions(BaseModel):
+    """The policy of one :class:`~runtime.redis_client.RedisCache`; every field is checked once.
+
+    Attributes:
+        url: Where Redis is; the scheme picks the topology: ``redis://``, ``rediss://`` or
+            ``unix://`` (one server, database number included), ``redis+cluster://`` (a
+            cluster) or ``redis+sentinel://.../service`` (Sentinel); see ``docs/cache.md``.
+        key_prefix: Namespace put in front of every key (non-empty, UTF-8 encodable).
+        default_ttl_seconds: Expiry used when a write gives none (1 s to 30 days).
+        operation_timeout_seconds: The total time budget of one cache operation, every attempt,
+            backoff, pool wait and read-back included (see ``docs/cache.md``). When it is spent
+            the operation gives up: reads report a miss, writes raise ``ServiceUnavailableError``.
+        max_connections: Size of the connection pool (1 to 1000).
+        pool_timeout_seconds: How long a command may wait for a free pooled connection; ``None``
+            (the default) means the operation budget.
+        socket_timeout_seconds: Read/write timeout of one attempt on the socket.
+        connect_timeout_seconds: Time allowed to open a connection.
+        max_attempts: Tries per command on connection errors and timeouts (1 to 10), all within
+            the operation budget.
+        retry_base_delay_seconds: Backoff base between those tries (jittered, doubling).
+        retry_max_delay_seconds: Upper bound on one backoff delay.
+        max_value_bytes: Largest value accepted by the write methods.
+        health_check_timeout_seconds: Time ``health_check`` allows for ``PING``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+
+    url: str
+    key_prefix: str = DEFAULT_KEY_PREFIX
+    default_ttl_seconds: int = Field(default=DEFAULT_TTL_SECONDS, ge=1, le=MAX_TTL_SECONDS)
+    operation_timeout_seconds: _Seconds = DEFAULT_OPERATION_TIMEOUT_SECONDS
+    max_connections: int = Field(default=20, ge=1, le=1000)
+    pool_timeout_seconds: _Seconds | None = None
+    socket_timeout_seconds: _Seconds = 1.0
+    connect_timeout_seconds: _Seconds = 1.0
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    retry_base_delay_seconds: float = Field(default=0.05, gt=0, le=60)
+    retry_max_delay_seconds: float = Field(default=1.0, gt=0, le=60)
+    max_value_bytes: int = Field(default=16 * 1024 * 1024, ge=1, le=512 * 1024 * 1024)
+    health_check_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _as_config_error(cls, data: Any, handler: pydantic.ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(data)
+        except pydantic.ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in error['loc']) or 'options'}: {error['msg']}"
+                for error in exc.errors()
+            )
+            raise ConfigError(f"invalid Redis cache options: {problems}") from exc
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not value.startswith(_URL_SCHEMES):
+            raise ValueError(
+                "must start with redis://, rediss://, unix://, redis+cluster://, "
+                "rediss+cluster://, redis+sentinel:// or rediss+sentinel://"
+            )
+        if "+cluster://" in value or "+sentinel://" in value:
+            _, _, _, path = parse_nodes(value)
+            if "+sentinel://" in value and not path.split("/")[0]:
+                raise ValueError("a Sentinel URL must end with /service_name (and /db)")
+        return value
+
+    @field_validator("key_prefix")
+    @classmethod
+    def _check_prefix(cls, value: str) -> str:
+        if not value:
+            raise ValueError("must be a non-empty string")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("must be encodable as UTF-8") from None
+        return value
+
+    @model_validator(mode="after")
+    def _check_backoff(self) -> CacheOptions:
+        if self.retry_base_delay_seconds > self.retry_max_delay_seconds:
+            # Never above the cap, which would make every delay the cap.
+            raise ConfigError(
+                "invalid Redis cache options: retry_base_delay_seconds must not exceed "
+                "retry_max_delay_seconds"
+            )
+        return self
+
+    @property
+    def pool_wait_seconds(self) -> float:
+        """How long a command waits for a free connection (the budget unless set lower)."""
+        return self.pool_timeout_seconds or self.operation_timeout_seconds
+
+    @classmethod
+    def from_settings(cls) -> CacheOptions:
+        """Build the options from :mod:`runtime.config` (``REDIS_URL`` and the cache settings).
+
+        Returns:
+            Options for the process-wide cache.
+        """
+        from runtime.config import get_settings
+
+        settings = get_settings()
+        return cls(
+            url=settings.redis_url,
+            key_prefix=settings.cache_key_prefix,
+            default_ttl_seconds=settings.cache_ttl_seconds,
+            max_connections=settings.redis_max_connections,
+            socket_timeout_seconds=settings.redis_socket_timeout_seconds,
+            operation_timeout_seconds=settings.redis_operation_timeout_seconds,
+        )

@@ -1,0 +1,144 @@
+"""The cache on a real Redis Cluster (3 masters, 3 replicas) the test starts, and a failover.
+
+Selected by the URL: ``redis+cluster://host:port[,host:port]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from topologies import HAS_CLUSTER_TOOLS, Cluster, Workload, wait_for
+
+from runtime._redis_errors import LIMITER
+from runtime.redis_client import RedisCache
+
+pytestmark = pytest.mark.skipif(not HAS_CLUSTER_TOOLS, reason="needs redis-server and redis-cli")
+
+BUDGET = 1.0
+SLACK = 0.5
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    started = Cluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        started.start()
+        yield started
+    finally:
+        started.stop()
+
+
+def cluster_cache(url: str, prefix: str) -> RedisCache:
+    return RedisCache(
+        url=url,
+        key_prefix=prefix,
+        operation_timeout_seconds=BUDGET,
+        socket_timeout_seconds=0.3,
+        connect_timeout_seconds=0.3,
+    )
+
+
+@pytest.fixture
+async def cache(cluster: Cluster, prefix: str) -> AsyncIterator[RedisCache]:
+    async with cluster_cache(cluster.url, prefix) as client:
+        yield client
+
+
+async def test_the_url_selects_a_cluster_client(cache: RedisCache) -> None:
+    from redis.asyncio.cluster import RedisCluster
+
+    assert isinstance(cache.client, RedisCluster)
+    assert await cache.health_check() is True
+
+
+async def test_keys_spread_over_the_masters_and_round_trip(cache: RedisCache) -> None:
+    keys = [f"song:{i}" for i in range(60)]
+    for i, key in enumerate(keys):
+        assert await cache.set_json(key, {"i": i}, ttl=60) is True
+    slots = {cache.client.keyslot(cache.key(key)) for key in keys}  # type: ignore[attr-defined]
+    assert len(slots) > 30  # namespaced keys are sharded, not pinned to one slot
+    assert [await cache.get_json(key) for key in keys] == [{"i": i} for i in range(60)]
+    assert await cache.exists("song:3") is True
+    assert await cache.expire("song:3", 120) is True
+    assert 115 <= (await cache.ttl("song:3") or 0) <= 120
+    assert await cache.delete(*keys) == 60  # keys of many slots in one call
+
+
+async def test_get_or_set_computes_once_across_clients(cluster: Cluster, prefix: str) -> None:
+    calls = 0
+
+    async def compute() -> dict[str, int]:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.3)
+        return {"bpm": 128}
+
+    caches = [cluster_cache(cluster.url, prefix) for _ in range(3)]
+    try:
+        # Connected first: a cold client's first command (topology discovery) must not spend
+        # the budget, which would make its caller compute without the lock, as documented.
+        assert all(await asyncio.gather(*(c.health_check() for c in caches)))
+        results = await asyncio.gather(
+            *(c.get_or_set("song", compute, ttl=60) for c in caches for _ in range(5))
+        )
+    finally:
+        for c in caches:
+            await c.aclose()
+    assert calls == 1
+    assert results == [{"bpm": 128}] * 15
+
+
+async def test_more_concurrent_calls_than_connections_wait_instead_of_failing(
+    cluster: Cluster, prefix: str
+) -> None:
+    # redis-py's cluster pools raise MaxConnectionsError instead of waiting; the cache waits.
+    computed: Counter[str] = Counter()
+
+    async def compute_for(key: str) -> dict[str, str]:
+        computed[key] += 1
+        await asyncio.sleep(0.02)
+        return {"key": key}
+
+    async with RedisCache(url=cluster.url, key_prefix=prefix, max_connections=2) as cache:
+        results = await asyncio.gather(
+            *(
+                cache.get_or_set(f"k{i // 5}", lambda i=i: compute_for(f"k{i // 5}"), ttl=60)
+                for i in range(100)
+            )
+        )
+    assert results == [{"key": f"k{i // 5}"} for i in range(100)]
+    assert computed == Counter({f"k{n}": 1 for n in range(20)})
+    assert LIMITER.seen == Counter()  # no call gave up on Redis
+
+
+# redis-py (8.1) sometimes drops a Connection to the killed master without closing it during the
+# failover (a ResourceWarning when it is collected, 1 run in 2 for Sentinel); not from the cache's
+# own objects, but not pinned down further either: see docs/cache.md.
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_a_killed_master_fails_over_and_the_same_clients_recover(
+    tmp_path: Path, prefix: str
+) -> None:
+    cluster = Cluster(tmp_path)
+    cluster.start()
+    caches = [cluster_cache(cluster.url, prefix) for _ in range(2)]
+    try:
+        victim = cluster.masters()[0]
+        work = Workload(caches)
+        await work.run(8.0, lambda: cluster.kill(victim))
+        print(work.summary())
+        deadline = work.wait_timeout + 2 * BUDGET
+        assert max(work.latencies()) <= deadline + SLACK  # nothing hung, every call bounded
+        await asyncio.to_thread(wait_for, cluster.serving, 15, "the replica to take over")
+        # The same clients, no restart: every slot range answers again.
+        for i in range(60):
+            assert await caches[i % 2].set(f"after:{i}", "ok", ex=60) is True
+            assert await caches[(i + 1) % 2].get(f"after:{i}") == "ok"
+    finally:
+        for c in caches:
+            await c.aclose()
+        cluster.stop()
