@@ -27,7 +27,7 @@ from typing import Any, Final, TypeVar, cast
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import Sentinel
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -136,8 +136,15 @@ class _WaitingCluster(RedisCluster):
     def __init__(self, *args: Any, in_flight: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._in_flight = asyncio.Semaphore(in_flight)
+        self._first_init = asyncio.Lock()
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        if self._initialize:
+            # redis-py 8.1 races when many first commands initialise at once: a connection one
+            # opened is closed under another (AttributeError on its writer). One initialisation
+            # before any command avoids it.
+            async with self._first_init:
+                await self.initialize()
         async with self._in_flight:
             return await super().execute_command(*args, **kwargs)
 
@@ -157,6 +164,10 @@ def _cluster(options: CacheOptions) -> Connection:
     return Connection(cast(Redis, client), counts_retries=False, aclose=client.aclose)
 
 
+class _BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
+    """redis-py's Sentinel pool (finds the master) over its blocking pool (callers wait)."""
+
+
 def _sentinel(options: CacheOptions) -> Connection:
     username, password, nodes, path = parse_nodes(options.url)
     service, _, db = path.partition("/")
@@ -173,6 +184,10 @@ def _sentinel(options: CacheOptions) -> Connection:
     )
     client = sentinel.master_for(
         service,
+        # Waits for a free connection as the single-server pool does; redis-py's Sentinel pool
+        # alone refuses a command past max_connections at once (MaxConnectionsError).
+        connection_pool_class=_BlockingSentinelPool,
+        timeout=options.pool_wait_seconds,
         username=username,
         password=password,
         db=int(db or 0),
