@@ -87,6 +87,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Build and install the wheel, then run the suite against real PostgreSQL and Redis."""
+    _ensure_node(session)  # the rename proof and the agreement tests run codegen steps
     _ensure_services(session)
     wheel = _build_wheel(session)
     session.install(f"{wheel}[test]")
