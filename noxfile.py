@@ -90,7 +90,7 @@ def tests(session: nox.Session) -> None:
     _ensure_node(session)  # the rename proof and the agreement tests run codegen steps
     _ensure_services(session)
     wheel = _build_wheel(session)
-    session.install(f"{wheel}[test]")
+    session.install(f"{wheel}[test]", "-r", str(CODEGEN_REQUIREMENTS))  # codegen tests run generate
     session.env.setdefault("PYTHONHASHSEED", "0")
     if session.posargs:  # a chosen subset: no coverage floor (it would measure the subset)
         session.run("pytest", *session.posargs)
@@ -111,7 +111,7 @@ def bench(session: nox.Session) -> None:
     """Run every benchmarks/bench_*.py against the installed wheel and print its figures."""
     _ensure_services(session)
     wheel = _build_wheel(session)
-    session.install(f"{wheel}[test]")
+    session.install(f"{wheel}[test]", "-r", str(CODEGEN_REQUIREMENTS))  # codegen tests run generate
     scripts = sorted(glob.glob(str(ROOT / "benchmarks" / "bench_*.py")))
     wanted = set(session.posargs)
     for script in scripts:

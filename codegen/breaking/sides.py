@@ -14,11 +14,10 @@ from functools import cached_property
 from typing import Any
 
 from jsonschema.protocols import Validator
-from jsonschema.validators import Draft202012Validator
 
 from codegen.breaking.model import GateInputError
 from codegen.schemas import ID_PATTERN, SchemaDoc, SchemaSet
-from runtime.contracts import ContractValidator
+from runtime.contracts import FORMAT_CHECKER, ContractValidator
 
 __all__ = ["ROOT", "Side", "canon", "key"]
 
@@ -145,7 +144,9 @@ class Side:
 
     @cached_property
     def _format_checker(self) -> Any:
-        return Draft202012Validator.FORMAT_CHECKER
+        # The contracts' own date-time and uuid checks (runtime.contracts), the same in every
+        # environment: jsonschema's checkers depend on which optional packages are installed.
+        return FORMAT_CHECKER
 
     def validator(self, node: Any) -> Validator:
         """A format-checking, ECMA-pattern validator for a normalised subschema."""
