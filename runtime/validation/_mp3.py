@@ -184,7 +184,7 @@ def check_mp3(
         what = describe(data[position : position + 512])
         raise refuse(
             f"The MP3 audio stops after {frames} frame(s) ({seconds(frames * per_frame, rate)}) "
-            f"and is followed by {end - position} bytes that are not MP3 audio ({what}); only "
+            f"and is followed by {end - position} bytes that are not MP3 audio (they are {what}); only "
             "ID3v1, APEv2 and Lyrics3 tags may follow the audio."
         )
     return _facts(data, start, frames, per_frame, rate, side, 1 if mono else 2)
