@@ -20,6 +20,7 @@ from runtime.validation._common import (
     seconds,
 )
 from runtime.validation._crc import crc8, remainder_is_zero
+from runtime.validation._flac_last import check_last_frame_length
 
 _BLOCK_NAMES: Final = {
     0: "STREAMINFO",
@@ -68,6 +69,7 @@ class FrameHeader:
     block_size: int
     sample_rate: int  # 0: the STREAMINFO rate
     channels: int
+    channel_code: int  # the channel assignment (0-7 independent, 8-10 stereo decorrelation)
     bits: int  # 0: the STREAMINFO sample size
     length: int  # header bytes including the CRC-8
 
@@ -140,6 +142,7 @@ def parse_frame_header(data: bytes, at: int) -> FrameHeader | None:
         block_size=block,
         sample_rate=rate,
         channels=channel_code + 1 if channel_code < 8 else 2,
+        channel_code=channel_code,
         bits=_SAMPLE_SIZES.get(size_code, 0),
         length=cursor + 1 - at,
     )
@@ -319,6 +322,13 @@ def check_flac(data: bytes, start: int, end: int, max_frames: int) -> StreamFact
                 "checksum."
             )
         if found is None:
+            check_last_frame_length(
+                data[position:end],
+                header.length,
+                header.block_size,
+                header.channel_code,
+                header.bits or info.bits,
+            )
             break
         position, header = found
     if info.total_samples and samples < info.total_samples:

@@ -165,6 +165,11 @@ def check_mp3(
         length = lengths[((head[1] & 0x1F) << 8) | head[2]]
         if not length:
             break
+        if position + length > end:
+            raise refuse(
+                f"The MP3 file is truncated: its last audio frame (at "
+                f"{seconds(frames * per_frame, rate)}) is cut short."
+            )
         info_at = position + 4 + (0 if head[1] & 1 else 2)
         info = int.from_bytes(data[info_at : info_at + side], "big")
         for big_values_shift, switch_shift in fields:
@@ -173,11 +178,6 @@ def check_mp3(
                     f"The MP3 file is corrupt: audio frame {frames + 1} (at "
                     f"{seconds(frames * per_frame, rate)}) has invalid side information."
                 )
-        if position + length > end:
-            raise refuse(
-                f"The MP3 file is truncated: its last audio frame (at "
-                f"{seconds(frames * per_frame, rate)}) is cut short."
-            )
         position += length
         frames += 1
     if position < end:
@@ -185,7 +185,7 @@ def check_mp3(
         raise refuse(
             f"The MP3 audio stops after {frames} frame(s) ({seconds(frames * per_frame, rate)}) "
             f"and is followed by {end - position} bytes that are not MP3 audio (they are {what}); only "
-            "ID3v1, APEv2 and Lyrics3 tags may follow the audio."
+            "ID3v1 and APEv2 tags may follow the audio."
         )
     return _facts(data, start, frames, per_frame, rate, side, 1 if mono else 2)
 

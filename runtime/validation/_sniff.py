@@ -92,6 +92,8 @@ def describe_content(data: bytes) -> str:
     mpeg = describe_mpeg_header(data[:4])
     if mpeg is not None:
         return mpeg + " audio"
+    if data[:11] == b"LYRICSBEGIN":
+        return "a Lyrics3 tag, which FFmpeg fails on"
     lowered = data[:64].lstrip().lower()
     if lowered.startswith(_TEXT_STARTS[:2]):
         return "an HTML page"

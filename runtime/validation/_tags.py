@@ -90,10 +90,5 @@ def trailing_tags_start(data: bytes, start: int) -> tuple[int, list[str]]:
             end = begin
             names.append("APEv2")
             continue
-        begin = _lyrics3_start(data, start, end)
-        if begin is not None:
-            end = begin
-            names.append("Lyrics3")
-            continue
         break
     return end, names
