@@ -199,17 +199,13 @@ def _facts(
     if header is not None:
         stated, delay, padding = header
         audio_frames = frames - 1  # the Xing/Info/VBRI frame carries no audio
-        if stated is not None and stated != audio_frames:
-            if stated > audio_frames:
-                raise refuse(
-                    f"The MP3 file is truncated: its header describes "
-                    f"{seconds(stated * per_frame, rate)} of audio ({stated} frames) but only "
-                    f"{audio_frames} frames ({seconds(audio_frames * per_frame, rate)}) are "
-                    "present."
-                )
+        # Fewer frames stated than present: decoders play them all, so the count decides.
+        if stated is not None and stated > audio_frames:
             raise refuse(
-                f"The MP3 header describes {stated} frames but {audio_frames} are present; "
-                "the file is two files joined or its header is wrong. Re-encode it."
+                f"The MP3 file is truncated: its header describes "
+                f"{seconds(stated * per_frame, rate)} of audio ({stated} frames) but only "
+                f"{audio_frames} frames ({seconds(audio_frames * per_frame, rate)}) are "
+                "present."
             )
     samples = audio_frames * per_frame - delay - padding
     if samples <= 0:
