@@ -17,8 +17,8 @@ from pathlib import Path
 
 TOOLS = ("lame", "sox", "flac", "ffmpeg")
 SECONDS = 2
-TRUNCATIONS_PER_FILE = 4
-BIT_FLIPS_PER_FILE = 10
+TRUNCATIONS_PER_FILE = 6
+BIT_FLIPS_PER_FILE = 24
 SEED = 20261130
 
 
@@ -248,7 +248,8 @@ def variants(samples: list[Sample]) -> Iterator[Sample]:
     rng = random.Random(SEED)
     for sample in samples:
         data = sample.data
-        cuts = [len(data) - 1, len(data) * 9 // 10, len(data) // 2, rng.randrange(1, len(data))]
+        cuts = [len(data) - 1, len(data) - 2, len(data) * 9 // 10, len(data) // 2]
+        cuts += [rng.randrange(1, len(data)) for _ in range(TRUNCATIONS_PER_FILE - len(cuts))]
         for cut in cuts[:TRUNCATIONS_PER_FILE]:
             yield Sample(f"{sample.name}[:{cut}]", data[:cut])
         for index in range(BIT_FLIPS_PER_FILE):
