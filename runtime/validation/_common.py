@@ -14,8 +14,9 @@ MP3_FRAMES_PER_MB: Final = 8_000  # 128 kbit/s is ~2,500 frames per MB; 8 kbit/s
 FLAC_FRAMES_PER_MB: Final = 3_000  # 4096-sample frames of 16-bit stereo are ~100-250 per MB
 WAV_MAX_CHUNKS: Final = 256
 FLAC_MAX_METADATA_BLOCKS: Final = 256
+FLAC_MAX_COMMENTS: Final = 10_000
 ID3V2_MAX_TAGS: Final = 4
-ID3_MAX_PADDING: Final = 4096  # zero bytes tolerated between an ID3v2 tag and the first frame
+MP3_RESYNC_WINDOW: Final = 65_536  # how far past an ID3v2 tag a misplaced first frame is named
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Final
 
 from runtime.validation._common import (
+    FLAC_MAX_COMMENTS,
     FLAC_MAX_METADATA_BLOCKS,
     StreamFacts,
     refuse,
     seconds,
 )
-from runtime.validation._crc import crc8, remainder_is_zero
+from runtime.validation._crc import FrameChecks, crc8, remainder_is_zero
 from runtime.validation._flac_last import check_last_frame_length
 
 _BLOCK_NAMES: Final = {
@@ -175,6 +176,38 @@ def _read_streaminfo(body: bytes) -> StreamInfo:
     return info
 
 
+def _check_comments(data: bytes, start: int, end: int) -> None:
+    """Check the VORBIS_COMMENT layout (libFLAC refuses lengths running past the block)."""
+    cursor = start
+    vendor = int.from_bytes(data[cursor : cursor + 4], "little")
+    cursor += 4 + vendor
+    if cursor + 4 > end:
+        raise refuse("The FLAC tag block (VORBIS_COMMENT) is corrupt; its vendor string overruns.")
+    count = int.from_bytes(data[cursor : cursor + 4], "little")
+    cursor += 4
+    if count > FLAC_MAX_COMMENTS:
+        raise refuse(f"The FLAC file has {count} tags; at most {FLAC_MAX_COMMENTS:,} are accepted.")
+    for _ in range(count):
+        if cursor + 4 > end:
+            break
+        cursor += 4 + int.from_bytes(data[cursor : cursor + 4], "little")
+    if cursor > end:
+        raise refuse("The FLAC tag block (VORBIS_COMMENT) is corrupt; a tag overruns it.")
+
+
+def _check_picture(data: bytes, start: int, end: int) -> None:
+    """Check the PICTURE layout: MIME type, description and image lengths within the block."""
+    cursor = start + 4
+    for _ in range(2):  # MIME type, then description
+        cursor += 4 + int.from_bytes(data[cursor : cursor + 4], "big")
+        if cursor > end:
+            raise refuse("The FLAC PICTURE block is corrupt; a length overruns it.")
+    cursor += 16
+    cursor += 4 + int.from_bytes(data[cursor : cursor + 4], "big")
+    if cursor > end:
+        raise refuse("The FLAC PICTURE block is corrupt; the image length overruns it.")
+
+
 def _walk_metadata(data: bytes, start: int, end: int) -> tuple[StreamInfo, int]:
     """Walk the metadata blocks after ``fLaC``; return STREAMINFO and where audio starts."""
     position = start + 4
@@ -210,6 +243,10 @@ def _walk_metadata(data: bytes, start: int, end: int) -> tuple[StreamInfo, int]:
             info = _read_streaminfo(data[body_start : body_start + 34])
         elif kind == 3 and length % 18:
             raise refuse("The FLAC SEEKTABLE block has the wrong size; the file is corrupt.")
+        elif kind == 4:
+            _check_comments(data, body_start, body_start + length)
+        elif kind == 6:
+            _check_picture(data, body_start, body_start + length)
         position = body_start + length
         if header & 0x80:
             break
@@ -288,6 +325,7 @@ def check_flac(data: bytes, start: int, end: int, max_frames: int) -> StreamFact
     budget = [max_frames + _MAX_CANDIDATE_SURPLUS]
     header: FrameHeader = first
     samples = 0
+    checks = FrameChecks()
     for index in range(max_frames + 1):
         if index == max_frames:
             raise refuse(
@@ -309,17 +347,17 @@ def check_flac(data: bytes, start: int, end: int, max_frames: int) -> StreamFact
             samples if variable else index + 1,
             budget,
         )
-        frame_end = found[0] if found else end
-        if not remainder_is_zero(memoryview(data)[position:frame_end]):
-            stamp = seconds(samples - header.block_size, info.sample_rate)
-            if found is None:
+        stamp = seconds(samples - header.block_size, info.sample_rate)
+        if found is not None:
+            if not checks.add(memoryview(data)[position : found[0]]):
                 raise refuse(
-                    f"The FLAC file is truncated or corrupt: its last audio frame (at {stamp}) "
-                    "fails its checksum."
+                    f"The FLAC file is corrupt: audio frame {index + 1} (at {stamp}) fails its "
+                    "checksum."
                 )
+        elif not remainder_is_zero(memoryview(data)[position:end]):
             raise refuse(
-                f"The FLAC file is corrupt: audio frame {index + 1} (at {stamp}) fails its "
-                "checksum."
+                f"The FLAC file is truncated or corrupt: its last audio frame (at {stamp}) "
+                "fails its checksum."
             )
         if found is None:
             check_last_frame_length(
@@ -331,6 +369,8 @@ def check_flac(data: bytes, start: int, end: int, max_frames: int) -> StreamFact
             )
             break
         position, header = found
+    if not checks.all_valid():
+        raise refuse("The FLAC file is corrupt: at least one audio frame fails its checksum.")
     if info.total_samples and samples < info.total_samples:
         raise refuse(
             f"The FLAC file is truncated: its header describes "

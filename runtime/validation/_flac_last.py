@@ -107,16 +107,16 @@ def check_last_frame_length(
     at = header_length * 8
     try:
         for channel in range(channels):
-            side = (channel_code == 8 and channel == 1) or (
-                channel_code == 9 and channel == 0
-            ) or (channel_code == 10 and channel == 1)
+            side = (
+                (channel_code == 8 and channel == 1)
+                or (channel_code == 9 and channel == 0)
+                or (channel_code == 10 and channel == 1)
+            )
             at = _subframe(bits, at, block, sample_bits + (1 if side else 0))
             if at > len(bits):
                 raise _Overrun
     except (_Overrun, ValueError):
-        raise refuse(
-            "The FLAC file is truncated: its last audio frame is cut short."
-        ) from None
+        raise refuse("The FLAC file is truncated: its last audio frame is cut short.") from None
     end = (at + 7) // 8 + 2
     if end != len(frame):
         if end > len(frame):

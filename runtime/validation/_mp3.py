@@ -184,8 +184,8 @@ def check_mp3(
         what = describe(data[position : position + 512])
         raise refuse(
             f"The MP3 audio stops after {frames} frame(s) ({seconds(frames * per_frame, rate)}) "
-            f"and is followed by {end - position} bytes that are not MP3 audio (they are {what}); only "
-            "ID3v1 and APEv2 tags may follow the audio."
+            f"and is followed by {end - position} bytes that are not MP3 audio (they are "
+            f"{what}); only ID3v1 and APEv2 tags may follow the audio."
         )
     return _facts(data, start, frames, per_frame, rate, side, 1 if mono else 2)
 

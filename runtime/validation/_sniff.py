@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-from runtime.validation._mp3 import describe_mpeg_header, is_mp3_header
+from runtime.validation._common import MP3_RESYNC_WINDOW
+from runtime.validation._mp3 import _LENGTHS, describe_mpeg_header, is_mp3_header
 
 AudioFormat = Literal["mp3", "wav", "flac"]
 
@@ -112,4 +113,23 @@ def detect(data: bytes, start: int) -> AudioFormat | None:
         return "flac"
     if is_mp3_header(data[start : start + 4]):
         return "mp3"
+    return None
+
+
+def misplaced_mp3_start(data: bytes, start: int) -> int | None:
+    """Return how far past ``start`` two chained MP3 frames begin (within a window), or None.
+
+    Used only to explain a refusal: the audio does not start where the ID3 tag says it ends.
+    """
+    limit = min(len(data), start + MP3_RESYNC_WINDOW)
+    at = data.find(b"\xff", start, limit)
+    for _ in range(4096):
+        if at < 0:
+            return None
+        head = data[at : at + 4]
+        if is_mp3_header(head):
+            following = at + _LENGTHS[((head[1] & 0x1F) << 8) | head[2]]
+            if is_mp3_header(data[following : following + 4]) or following == len(data):
+                return at - start
+        at = data.find(b"\xff", at + 1, limit)
     return None

@@ -6,7 +6,7 @@ Decoders skip these without reading them, so they are skipped by their declared 
 
 from __future__ import annotations
 
-from runtime.validation._common import ID3_MAX_PADDING, ID3V2_MAX_TAGS, refuse
+from runtime.validation._common import ID3V2_MAX_TAGS, refuse
 
 
 def _id3v2_size(data: bytes, at: int) -> int | None:
@@ -38,12 +38,7 @@ def skip_id3v2(data: bytes) -> int:
                 f"The file starts with more than {ID3V2_MAX_TAGS} ID3 tags in a row; it is "
                 "corrupt or crafted."
             )
-    if not position:
-        return 0
-    limit = min(len(data), position + ID3_MAX_PADDING)
-    while position < limit and data[position] == 0:
-        position += 1
-    if position >= len(data):
+    if position and position >= len(data):
         raise refuse("The file is only an ID3 tag with no audio after it; upload the audio itself.")
     return position
 

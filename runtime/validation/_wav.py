@@ -146,6 +146,29 @@ def _frames(fmt: _Format, size: int) -> int:
     return frames
 
 
+def _check_block_headers(fmt: _Format, data: bytes, start: int, end: int) -> None:
+    """Check every ADPCM block header as FFmpeg does, with strided slices (no Python loop).
+
+    IMA ADPCM: per channel a step index of at most 88 (FFmpeg ignores the byte after it).
+    Microsoft ADPCM: per channel a predictor index of at most 6 (the seven standard pairs).
+    """
+    if fmt.tag == _ADPCM_IMA:
+        for channel in range(fmt.channels):
+            offset = start + 4 * channel
+            if max(data[offset + 2 : end : fmt.block_align], default=0) > 88:
+                raise refuse(_BAD_BLOCK.format(name="IMA ADPCM"))
+    elif fmt.tag == _ADPCM_MS:
+        for channel in range(fmt.channels):
+            if max(data[start + channel : end : fmt.block_align], default=0) > 6:
+                raise refuse(_BAD_BLOCK.format(name="Microsoft ADPCM"))
+
+
+_BAD_BLOCK: Final = (
+    "The WAV {name} audio has a block with an invalid header; the file is corrupt (or bytes "
+    "were inserted or lost in the middle)."
+)
+
+
 def check_wav(data: bytes) -> StreamFacts:
     """Prove a RIFF/WAVE file: chunk structure, format, and the samples present.
 
@@ -191,6 +214,7 @@ def check_wav(data: bytes) -> StreamFacts:
                     )
                 body_end = end
             frames = _frames(fmt, body_end - position - 8)
+            _check_block_headers(fmt, data, position + 8, body_end)
         elif body_end > end:
             raise refuse(
                 f"The WAV {chunk_name(chunk_id)} chunk claims {size} bytes, past the end of the "

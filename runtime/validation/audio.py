@@ -25,7 +25,12 @@ from runtime.errors import ValidationError
 from runtime.validation._common import FLAC_FRAMES_PER_MB, MP3_FRAMES_PER_MB
 from runtime.validation._flac import check_flac
 from runtime.validation._mp3 import check_mp3
-from runtime.validation._sniff import AudioFormat, describe_content, detect
+from runtime.validation._sniff import (
+    AudioFormat,
+    describe_content,
+    detect,
+    misplaced_mp3_start,
+)
 from runtime.validation._tags import skip_id3v2, trailing_tags_start
 from runtime.validation._wav import check_wav
 from runtime.validation.prompt import validate_file_size
@@ -157,6 +162,12 @@ def _detect(data: bytes) -> tuple[AudioFormat, int]:
         return kind, start
     if start and len(data) - start < 4:
         raise ValidationError("The MP3 file is truncated right after its ID3 tag.")
+    gap = misplaced_mp3_start(data, start) if start else None
+    if gap:
+        raise ValidationError(
+            f"The MP3 audio does not start where its ID3 tag ends: {gap} bytes of other data lie "
+            "in between, so the tag is corrupt."
+        )
     where = " after its ID3 tag" if start else ""
     raise ValidationError(
         f"Unsupported audio format: the content is {describe_content(data[start:])}{where}."

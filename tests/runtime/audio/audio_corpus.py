@@ -7,6 +7,7 @@ has a name saying how it was made; :func:`variants` derives truncated and bit-fl
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import struct
@@ -19,7 +20,8 @@ TOOLS = ("lame", "sox", "flac", "ffmpeg")
 SECONDS = 2
 TRUNCATIONS_PER_FILE = 6
 BIT_FLIPS_PER_FILE = 24
-SEED = 20261130
+STRUCTURE_EDITS_PER_FILE = 6
+SEED = int(os.environ.get("AUDIO_CORPUS_SEED", "20261130"))  # override to explore locally
 
 
 @dataclass(frozen=True)
@@ -86,11 +88,17 @@ def _mp3(m: _Maker) -> None:
         ("lame_mpeg1_32000.mp3", m.source(32000, 2), ["-b", "96"]),
         ("lame_mpeg1_48000.mp3", m.source(48000, 2), ["-V", "0"]),
     ):
-        m.add(name, lambda out, src=src, opts=opts: _run("lame", "--quiet", *opts, str(src), str(out)))
+        m.add(
+            name, lambda out, src=src, opts=opts: _run("lame", "--quiet", *opts, str(src), str(out))
+        )
     m.add("sox.mp3", lambda out: _run("sox", str(stereo), "-C", "192", str(out)))
     m.add("ffmpeg_lame.mp3", lambda out: _ffmpeg(stereo, out, "-c:a", "libmp3lame", "-b:a", "160k"))
-    m.add("ffmpeg_id3v24.mp3", lambda out: _ffmpeg(
-        mono, out, "-c:a", "libmp3lame", "-id3v2_version", "4", "-metadata", "title=T"))
+    m.add(
+        "ffmpeg_id3v24.mp3",
+        lambda out: _ffmpeg(
+            mono, out, "-c:a", "libmp3lame", "-id3v2_version", "4", "-metadata", "title=T"
+        ),
+    )
     m.add_bytes("ffmpeg_streamed.mp3", _ffmpeg_pipe(stereo, "-c:a", "libmp3lame", "-f", "mp3"))
     m.add("ffmpeg_shine.mp3", lambda out: _ffmpeg(stereo, out, "-c:a", "libshine", "-b:a", "128k"))
     base = (m.folder / "lame_vbr_v2_xing.mp3").read_bytes()
@@ -164,8 +172,12 @@ def _wav(m: _Maker) -> None:
         ("sox_comment_list.wav", mono8k, ["--comment", "A LIST chunk comment"]),
     ):
         m.add(name, lambda out, src=src, opts=opts: _run("sox", str(src), *opts, str(out)))
-    m.add_bytes("sox_streamed.wav", subprocess.run(
-        ["sox", str(mono8k), "-t", "wav", "-"], check=True, capture_output=True).stdout)
+    m.add_bytes(
+        "sox_streamed.wav",
+        subprocess.run(
+            ["sox", str(mono8k), "-t", "wav", "-"], check=True, capture_output=True
+        ).stdout,
+    )
     for name, codec in (
         ("ffmpeg_pcm16.wav", "pcm_s16le"),
         ("ffmpeg_pcm24.wav", "pcm_s24le"),
@@ -206,13 +218,19 @@ def _flac(m: _Maker) -> None:
         ("flac_192k_24.flac", m.source(192000, 2, 24, seconds=1), []),
         ("flac_tags.flac", stereo16, ["-T", "TITLE=Song", "-T", "ARTIST=Me"]),
     ):
-        m.add(name, lambda out, src=src, opts=opts: _run(
-            "flac", "-s", "-f", *opts, "-o", str(out), str(src)))
+        m.add(
+            name,
+            lambda out, src=src, opts=opts: _run(
+                "flac", "-s", "-f", *opts, "-o", str(out), str(src)
+            ),
+        )
     cover = m.path("cover.png")
     _run("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=s=320x240",
          "-frames:v", "1", str(cover))  # fmt: skip
-    m.add("flac_picture.flac", lambda out: _run(
-        "flac", "-s", "-f", f"--picture={cover}", "-o", str(out), str(stereo16)))
+    m.add(
+        "flac_picture.flac",
+        lambda out: _run("flac", "-s", "-f", f"--picture={cover}", "-o", str(out), str(stereo16)),
+    )
     m.add("sox.flac", lambda out: _run("sox", str(stereo16), str(out)))
     m.add("ffmpeg.flac", lambda out: _ffmpeg(stereo16, out))
     m.add_bytes("ffmpeg_streamed.flac", _ffmpeg_pipe(stereo16, "-f", "flac"))
@@ -259,3 +277,21 @@ def variants(samples: list[Sample]) -> Iterator[Sample]:
             flipped = bytearray(data)
             flipped[position] ^= 1 << bit
             yield Sample(f"{sample.name}^{position}.{bit}", bytes(flipped))
+        for index in range(STRUCTURE_EDITS_PER_FILE):
+            yield _structure_edit(sample, rng, index)
+
+
+def _structure_edit(sample: Sample, rng: random.Random, index: int) -> Sample:
+    """Flip a bit in a mid-stream frame header, or drop or insert a byte inside the stream."""
+    data = sample.data
+    middle = rng.randrange(len(data) // 4, max(len(data) * 3 // 4, len(data) // 4 + 1))
+    if index % 3 == 0:
+        sync = data.find(b"\xff", middle)
+        if sync >= 0 and sync + 4 <= len(data):
+            position, bit = sync + rng.randrange(4), rng.randrange(8)
+            edited = bytearray(data)
+            edited[position] ^= 1 << bit
+            return Sample(f"{sample.name}^sync{position}.{bit}", bytes(edited))
+    if index % 3 == 1:
+        return Sample(f"{sample.name}-{middle}", data[:middle] + data[middle + 1 :])
+    return Sample(f"{sample.name}+{middle}", data[:middle] + b"\x00" + data[middle:])

@@ -62,9 +62,12 @@ def _ffmpeg(data: bytes) -> Decoded:
 def _sndfile_reads(data: bytes) -> str:
     try:
         with soundfile.SoundFile(io.BytesIO(data)) as handle:
-            while len(handle.read(1 << 16, dtype="int16")):
-                pass
-    except (RuntimeError, TypeError, ValueError) as exc:  # LibsndfileError is a RuntimeError
+            if handle.seekable():
+                handle.read(dtype="int16")  # all at once, as librosa reads
+            else:  # GSM 6.10: libsndfile reads it only in blocks
+                while len(handle.read(1 << 16, dtype="int16")):
+                    pass
+    except (RuntimeError, TypeError, ValueError, MemoryError) as exc:  # LibsndfileError: Runtime
         return f"libsndfile: {type(exc).__name__}"
     return ""
 

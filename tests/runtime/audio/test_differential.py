@@ -37,6 +37,10 @@ DOCUMENTED_REJECTIONS = {
     "truncated": re.compile(r"truncated|is cut short"),
     "bytes after the last MP3 frame": re.compile(r"followed by \d+ bytes that are not MP3"),
     "RF64 not accepted": re.compile(r"RF64"),
+    "WAV format outside the accepted range": re.compile(
+        r"channels; 1 to 8 are accepted|invalid sample rate|format is inconsistent"
+    ),
+    "MP3 audio not where its ID3 tag ends": re.compile(r"does not start where its ID3 tag ends"),
     "FLAC frame checksum (FFmpeg ignores CRCs)": re.compile(r"fails its checksum"),
     "FLAC header disagrees with its frames": re.compile(r"The FLAC header says .* but"),
 }

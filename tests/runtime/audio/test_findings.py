@@ -167,7 +167,9 @@ def test_duration_is_the_decoders(by_name: dict[str, bytes], name: str) -> None:
 # 6. Streamed output -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["ffmpeg_streamed.flac", "ffmpeg_streamed.wav", "sox_streamed.wav"])
+@pytest.mark.parametrize(
+    "name", ["ffmpeg_streamed.flac", "ffmpeg_streamed.wav", "sox_streamed.wav"]
+)
 def test_streamed_encoder_output_is_accepted_with_the_decoders_duration(
     by_name: dict[str, bytes], name: str
 ) -> None:
@@ -236,7 +238,9 @@ def test_messages_never_echo_raw_bytes_or_library_internals(corpus: list[Any]) -
         except ValidationError as exc:
             text = str(exc)
             assert text.isprintable(), text
-            assert "\\x" not in text and "invalid flags" not in text and "'<unknown>'" not in text
+            assert "\\x" not in text
+            assert "invalid flags" not in text
+            assert "'<unknown>'" not in text
 
 
 # 9. Text-mode file objects ----------------------------------------------------------------------
