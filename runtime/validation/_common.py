@@ -11,7 +11,7 @@ from runtime.errors import ValidationError
 #: times these); a file needing more is refused with a message saying so. Real music stays far
 #: below them (see docs/audio.md).
 MP3_FRAMES_PER_MB: Final = 8_000  # 128 kbit/s is ~2,500 frames per MB; 8 kbit/s MPEG-2.5 ~21,800
-FLAC_FRAMES_PER_MB: Final = 3_000  # 4096-sample frames of 16-bit stereo are ~100-250 per MB
+FLAC_FRAMES_PER_MB: Final = 2_000  # 4096-sample frames of 16-bit stereo are ~100-250 per MB
 WAV_MAX_CHUNKS: Final = 256
 FLAC_MAX_METADATA_BLOCKS: Final = 256
 FLAC_MAX_COMMENTS: Final = 10_000

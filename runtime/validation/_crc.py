@@ -117,39 +117,47 @@ def _reduced(data: bytes | memoryview) -> int:
     return value
 
 
+_SMALL_FRAME: Final = 512  # bytes; below this the exact 16-mask check is cheaper
+_ROTATIONS: Final = 4096  # secret shifts are drawn from [0, 4096) bits
+_SUMS: Final = 3
+
+
 class FrameChecks:
     """Check the CRC-16 of many frames with a handful of big-integer operations per frame.
 
     Each frame (with its CRC footer) must have remainder 0 modulo P = (x + 1)(x^15 + x + 1).
-    The (x + 1) part is the parity of the frame's bits, checked exactly per frame. The
-    (x^15 + x + 1) part is checked for all frames at once: each frame is multiplied by x^k for a
-    secret random k (a rotation within the 32,767-bit period) and added to an accumulator, whose
-    remainder is 0 when every frame's is. Corrupt frames whose errors cancel out would need to
-    guess the rotations: with two independent accumulators the chance is below 1 in 10^9 per
-    file, even for a crafted one.
+    Small frames are checked exactly (:func:`remainder_is_zero`). For larger ones the (x + 1)
+    part, which is the parity of the frame's bits, is checked exactly, and the (x^15 + x + 1)
+    part for all of them at once: each frame is multiplied by x^k for a secret random k below
+    4,096 and added to an accumulator, whose remainder is 0 when every frame's is. Corrupt
+    frames whose errors cancel out would have to guess the shifts: with three independent
+    accumulators the chance is below 1 in 6 x 10^10 per file, even for a crafted one.
     """
 
     __slots__ = ("_random", "_sums")
 
     def __init__(self) -> None:
-        self._sums = [0, 0]
-        # A fast generator with a secret seed from the OS: rotations cannot be predicted.
+        self._sums = [0] * _SUMS
+        # A fast generator with a secret seed from the OS: the shifts cannot be predicted.
         self._random = random.Random(os.urandom(32))
 
     def add(self, frame: bytes | memoryview) -> bool:
-        """Add one frame; return False when its bit parity already proves it corrupt."""
+        """Add one frame; return False when it is already proved corrupt."""
+        if len(frame) <= _SMALL_FRAME:
+            return remainder_is_zero(frame)
         value = _reduced(frame)
         if value.bit_count() & 1:
             return False
         sums = self._sums
-        for index in range(2):
-            shifted = value << self._random.randrange(_PERIOD_BITS)
-            sums[index] ^= (shifted & _PERIOD_MASK) ^ (shifted >> _PERIOD_BITS)
+        draw = self._random.getrandbits(12 * _SUMS)
+        for index in range(_SUMS):
+            sums[index] ^= value << ((draw >> (12 * index)) & (_ROTATIONS - 1))
         return True
 
     def all_valid(self) -> bool:
         """Return whether every frame added has a zero CRC-16 remainder."""
-        masks = _masks()
-        return not any(
-            (total & mask).bit_count() & 1 for total in self._sums if total for mask in masks
-        )
+        return all(remainder_is_zero(_to_bytes(total)) for total in self._sums)
+
+
+def _to_bytes(value: int) -> bytes:
+    return value.to_bytes((value.bit_length() + 7) // 8, "big")

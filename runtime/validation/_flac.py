@@ -254,7 +254,15 @@ def _walk_metadata(data: bytes, start: int, end: int) -> tuple[StreamInfo, int]:
     return info, position
 
 
-def _check_header(header: FrameHeader, info: StreamInfo, index: int, at_seconds: str) -> None:
+def _check_header(header: FrameHeader, info: StreamInfo, index: int, samples: int) -> None:
+    if (
+        header.channels == info.channels
+        and header.bits in (0, info.bits)
+        and header.sample_rate in (0, info.sample_rate)
+        and header.block_size <= info.max_block
+    ):
+        return
+    at_seconds = seconds(samples, info.sample_rate)
     where = "its first audio frame" if index == 0 else f"audio frame {index + 1} ({at_seconds})"
     if header.channels != info.channels:
         raise refuse(
@@ -332,7 +340,7 @@ def check_flac(data: bytes, start: int, end: int, max_frames: int) -> StreamFact
                 f"The FLAC file has more than {max_frames} audio frames, more than this size "
                 "limit allows checking; re-encode it with the default block size."
             )
-        _check_header(header, info, index, seconds(samples, info.sample_rate))
+        _check_header(header, info, index, samples)
         expected_number = samples if variable else header.number
         if header.number != expected_number or (not variable and header.number != index):
             raise refuse(
@@ -347,14 +355,15 @@ def check_flac(data: bytes, start: int, end: int, max_frames: int) -> StreamFact
             samples if variable else index + 1,
             budget,
         )
-        stamp = seconds(samples - header.block_size, info.sample_rate)
         if found is not None:
             if not checks.add(memoryview(data)[position : found[0]]):
+                stamp = seconds(samples - header.block_size, info.sample_rate)
                 raise refuse(
                     f"The FLAC file is corrupt: audio frame {index + 1} (at {stamp}) fails its "
                     "checksum."
                 )
         elif not remainder_is_zero(memoryview(data)[position:end]):
+            stamp = seconds(samples - header.block_size, info.sample_rate)
             raise refuse(
                 f"The FLAC file is truncated or corrupt: its last audio frame (at {stamp}) "
                 "fails its checksum."

@@ -79,7 +79,12 @@ def _parse_fmt(body: bytes) -> _Format:
             raise refuse("The WAV extensible format header is incomplete or unknown.")
         tag = int.from_bytes(extra[6:8], "little")
         valid_bits = int.from_bytes(extra[0:2], "little")
-        if tag not in (_PCM, _FLOAT, _ALAW, _MULAW) or valid_bits > bits:
+        if valid_bits > bits:
+            raise refuse(
+                f"The WAV extensible format is inconsistent ({valid_bits} valid bits in "
+                f"{bits}-bit samples); decoders disagree on such a file."
+            )
+        if tag not in (_PCM, _FLOAT, _ALAW, _MULAW):
             raise refuse(
                 f"The WAV audio is {_name(tag)}, which is not accepted; WAV must hold "
                 f"{_ALLOWED_TEXT}."
