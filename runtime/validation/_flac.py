@@ -177,7 +177,7 @@ def _read_streaminfo(body: bytes) -> StreamInfo:
 
 
 def _check_comments(data: bytes, start: int, end: int) -> None:
-    """Check the VORBIS_COMMENT layout (libFLAC refuses lengths running past the block)."""
+    """Check the VORBIS_COMMENT layout: the tags must fill the block exactly (libsndfile)."""
     cursor = start
     vendor = int.from_bytes(data[cursor : cursor + 4], "little")
     cursor += 4 + vendor
@@ -191,8 +191,10 @@ def _check_comments(data: bytes, start: int, end: int) -> None:
         if cursor + 4 > end:
             break
         cursor += 4 + int.from_bytes(data[cursor : cursor + 4], "little")
-    if cursor > end:
-        raise refuse("The FLAC tag block (VORBIS_COMMENT) is corrupt; a tag overruns it.")
+    if cursor != end:  # libsndfile refuses a tag block with bytes left over, too
+        raise refuse(
+            "The FLAC tag block (VORBIS_COMMENT) is corrupt; its tags do not fill it exactly."
+        )
 
 
 def _check_picture(data: bytes, start: int, end: int) -> None:
