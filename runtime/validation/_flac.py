@@ -206,8 +206,21 @@ def _check_picture(data: bytes, start: int, end: int) -> None:
             raise refuse("The FLAC PICTURE block is corrupt; a length overruns it.")
     cursor += 16
     cursor += 4 + int.from_bytes(data[cursor : cursor + 4], "big")
-    if cursor > end:
-        raise refuse("The FLAC PICTURE block is corrupt; the image length overruns it.")
+    if cursor != end:  # libsndfile refuses a picture block with bytes left over, too
+        raise refuse("The FLAC PICTURE block is corrupt; its image does not fill it exactly.")
+
+
+def _check_cuesheet(data: bytes, start: int, end: int) -> None:
+    """Check the CUESHEET layout: tracks and their index points fill the block exactly."""
+    if end - start < 396:
+        raise refuse("The FLAC CUESHEET block is too short; it is corrupt.")
+    cursor = start + 396
+    for _ in range(data[start + 395]):
+        if cursor + 36 > end:
+            break
+        cursor += 36 + 12 * data[cursor + 35]
+    if cursor != end:
+        raise refuse("The FLAC CUESHEET block is corrupt; its tracks do not fill it exactly.")
 
 
 def _walk_metadata(data: bytes, start: int, end: int) -> tuple[StreamInfo, int]:
@@ -249,6 +262,10 @@ def _walk_metadata(data: bytes, start: int, end: int) -> tuple[StreamInfo, int]:
             _check_comments(data, body_start, body_start + length)
         elif kind == 6:
             _check_picture(data, body_start, body_start + length)
+        elif kind == 5:
+            _check_cuesheet(data, body_start, body_start + length)
+        elif kind == 2 and length < 4:
+            raise refuse("The FLAC APPLICATION block is too short; it is corrupt.")
         position = body_start + length
         if header & 0x80:
             break

@@ -76,7 +76,7 @@ def test_id3v2_tag_of_hundreds_of_thousands_of_frames_is_skipped_by_its_size(
 def test_flac_with_millions_of_metadata_blocks_is_refused_at_the_cap(
     by_name: dict[str, bytes], kind: int, body: bytes
 ) -> None:
-    data = flac_of_blocks(by_name["flac_16_stereo.flac"], kind, 1_000_000)
+    data = flac_of_blocks(by_name["flac_16_stereo.flac"], kind, 1_000_000, body)
     assert "more than 256 metadata blocks" in rejected(data)
 
 
