@@ -158,10 +158,10 @@ def _read_streaminfo(body: bytes) -> StreamInfo:
         bits=(((body[12] & 0x01) << 4) | (body[13] >> 4)) + 1,
         total_samples=int.from_bytes(body[13:18], "big") & 0xFFFFFFFFF,
     )
-    if not 16 <= info.min_block <= info.max_block:
+    if info.max_block < 16:  # the minimum is informational: decoders ignore it
         raise refuse(
-            f"The FLAC header gives an invalid block size range ({info.min_block} to "
-            f"{info.max_block} samples; 16 to 65535 is allowed); the file is corrupt."
+            f"The FLAC header gives an invalid maximum block size ({info.max_block} samples; "
+            "16 to 65535 is allowed); the file is corrupt."
         )
     if not 1 <= info.sample_rate <= 655_350:
         raise refuse(
