@@ -42,6 +42,7 @@ DOCUMENTED_REJECTIONS = {
     ),
     "MP3 audio not where its ID3 tag ends": re.compile(r"does not start where its ID3 tag ends"),
     "FLAC frame checksum (FFmpeg ignores CRCs)": re.compile(r"fails its checksum"),
+    "ADPCM block header invalid (FFmpeg drops the packet)": re.compile(r"invalid header"),
     "FLAC header disagrees with its frames": re.compile(r"The FLAC header says .* but"),
 }
 DURATION_TOLERANCE = 0.01
