@@ -51,6 +51,8 @@ def describe_mpeg_header(head: bytes) -> str | None:
     version, layer = (head[1] >> 3) & 3, (head[1] >> 1) & 3
     if version == 1 or head[2] >> 4 == 15 or (head[2] >> 2) & 3 == 3:
         return None
+    if layer == 1 and head[2] >> 4 == 0:
+        return "free-format MP3 (no bitrate in its frame headers, which is not accepted)"
     if layer == 2:
         return "MP2 (MPEG audio Layer II)"
     if layer == 3:
@@ -180,6 +182,12 @@ def check_mp3(
                 )
         position += length
         frames += 1
+    if position < end and is_mp3_header(data[position : position + 4]):
+        raise refuse(
+            f"The MP3 stream changes its MPEG version, sample rate or channel layout at frame "
+            f"{frames + 1} ({seconds(frames * per_frame, rate)}); it is two files joined. "
+            "Re-encode it as one."
+        )
     if position < end:
         what = describe(data[position : position + 512])
         raise refuse(

@@ -258,3 +258,15 @@ def test_text_mode_file_object_of_binary_audio_is_a_validation_error(
 def test_text_io_wrapper_over_bytes_is_a_validation_error(by_name: dict[str, bytes]) -> None:
     handle = io.TextIOWrapper(io.BytesIO(by_name["sox_pcm16_stereo.wav"]), encoding="utf-8")
     assert "binary mode" in rejected(handle)
+
+
+# Messages for other MPEG audio --------------------------------------------------------------
+
+
+def test_mp3_joined_with_an_mp3_of_another_sample_rate_is_named(by_name: dict[str, bytes]) -> None:
+    joined = mp3_frames(by_name["lame_cbr128_no_xing.mp3"], 5) + by_name["lame_mpeg2_22050.mp3"]
+    assert "changes its MPEG version, sample rate or channel layout at frame 6" in rejected(joined)
+
+
+def test_free_format_mp3_is_named() -> None:
+    assert "free-format MP3" in rejected(b"\xff\xfb\x00\x00" + bytes(500))
