@@ -184,9 +184,9 @@ def check_mp3(
         frames += 1
     if position < end and is_mp3_header(data[position : position + 4]):
         raise refuse(
-            f"The MP3 stream changes its MPEG version, sample rate or channel layout at frame "
-            f"{frames + 1} ({seconds(frames * per_frame, rate)}); it is two files joined. "
-            "Re-encode it as one."
+            f"The MP3 frame {frames + 1} (at {seconds(frames * per_frame, rate)}) has a header "
+            "that does not match the stream (another MPEG version, sample rate or channel "
+            "layout); the file is corrupt or two files joined."
         )
     if position < end:
         what = describe(data[position : position + 512])

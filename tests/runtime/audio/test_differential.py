@@ -36,6 +36,7 @@ from runtime.validation import AudioFileInfo, validate_audio_file
 DOCUMENTED_REJECTIONS = {
     "truncated": re.compile(r"truncated|is cut short"),
     "bytes after the last MP3 frame": re.compile(r"followed by \d+ bytes that are not MP3"),
+    "MP3 frame header not matching the stream": re.compile(r"does not match the stream"),
     "RF64 not accepted": re.compile(r"RF64"),
     "WAV format outside the accepted range": re.compile(
         r"channels; 1 to 8 are accepted|invalid sample rate|format is inconsistent"
