@@ -162,11 +162,16 @@ def _detect(data: bytes) -> tuple[AudioFormat, int]:
         return kind, start
     if start and len(data) - start < 4:
         raise ValidationError("The MP3 file is truncated right after its ID3 tag.")
-    gap = misplaced_mp3_start(data, start) if start else None
-    if gap:
+    gap = misplaced_mp3_start(data, start)
+    if gap and start:
         raise ValidationError(
             f"The MP3 audio does not start where its ID3 tag ends: {gap} bytes of other data lie "
             "in between, so the tag is corrupt."
+        )
+    if gap and describe_content(data).startswith("not a recognised"):
+        raise ValidationError(
+            f"The file does not start with an audio frame: MP3 audio begins only after {gap} "
+            "bytes of other data, so the file is corrupt."
         )
     where = " after its ID3 tag" if start else ""
     raise ValidationError(

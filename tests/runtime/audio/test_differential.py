@@ -41,7 +41,9 @@ DOCUMENTED_REJECTIONS = {
     "WAV format outside the accepted range": re.compile(
         r"channels; 1 to 8 are accepted|invalid sample rate|format is inconsistent"
     ),
-    "MP3 audio not where its ID3 tag ends": re.compile(r"does not start where its ID3 tag ends"),
+    "MP3 audio not where the file or its ID3 tag starts": re.compile(
+        r"does not start where its ID3 tag ends|does not start with an audio frame"
+    ),
     "FLAC frame checksum (FFmpeg ignores CRCs)": re.compile(r"fails its checksum"),
     "ADPCM block header invalid (FFmpeg drops the packet)": re.compile(r"invalid header"),
     "FLAC header disagrees with its frames": re.compile(r"The FLAC header says .* but"),
