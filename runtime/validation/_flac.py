@@ -11,7 +11,7 @@ actually present, and a STREAMINFO total of 0 (a streamed encoder's "unknown") i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from runtime.validation._common import (
     FLAC_MAX_COMMENTS,
@@ -61,9 +61,8 @@ class StreamInfo:
     total_samples: int
 
 
-@dataclass(frozen=True, slots=True)
-class FrameHeader:
-    """One parsed FLAC frame header."""
+class FrameHeader(NamedTuple):
+    """One parsed FLAC frame header (a tuple: thousands are made per file)."""
 
     variable: bool
     number: int  # frame number (fixed block size) or first sample number (variable)
@@ -138,14 +137,14 @@ def parse_frame_header(data: bytes, at: int) -> FrameHeader | None:
     if cursor >= len(data) or crc8(data[at:cursor]) != data[cursor]:
         return None
     return FrameHeader(
-        variable=bool(data[at + 1] & 0x01),
-        number=number,
-        block_size=block,
-        sample_rate=rate,
-        channels=channel_code + 1 if channel_code < 8 else 2,
-        channel_code=channel_code,
-        bits=_SAMPLE_SIZES.get(size_code, 0),
-        length=cursor + 1 - at,
+        bool(data[at + 1] & 0x01),
+        number,
+        block,
+        rate,
+        channel_code + 1 if channel_code < 8 else 2,
+        channel_code,
+        _SAMPLE_SIZES.get(size_code, 0),
+        cursor + 1 - at,
     )
 
 
