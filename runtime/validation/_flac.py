@@ -21,7 +21,7 @@ from runtime.validation._common import (
     seconds,
 )
 from runtime.validation._crc import FrameChecks, crc8, remainder_is_zero
-from runtime.validation._flac_last import check_last_frame_length
+from runtime.validation._flac_last import check_last_frame_length, measure_frame
 
 _BLOCK_NAMES: Final = {
     0: "STREAMINFO",
@@ -47,6 +47,7 @@ _RATE_CODES: Final = {
 }
 _SAMPLE_SIZES: Final = {1: 8, 2: 12, 4: 16, 5: 20, 6: 24, 7: 32}
 _MAX_CANDIDATE_SURPLUS: Final = 2_000  # false frame-sync patterns tolerated on top of the frames
+WALK_RESIDUALS: Final = 1 << 18  # residuals walked in frames ending in 0x00 (~1 in 256 frames)
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,6 +353,7 @@ def check_flac(data: bytes, start: int, end: int, max_frames: int) -> StreamFact
     header: FrameHeader = first
     samples = 0
     checks = FrameChecks()
+    walk_budget = WALK_RESIDUALS
     for index in range(max_frames + 1):
         if index == max_frames:
             raise refuse(
@@ -373,6 +375,27 @@ def check_flac(data: bytes, start: int, end: int, max_frames: int) -> StreamFact
             samples if variable else index + 1,
             budget,
         )
+        if found is not None and not data[found[0] - 1]:
+            # A CRC stays valid when zero bytes follow the frame: measure such a frame exactly.
+            walk_budget -= header.block_size * header.channels
+            if walk_budget < 0:
+                raise refuse(
+                    "The FLAC file has too many audio frames ending in a zero byte to check in "
+                    "bounded time; it is corrupt or crafted."
+                )
+            true_end = measure_frame(
+                memoryview(data)[position : found[0]],
+                header.length,
+                header.block_size,
+                header.channel_code,
+                header.bits or info.bits,
+            )
+            if true_end != found[0] - position:
+                raise refuse(
+                    f"The FLAC file is corrupt: audio frame {index + 1} (at "
+                    f"{seconds(samples - header.block_size, info.sample_rate)}) is followed by "
+                    "bytes that are not audio, where decoders lose sync."
+                )
         if found is not None:
             if not checks.add(memoryview(data)[position : found[0]]):
                 stamp = seconds(samples - header.block_size, info.sample_rate)

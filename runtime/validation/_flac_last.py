@@ -4,7 +4,7 @@ A CRC with initial value 0 and no final XOR stays valid when zero bytes are appe
 at the end, so the CRC-16 alone cannot tell a complete last frame from one cut by a trailing
 0x00 byte. Here the last frame's subframes (headers, warm-up samples, coefficients and Rice
 residual codes) are skipped bit by bit to find exactly where the frame ends. Only one frame is
-walked, with a cap on residuals, so the cost stays a few milliseconds.
+walked (and any frame whose last byte is 0x00, see _flac.py), with a cap on residuals.
 """
 
 from __future__ import annotations
@@ -85,25 +85,22 @@ def _subframe(bits: str, at: int, block: int, size: int) -> int:
     raise _Overrun
 
 
-def check_last_frame_length(
-    frame: bytes, header_length: int, block: int, channel_code: int, sample_bits: int
-) -> None:
-    """Refuse a last frame whose subframes and CRC do not end exactly where the file ends.
+def measure_frame(
+    frame: bytes | memoryview, header_length: int, block: int, channel_code: int, sample_bits: int
+) -> int | None:
+    """Return the frame's true length in bytes (subframes, padding, CRC), or ``None``.
+
+    ``None`` means its subframes need more bytes than ``frame`` has (a cut frame).
 
     Args:
-        frame: The last frame's bytes, to the end of the stream.
+        frame: The frame's bytes, possibly followed by more.
         header_length: Its header's length in bytes.
         block: Samples per channel in the frame.
         channel_code: The frame header's channel assignment (0-10).
         sample_bits: Bits per sample.
     """
     channels = channel_code + 1 if channel_code < 8 else 2
-    if block * channels > MAX_RESIDUALS:
-        raise refuse(
-            "The last FLAC frame is too large to check in bounded time; re-encode the file "
-            "with the default block size."
-        )
-    bits = bin(int.from_bytes(b"\x01" + frame, "big"))[3:]
+    bits = bin(int.from_bytes(b"\x01" + bytes(frame), "big"))[3:]
     at = header_length * 8
     try:
         for channel in range(channels):
@@ -114,13 +111,27 @@ def check_last_frame_length(
             )
             at = _subframe(bits, at, block, sample_bits + (1 if side else 0))
             if at > len(bits):
-                raise _Overrun
+                return None
     except (_Overrun, ValueError):
-        raise refuse("The FLAC file is truncated: its last audio frame is cut short.") from None
+        return None
     end = (at + 7) // 8 + 2
+    return end if end <= len(frame) else None
+
+
+def check_last_frame_length(
+    frame: bytes | memoryview, header_length: int, block: int, channel_code: int, sample_bits: int
+) -> None:
+    """Refuse a last frame whose subframes and CRC do not end exactly where the file ends."""
+    channels = channel_code + 1 if channel_code < 8 else 2
+    if block * channels > MAX_RESIDUALS:
+        raise refuse(
+            "The last FLAC frame is too large to check in bounded time; re-encode the file "
+            "with the default block size."
+        )
+    end = measure_frame(frame, header_length, block, channel_code, sample_bits)
+    if end is None:
+        raise refuse("The FLAC file is truncated: its last audio frame is cut short.")
     if end != len(frame):
-        if end > len(frame):
-            raise refuse("The FLAC file is truncated: its last audio frame is cut short.")
         raise refuse(
             f"The FLAC file has {len(frame) - end} bytes after its last audio frame that are "
             "not audio or a tag decoders skip; it is corrupt."

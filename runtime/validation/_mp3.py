@@ -52,7 +52,7 @@ def describe_mpeg_header(head: bytes) -> str | None:
     if version == 1 or head[2] >> 4 == 15 or (head[2] >> 2) & 3 == 3:
         return None
     if layer == 1 and head[2] >> 4 == 0:
-        return "free-format MP3 (no bitrate in its frame headers, which is not accepted)"
+        return "free-format MP3 or a corrupt MP3 frame (no bitrate in the first frame header)"
     if layer == 2:
         return "MP2 (MPEG audio Layer II)"
     if layer == 3:
@@ -147,6 +147,7 @@ def check_mp3(
     side, fields = _side_info_layout(mpeg1, mono)
     same1, same_rate = byte1 | 1, byte2 & 0x0C
     lengths = _LENGTHS
+    xing = _xing(data, start, side)
     position = start
     frames = 0
     while position < end:
@@ -174,6 +175,8 @@ def check_mp3(
             )
         info_at = position + 4 + (0 if head[1] & 1 else 2)
         info = int.from_bytes(data[info_at : info_at + side], "big")
+        if frames == 0 and xing is not None:
+            info = 0  # a Xing/Info/VBRI frame is skipped by decoders, never decoded
         for big_values_shift, switch_shift in fields:
             if (info >> big_values_shift) & 0x1FF > 288 or (info >> switch_shift) & 7 == 4:
                 raise refuse(
@@ -195,13 +198,16 @@ def check_mp3(
             f"and is followed by {end - position} bytes that are not MP3 audio (they are "
             f"{what}); only ID3v1 and APEv2 tags may follow the audio."
         )
-    return _facts(data, start, frames, per_frame, rate, side, 1 if mono else 2)
+    return _facts(xing, frames, per_frame, rate, 1 if mono else 2)
 
 
 def _facts(
-    data: bytes, start: int, frames: int, per_frame: int, rate: int, side: int, channels: int
+    header: tuple[int | None, int, int] | None,
+    frames: int,
+    per_frame: int,
+    rate: int,
+    channels: int,
 ) -> StreamFacts:
-    header = _xing(data, start, side)
     audio_frames = frames
     delay = padding = 0
     if header is not None:

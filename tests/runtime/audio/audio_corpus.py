@@ -53,7 +53,7 @@ class _Maker:
         if not out.exists():
             tones = [f"sine {220 * (k + 1)}" for k in range(channels)]
             _run(
-                "sox", "-n", "-r", str(rate), "-c", str(channels), "-b", str(bits), str(out),
+                "sox", "-R", "-n", "-r", str(rate), "-c", str(channels), "-b", str(bits), str(out),
                 "synth", str(seconds), *" ".join(tones).split(), "vol", "0.5",
             )  # fmt: skip
         return out
@@ -91,7 +91,7 @@ def _mp3(m: _Maker) -> None:
         m.add(
             name, lambda out, src=src, opts=opts: _run("lame", "--quiet", *opts, str(src), str(out))
         )
-    m.add("sox.mp3", lambda out: _run("sox", str(stereo), "-C", "192", str(out)))
+    m.add("sox.mp3", lambda out: _run("sox", "-R", str(stereo), "-C", "192", str(out)))
     m.add("ffmpeg_lame.mp3", lambda out: _ffmpeg(stereo, out, "-c:a", "libmp3lame", "-b:a", "160k"))
     m.add(
         "ffmpeg_id3v24.mp3",
@@ -171,11 +171,11 @@ def _wav(m: _Maker) -> None:
         ("sox_8ch_extensible.wav", m.source(48000, 8), ["-b", "24"]),
         ("sox_comment_list.wav", mono8k, ["--comment", "A LIST chunk comment"]),
     ):
-        m.add(name, lambda out, src=src, opts=opts: _run("sox", str(src), *opts, str(out)))
+        m.add(name, lambda out, src=src, opts=opts: _run("sox", "-R", str(src), *opts, str(out)))
     m.add_bytes(
         "sox_streamed.wav",
         subprocess.run(
-            ["sox", str(mono8k), "-t", "wav", "-"], check=True, capture_output=True
+            ["sox", "-R", str(mono8k), "-t", "wav", "-"], check=True, capture_output=True
         ).stdout,
     )
     for name, codec in (
@@ -231,7 +231,7 @@ def _flac(m: _Maker) -> None:
         "flac_picture.flac",
         lambda out: _run("flac", "-s", "-f", f"--picture={cover}", "-o", str(out), str(stereo16)),
     )
-    m.add("sox.flac", lambda out: _run("sox", str(stereo16), str(out)))
+    m.add("sox.flac", lambda out: _run("sox", "-R", str(stereo16), str(out)))
     m.add("ffmpeg.flac", lambda out: _ffmpeg(stereo16, out))
     m.add_bytes("ffmpeg_streamed.flac", _ffmpeg_pipe(stereo16, "-f", "flac"))
     base = (m.folder / "flac_16_stereo.flac").read_bytes()
@@ -250,7 +250,7 @@ def _others(m: _Maker) -> None:
         ("wma.wma", ["-c:a", "wmav2"]),
         ("mp2.mp2", ["-c:a", "mp2"]),
     ):
-        m.add(name, lambda out, opts=opts: _ffmpeg(mono, out, *opts))
+        m.add(name, lambda out, opts=opts: _ffmpeg(mono, out, "-fflags", "+bitexact", *opts))
 
 
 def build(folder: Path) -> list[Sample]:

@@ -42,7 +42,12 @@ DOCUMENTED_REJECTIONS = {
         r"channels; 1 to 8 are accepted|invalid sample rate|format is inconsistent"
     ),
     "MP3 audio not where the file or its ID3 tag starts": re.compile(
-        r"does not start where its ID3 tag ends|does not start with an audio frame"
+        r"does not start where its ID3 tag ends|does not start with an audio frame|free-format"
+    ),
+    "WAV chunk id not text (libsndfile stops there)": re.compile(r"chunk whose id is not text"),
+    "FLAC metadata layout libsndfile refuses": re.compile(
+        r"VORBIS_COMMENT\) is corrupt|PICTURE block is corrupt|CUESHEET block|"
+        r"APPLICATION block is too short|tags; at most"
     ),
     "FLAC frame checksum (FFmpeg ignores CRCs)": re.compile(r"fails its checksum"),
     "ADPCM block header invalid (FFmpeg drops the packet)": re.compile(r"invalid header"),

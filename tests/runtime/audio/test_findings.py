@@ -28,6 +28,7 @@ from audio_oracle import decode
 
 from runtime.errors import ValidationError
 from runtime.validation import validate_audio_file
+from runtime.validation._flac import parse_frame_header
 
 MB = 1024 * 1024
 
@@ -195,6 +196,15 @@ def test_flac_cut_by_a_final_zero_crc_byte_is_refused(by_name: dict[str, bytes])
     assert "last audio frame is cut short" in rejected(whole[:-1])
 
 
+def test_flac_with_zero_bytes_between_frames_is_refused(by_name: dict[str, bytes]) -> None:
+    # A CRC stays valid when zero bytes follow its frame; libFLAC loses sync there.
+    flac = by_name["flac_16_stereo.flac"]
+    third = [i for i in range(len(flac) - 1) if parse_frame_header(flac, i)][2]
+    data = flac[:third] + b"\x00\x00" + flac[third:]
+    assert decode(data).sndfile_error
+    assert "followed by bytes that are not audio" in rejected(data)
+
+
 # 8. Messages ------------------------------------------------------------------------------------
 
 
@@ -269,4 +279,4 @@ def test_mp3_joined_with_an_mp3_of_another_sample_rate_is_named(by_name: dict[st
 
 
 def test_free_format_mp3_is_named() -> None:
-    assert "free-format MP3" in rejected(b"\xff\xfb\x00\x00" + bytes(500))
+    assert "free-format MP3 or a corrupt MP3 frame" in rejected(b"\xff\xfb\x00\x00" + bytes(500))
