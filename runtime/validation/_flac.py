@@ -47,7 +47,7 @@ _RATE_CODES: Final = {
 }
 _SAMPLE_SIZES: Final = {1: 8, 2: 12, 4: 16, 5: 20, 6: 24, 7: 32}
 _MAX_CANDIDATE_SURPLUS: Final = 2_000  # false frame-sync patterns tolerated on top of the frames
-WALK_RESIDUALS: Final = 1 << 18  # residuals walked in frames ending in 0x00 (~1 in 256 frames)
+WALK_RESIDUALS_PER_FRAME: Final = 13  # residual budget for walking frames that end in 0x00
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,7 +353,8 @@ def check_flac(data: bytes, start: int, end: int, max_frames: int) -> StreamFact
     header: FrameHeader = first
     samples = 0
     checks = FrameChecks()
-    walk_budget = WALK_RESIDUALS
+    walk_budget = WALK_RESIDUALS_PER_FRAME * max_frames  # about 260k residuals for 10 MB
+    walks_left = max(64, max_frames // 100)  # ~1 in 256 real frames ends in 0x00
     for index in range(max_frames + 1):
         if index == max_frames:
             raise refuse(
@@ -378,7 +379,8 @@ def check_flac(data: bytes, start: int, end: int, max_frames: int) -> StreamFact
         if found is not None and not data[found[0] - 1]:
             # A CRC stays valid when zero bytes follow the frame: measure such a frame exactly.
             walk_budget -= header.block_size * header.channels
-            if walk_budget < 0:
+            walks_left -= 1
+            if walk_budget < 0 or walks_left < 0:
                 raise refuse(
                     "The FLAC file has too many audio frames ending in a zero byte to check in "
                     "bounded time; it is corrupt or crafted."
