@@ -19,8 +19,8 @@ from pathlib import Path
 TOOLS = ("lame", "sox", "flac", "ffmpeg")
 SECONDS = 2
 TRUNCATIONS_PER_FILE = 6
-BIT_FLIPS_PER_FILE = 24
-STRUCTURE_EDITS_PER_FILE = 6
+BIT_FLIPS_PER_FILE = 32
+STRUCTURE_EDITS_PER_FILE = 8
 SEED = int(os.environ.get("AUDIO_CORPUS_SEED", "20261130"))  # override to explore locally
 
 

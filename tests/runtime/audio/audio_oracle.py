@@ -37,7 +37,7 @@ class Decoded:
 
 def _ffmpeg(data: bytes) -> Decoded:
     try:
-        with av.open(io.BytesIO(data), mode="r") as container:
+        with av.open(io.BytesIO(data), mode="r", metadata_errors="replace") as container:
             name = container.format.name.split(",")[0]
             if not container.streams.audio:
                 return Decoded(False, name, reason="no audio stream")
