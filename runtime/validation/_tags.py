@@ -1,4 +1,6 @@
-"""Tags around the audio: leading ID3v2 tags and trailing ID3v1, APEv2 and Lyrics3 tags.
+"""Tags around the audio: leading ID3v2 tags and trailing ID3v1 and APEv2 tags.
+
+Lyrics3 tags are not skipped: FFmpeg reports an error on them, so they are refused.
 
 Decoders skip these without reading them, so they are skipped by their declared sizes only
 (never parsed frame by frame: that is what made a tag of 740k tiny frames take a minute).
@@ -41,21 +43,6 @@ def skip_id3v2(data: bytes) -> int:
     if position and position >= len(data):
         raise refuse("The file is only an ID3 tag with no audio after it; upload the audio itself.")
     return position
-
-
-def _lyrics3_start(data: bytes, start: int, end: int) -> int | None:
-    if data[end - 9 : end] == b"LYRICS200":
-        digits = data[end - 15 : end - 9]
-        if not digits.isdigit():
-            return None
-        begin = end - 15 - int(digits)
-        if begin >= start and data[begin : begin + 11] == b"LYRICSBEGIN":
-            return begin
-        return None
-    if data[end - 9 : end] == b"LYRICSEND":
-        begin = data.rfind(b"LYRICSBEGIN", max(start, end - 5100 - 20), end)
-        return begin if begin >= 0 else None
-    return None
 
 
 def _apev2_start(data: bytes, start: int, end: int) -> int | None:
