@@ -280,3 +280,17 @@ def test_mp3_joined_with_an_mp3_of_another_sample_rate_is_named(by_name: dict[st
 
 def test_free_format_mp3_is_named() -> None:
     assert "free-format MP3 or a corrupt MP3 frame" in rejected(b"\xff\xfb\x00\x00" + bytes(500))
+
+
+def test_mp3_with_a_lyrics3_tag_is_refused_like_ffmpeg_does(by_name: dict[str, bytes]) -> None:
+    data = by_name["lyrics3_id3v1_tail.mp3"]
+    assert not decode(data).playable
+    assert "a Lyrics3 tag, which FFmpeg fails on" in rejected(data)
+
+
+def test_mp3_with_apev2_and_id3v1_tags_is_accepted(by_name: dict[str, bytes]) -> None:
+    data = by_name["apev2_tail.mp3"] + b"TAG" + bytes(125)
+    assert decode(data).playable
+    assert validate_audio_file(data).duration_seconds == pytest.approx(
+        decode(data).duration, rel=0.01
+    )
