@@ -198,6 +198,17 @@ def check_mp3(
             f"and is followed by {end - position} bytes that are not MP3 audio (they are "
             f"{what}); only ID3v1 and APEv2 tags may follow the audio."
         )
+    first = start
+    if xing is not None:  # decoders read the Xing/Info/VBRI frame apart, then the audio
+        first += lengths[((byte1 & 0x1F) << 8) | byte2]
+    second = first + lengths[((data[first + 1] & 0x1F) << 8) | data[first + 2]]
+    if frames > (2 if xing is not None else 1) and (data[first + 3] ^ data[second + 3]) & 0xCF:
+        # FFmpeg starts at the first frame whose mode, copyright, original and emphasis bits
+        # match the frames after it, so it would skip this one.
+        raise refuse(
+            "The first MP3 audio frame header does not match the frames after it (channel mode, "
+            "copyright, original or emphasis bits); decoders skip it, so the file is corrupt."
+        )
     return _facts(xing, frames, per_frame, rate, 1 if mono else 2)
 
 

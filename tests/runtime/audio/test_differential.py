@@ -42,7 +42,8 @@ DOCUMENTED_REJECTIONS = {
         r"channels; 1 to 8 are accepted|invalid sample rate|format is inconsistent"
     ),
     "MP3 audio not where the file or its ID3 tag starts": re.compile(
-        r"does not start where its ID3 tag ends|does not start with an audio frame|free-format"
+        r"does not start where its ID3 tag ends|does not start with an audio frame|free-format|"
+        r"first MP3 audio frame header does not match"
     ),
     "WAV chunk id not text (libsndfile stops there)": re.compile(r"chunk whose id is not text"),
     "FLAC metadata layout libsndfile refuses": re.compile(

@@ -294,3 +294,11 @@ def test_mp3_with_apev2_and_id3v1_tags_is_accepted(by_name: dict[str, bytes]) ->
     assert validate_audio_file(data).duration_seconds == pytest.approx(
         decode(data).duration, rel=0.01
     )
+
+
+def test_first_mp3_frame_unlike_the_rest_is_refused(by_name: dict[str, bytes]) -> None:
+    # FFmpeg starts at the first frame whose header matches the next ones: it skips this one.
+    data = bytearray(by_name["lame_cbr128_no_xing.mp3"])
+    data[3] ^= 0x01  # emphasis
+    assert decode(bytes(data)).samples < decode(by_name["lame_cbr128_no_xing.mp3"]).samples
+    assert "first MP3 audio frame header does not match" in rejected(bytes(data))
