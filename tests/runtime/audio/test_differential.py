@@ -39,7 +39,8 @@ DOCUMENTED_REJECTIONS = {
     "MP3 frame header not matching the stream": re.compile(r"does not match the stream"),
     "RF64 not accepted": re.compile(r"RF64"),
     "WAV format outside the accepted range": re.compile(
-        r"channels; 1 to 8 are accepted|invalid sample rate|format is inconsistent"
+        r"channels; 1 to 8 are accepted|invalid sample rate|format is inconsistent|"
+        r"which is not accepted; WAV must hold"
     ),
     "MP3 audio not where the file or its ID3 tag starts": re.compile(
         r"does not start where its ID3 tag ends|does not start with an audio frame|free-format|"
