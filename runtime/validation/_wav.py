@@ -121,7 +121,11 @@ def _block_format(
     per_block = int.from_bytes(extra[0:2], "little") if len(extra) >= 2 else 0
     if tag == _GSM:
         if channels != 1 or align != 65 or per_block not in (0, 320):
-            raise refuse("The WAV GSM 6.10 format must be mono with 65-byte blocks.")
+            raise refuse(
+                f"The WAV GSM 6.10 format is inconsistent ({channels} channel(s), {align}-byte "
+                f"blocks, {per_block} samples per block); GSM 6.10 must be mono with 65-byte "
+                "blocks of 320 samples."
+            )
         return _Format(tag, 1, rate, 65, 320, 0)
     header = 4 if tag == _ADPCM_IMA else 7
     body = align - header * channels
