@@ -27,7 +27,6 @@ EXTRAS: Final[dict[str, tuple[str, ...]]] = {
     "db": ("httpx", "supabase", "postgrest", "psycopg", "psycopg_pool"),
     "cache": ("redis",),
     "storage": ("httpx", "supabase", "storage3"),
-    "audio": ("mutagen",),
 }
 
 

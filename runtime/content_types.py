@@ -1,10 +1,10 @@
 """Content types for stored files: detection from the bytes themselves, and canonical spellings.
 
 Storage never trusts a file name alone. :func:`sniff_content_type` recognises the formats the
-pipeline stores (MP3, WAV, FLAC, OGG, AAC, M4A; PNG, JPEG, WebP, GIF; MP4, QuickTime, WebM,
-Matroska, AVI) from their leading bytes, and :func:`normalize_content_type` folds the common
-aliases (``audio/mp3``, ``audio/x-wav``, ``image/jpg`` ...) into one canonical spelling so that
-allow-lists compare like with like.
+pipeline stores (MP3, WAV, FLAC (also behind a short ID3 tag), OGG, AAC, M4A; PNG, JPEG, WebP,
+GIF; MP4, QuickTime, WebM, Matroska, AVI) from their leading bytes, and
+:func:`normalize_content_type` folds the common aliases (``audio/mp3``, ``audio/x-wav``,
+``image/jpg`` ...) into one canonical spelling so that allow-lists compare like with like.
 """
 
 from __future__ import annotations
@@ -113,6 +113,17 @@ def _is_adts_aac(head: bytes) -> bool:
     )
 
 
+def _after_id3(head: bytes) -> bytes:
+    """The 4 bytes after a leading ID3v2 tag when the tag ends inside ``head`` (else b"")."""
+    if len(head) < 10 or any(b & 0x80 for b in head[6:10]):
+        return b""
+    size = 0
+    for byte in head[6:10]:
+        size = size << 7 | byte
+    end = 10 + size + (10 if head[5] & 0x10 else 0)
+    return head[end : end + 4]
+
+
 def _sniff_riff(head: bytes) -> str | None:
     form = head[8:12]
     if form == b"WAVE":
@@ -144,6 +155,8 @@ def sniff_content_type(head: bytes) -> str | None:
     Returns:
         The canonical content type, or ``None`` when the bytes match no known format.
     """
+    if head.startswith(b"ID3") and _after_id3(head) == b"fLaC":
+        return "audio/flac"
     if head.startswith(b"ID3") or _is_mpeg_audio_frame(head):
         return "audio/mpeg"
     if head.startswith(b"fLaC"):
