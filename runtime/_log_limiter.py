@@ -31,12 +31,23 @@ class WarningLimiter:
     def __init__(
         self, interval_seconds: float = 10.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.interval_seconds = interval_seconds
         self._clock = clock
         self._lock = threading.Lock()
+        self._interval = interval_seconds
         self._limiter = LogRateLimiter(interval_seconds, clock=clock)
         self.seen: Counter[str] = Counter()
         """Every warning asked for, per kind, written or not (for metrics and tests)."""
+
+    @property
+    def interval_seconds(self) -> float:
+        """Minimum time between two lines of the same kind (setting it starts afresh)."""
+        return self._interval
+
+    @interval_seconds.setter
+    def interval_seconds(self, value: float) -> None:
+        with self._lock:
+            self._interval = value
+            self._limiter = LogRateLimiter(value, clock=self._clock)
 
     def warning(
         self, logger: Any, kind: str, message: str, *args: object, **fields: object
@@ -67,5 +78,5 @@ class WarningLimiter:
     def reset(self) -> None:
         """Forget what was logged (tests)."""
         with self._lock:
-            self._limiter = LogRateLimiter(self.interval_seconds, clock=self._clock)
+            self._limiter = LogRateLimiter(self._interval, clock=self._clock)
             self.seen.clear()

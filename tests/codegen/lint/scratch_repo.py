@@ -8,6 +8,7 @@ from pathlib import Path
 from lint_support import REPO_ROOT
 
 _PARTS = ("schemas", "sql", "generated", "docs", "ts", "tests/support")
+_FILES = ("pyproject.toml",)  # generated.__version__ is the project's version
 
 
 def node_modules_missing() -> bool:
@@ -23,6 +24,8 @@ def copy_repository(target: Path) -> Path:
             shutil.copytree(
                 source, target / part, ignore=shutil.ignore_patterns("node_modules", "__pycache__")
             )
+    for name in _FILES:
+        shutil.copy2(REPO_ROOT / name, target / name)
     modules = REPO_ROOT / "ts" / "node_modules"
     if modules.is_dir():
         (target / "ts" / "node_modules").symlink_to(modules, target_is_directory=True)

@@ -3,6 +3,7 @@ stop ``generate`` and ``check`` with one message each (exit 2), never a tracebac
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -94,12 +95,10 @@ def test_generate_with_lint_findings_writes_nothing(schema_root: Path) -> None:
 
 
 def test_failing_step_is_one_message_without_traceback(schema_root: Path) -> None:
-    # A folder without ts/node_modules: the TypeScript step cannot run.
+    # A folder with only schemas/ (no pyproject.toml, no ts/node_modules): a step cannot run.
     run = codegen(schema_root, "generate")
     assert run.status == 2
-    assert "generate: the typescript step failed: RuntimeError: cannot generate TypeScript" in (
-        run.stderr
-    )
+    assert re.search(r"^generate: the \w+ step failed: \w+Error: ", run.stderr, re.MULTILINE)
     assert "Traceback" not in run.output
 
 

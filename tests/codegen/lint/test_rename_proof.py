@@ -24,7 +24,7 @@ from pg_support import SHIM_SQL, temporary_database
 from scratch_repo import copy_repository, function_scripts, node_modules_missing
 
 from runtime.database import Database
-from runtime.errors import DatabaseError
+from runtime.errors import ValidationError
 from runtime.http import new_http_client
 from runtime.postgres import PostgresDatabase
 
@@ -151,6 +151,6 @@ async def test_renamed_column_is_written_through_direct_transaction(
 async def test_old_column_name_is_refused_by_the_batch(direct_db: PostgresDatabase) -> None:
     job = _new_job()
     job["user_prompt"] = job.pop("prompt")
-    with pytest.raises(DatabaseError, match="column user_prompt is not allowed"):
+    with pytest.raises(ValidationError, match="column user_prompt is not allowed"):
         async with direct_db.transaction() as tx:
             await tx.table("jobs").insert(job).execute()
