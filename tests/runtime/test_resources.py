@@ -9,26 +9,46 @@ import pytest
 from runtime import resources
 
 
-def _source_checkout() -> bool:
-    return (resources._SOURCE_ROOT / "schemas").is_dir()
+REPO = Path(__file__).resolve().parents[2]
 
 
-source_only = pytest.mark.skipif(
-    not _source_checkout(), reason="the wheel ships bundles, not the source schemas"
-)
+@pytest.fixture
+def source_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point the source-checkout lookups at this repository (also when the wheel is installed)."""
+    monkeypatch.setattr(resources, "_SOURCE_ROOT", REPO)
+    resources._load.cache_clear()
 
 
-@source_only
+@pytest.fixture
+def no_source_checkout(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """An installed wheel: no schemas/ beside the package."""
+    monkeypatch.setattr(resources, "_SOURCE_ROOT", tmp_path)
+    resources._load.cache_clear()
+
+
+@pytest.mark.usefixtures("source_checkout")
 def test_source_schemas_are_found_in_a_source_checkout() -> None:
     assert "job" in resources.schema_names()
     assert resources.load_schema("job")["$id"].startswith("https://schemas.videogen.dev/job/")
 
 
-@source_only
+@pytest.mark.usefixtures("source_checkout")
 def test_load_schema_returns_a_fresh_copy_each_time() -> None:
     first = resources.load_schema("job")
     first["title"] = "changed"
     assert resources.load_schema("job")["title"] != "changed"
+
+
+@pytest.mark.usefixtures("no_source_checkout")
+def test_without_a_source_checkout_schema_names_points_to_the_bundles() -> None:
+    with pytest.raises(FileNotFoundError, match="bundles"):
+        resources.schema_names()
+
+
+@pytest.mark.usefixtures("no_source_checkout")
+def test_without_a_source_checkout_load_schema_points_to_the_bundles() -> None:
+    with pytest.raises(FileNotFoundError, match="bundles"):
+        resources.load_schema("job")
 
 
 def test_an_unknown_schema_is_file_not_found() -> None:
