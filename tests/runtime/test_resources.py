@@ -8,7 +8,6 @@ import pytest
 
 from runtime import resources
 
-
 REPO = Path(__file__).resolve().parents[2]
 
 
