@@ -93,7 +93,7 @@ def _area_section(plan: AreaPlan) -> list[str]:
             role
             for change in plan.changes
             for role in ("readers", "writers", "database")
-            if getattr(change, role) and not getattr(change, "accepted", None)
+            if getattr(change, role)  # accepted after review or not: consumers must know
         }
     )
     if broken:

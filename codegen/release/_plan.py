@@ -3,8 +3,9 @@
 Rules (docs/releases.md):
 
 * each change the breaking gate reports since the last release has a level: **major** when it
-  breaks a role (readers, writers or the database) and no reviewed allow-list entry accepts it;
-  **minor** for an accepted break or a non-breaking addition (a new definition or schema file);
+  breaks a role (readers, writers or the database), even when a reviewed allow-list entry let it
+  through the gate (the entry spares the developer a bump in the working tree, not consumers the
+  semver signal); **minor** for a non-breaking addition (a new definition or schema file);
   **patch** otherwise (descriptions, defaults, examples);
 * a schema file gets the highest level of its changes and of the changes of every definition its
   definitions reach through ``$ref`` (a change to ``common``'s ``Money`` also changes ``job``);
@@ -78,7 +79,7 @@ def version_level(old: str, new: str) -> Level:
 def level_of(change: Change) -> Level:
     """The level one reported change calls for (see the module docstring)."""
     if change.breaking:
-        return Level.MINOR if getattr(change, "accepted", None) else Level.MAJOR
+        return Level.MAJOR
     return Level.MINOR if "added" in change.rule else Level.PATCH
 
 

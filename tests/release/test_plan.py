@@ -59,10 +59,10 @@ def test_a_break_of_any_role_is_major() -> None:
         assert level_of(_change("some-rule", **{role: True})) is Level.MAJOR
 
 
-def test_an_accepted_break_is_minor() -> None:
+def test_a_break_accepted_by_the_allow_list_is_still_major() -> None:
     change = _change("enum-value-added", readers=True)
     change.accepted = "reviewed: every reader has a default branch"
-    assert level_of(change) is Level.MINOR
+    assert level_of(change) is Level.MAJOR
 
 
 def test_a_safe_addition_is_minor_and_anything_else_patch() -> None:
