@@ -7,6 +7,15 @@ timeouts, and own (close) it.
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+
+if find_spec("httpx") is None:  # pragma: no cover - tested in a base install
+    raise ImportError(
+        "runtime.http needs the [db] or [storage] extra of videogen-shared (missing: httpx): "
+        "pip install 'videogen-shared[storage]'",
+        name="httpx",
+    )
+
 import httpx
 
 from runtime.lifecycle import check_bound
