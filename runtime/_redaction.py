@@ -29,6 +29,7 @@ Rules, applied by construction rather than by enumerating shapes:
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 import threading
@@ -101,6 +102,8 @@ def normalise_name(name: str) -> str:
 
 
 def _key_text(name: object) -> str | None:
+    if isinstance(name, enum.Enum):  # a str-valued Enum member too: its name and value both count
+        return f"{name.name} {name.value}" if isinstance(name.value, str) else name.name
     if isinstance(name, str):
         return name
     if isinstance(name, bytes | bytearray):
@@ -190,9 +193,23 @@ _SHAPES: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"\bsb_secret_[A-Za-z0-9_-]{8,}"), REDACTED),
     # Authorization header values.
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {REDACTED}"),
-    # Passwords in URLs: scheme://user:password@host
-    (re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@\"']*:)[^/\s@\"']+@"), rf"\1{REDACTED}@"),
 )
+#: ``scheme://userinfo@`` up to the last ``@`` of the URL: a password may hold an unescaped ``/``
+#: or ``@``, and a token may stand alone (``https://TOKEN@host``).
+_URL_USERINFO: Final = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)([^\s\"'<>]*)@")
+
+
+def _scrub_userinfo(match: re.Match[str]) -> str:
+    scheme, info = match.group(1), match.group(2)
+    if not info or info.startswith(REDACTED):
+        return match.group(0)
+    _, colon, rest = info.split("/", 1)[0].partition(":")
+    if "/" in info and (not colon or rest.isdigit()):
+        return match.group(0)  # the "@" is in the path (host[:port]/.../@...), not userinfo
+    user, colon, _ = info.partition(":")
+    if not colon:
+        return f"{scheme}{REDACTED}@"  # a token used as the user name
+    return f"{scheme}{user}:{REDACTED}@"
 #: Query parameters that carry a credential although their name is not secret-like.
 _SECRET_QUERY_NAMES: Final = frozenset(
     {"key", "sig", "signature", "code", "x_amz_credential", "x_amz_security_token"}
@@ -206,7 +223,9 @@ _KEY_SEP: Final = re.compile(
 )
 _VALUE: Final = re.compile(
     r"""(?P<q2>['"])(?P<quoted>(?:\\.|(?!(?P=q2)).)*)(?P=q2)"""
-    r"""|(?P<scheme>(?i:bearer|basic|token|digest)[ \t]+)?(?P<bare>\[REDACTED\]|[^\s,;&'"}\])]+)"""
+    # A bare value runs to the end of the line or the next delimiter, spaces included: a
+    # passphrase ("correct horse battery") is one value; trailing blanks are left out.
+    r"""|(?P<scheme>(?i:bearer|basic|token|digest)[ \t]+)?(?P<bare>\[REDACTED\]|[^\s,;&'"}\])][^\n\r,;&'"}\])]*)"""
 )
 
 
@@ -240,9 +259,10 @@ def _scrub_key_values(text: str) -> str:
         parts.append(text[done : match.end()])
         if value.group("q2"):
             parts.append(f"{value.group('q2')}{REDACTED}{value.group('q2')}")
+            done = value.end()
         else:
             parts.append((value.group("scheme") or "") + REDACTED)
-        done = value.end()
+            done = value.start("bare") + len(value.group("bare").rstrip())
     if not parts:
         return text
     parts.append(text[done:])
@@ -266,6 +286,8 @@ def scrub_text(text: str) -> str:
         text = pattern.sub(REDACTED, text)
     for regex, replacement in _SHAPES:
         text = regex.sub(replacement, text)
+    if "@" in text:
+        text = _URL_USERINFO.sub(_scrub_userinfo, text)
     if ("=" in text or ":" in text) and (not text.isascii() or _NAME_HINT.search(text.lower())):
         text = _QUERY_PARAM.sub(_scrub_query, text)
         text = _scrub_key_values(text)
@@ -286,4 +308,6 @@ def redact_known(text: str) -> str:
         text = pattern.sub(REDACTED, text)
     for regex, replacement in _SHAPES:
         text = regex.sub(replacement, text)
+    if "@" in text:
+        text = _URL_USERINFO.sub(_scrub_userinfo, text)
     return text

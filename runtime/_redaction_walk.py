@@ -219,6 +219,9 @@ class Redactor:
             except Exception:
                 put(f"<unreadable {type(current).__name__}>")
                 return
+        elif isinstance(current, tuple) and isinstance(getattr(current, "_fields", None), tuple):
+            # A namedtuple (typing.NamedTuple too): its field names decide, like a dataclass's.
+            pairs = list(islice(zip(current._fields, current, strict=False), room))  # type: ignore[attr-defined]
         elif isinstance(current, list | tuple | set | frozenset | deque):
             items = list(islice(current, room))
             if len(items) == room and len(current) > budget[0]:

@@ -7,11 +7,12 @@ formats exactly as production does).
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from pydantic import BaseModel
@@ -394,3 +395,60 @@ def test_a_huge_mapping_is_cut_at_the_size_bound_with_a_marker() -> None:
     record = json.loads(_logged("huge", extra={"huge": huge}))
     assert len(record["huge"]) <= MAX_NODES + 1
     assert record["huge"][TRUNCATED] == TRUNCATED
+
+
+# ---------------------------------------------------------------------------------------------
+# Leaks an independent audit found after the first round (namedtuples, Enum keys, URL userinfo
+# with "/" or "@" or a bare token, passphrases with spaces)
+# ---------------------------------------------------------------------------------------------
+
+
+class _Credentials(NamedTuple):
+    user: str
+    password: str
+
+
+class _Field(enum.Enum):
+    PASSWORD = "password"
+    NAME = "name"
+
+
+def test_namedtuple_fields_are_redacted_by_their_names() -> None:
+    line = _logged("creds", extra={"c": _Credentials("bob", SECRET)})
+    assert SECRET not in line
+    assert json.loads(line)["c"] == {"user": "bob", "password": REDACTED}
+
+
+def test_enum_keys_are_matched_by_their_names() -> None:
+    line = _logged("form", extra={"form": {_Field.PASSWORD: SECRET, _Field.NAME: "bob"}})
+    assert SECRET not in line
+    assert "bob" in line
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://bob:{SECRET}/x@db.example.com/path",
+        f"https://bob:{SECRET}@x@db.example.com/path",
+        f"https://{SECRET}@api.example.com/v1",
+        f"postgresql://postgres:{SECRET}@127.0.0.1:5432/app",
+    ],
+)
+def test_url_userinfo_is_redacted_whatever_it_holds(url: str) -> None:
+    line = _logged("connecting to %s", url)
+    assert SECRET not in line
+    assert REDACTED in line
+
+
+@pytest.mark.parametrize(
+    "url", ["https://registry.example.com/@scope/pkg", "https://host:8080/path@x"]
+)
+def test_an_at_sign_in_a_url_path_is_left_alone(url: str) -> None:
+    assert url in _logged("fetching %s", url)
+
+
+def test_a_passphrase_with_spaces_is_redacted_whole() -> None:
+    line = _logged("login failed: password=correct horse battery staple, user=bob")
+    assert "horse" not in line
+    assert "staple" not in line
+    assert "user=bob" in line
