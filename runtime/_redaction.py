@@ -225,7 +225,8 @@ _VALUE: Final = re.compile(
     r"""(?P<q2>['"])(?P<quoted>(?:\\.|(?!(?P=q2)).)*)(?P=q2)"""
     # A bare value runs to the end of the line or the next delimiter, spaces included: a
     # passphrase ("correct horse battery") is one value; trailing blanks are left out.
-    r"""|(?P<scheme>(?i:bearer|basic|token|digest)[ \t]+)?(?P<bare>\[REDACTED\]|[^\s,;&'"}\])][^\n\r,;&'"}\])]*)"""
+    r"""|(?P<scheme>(?i:bearer|basic|token|digest)[ \t]+)?"""
+    r"""(?P<bare>\[REDACTED\]|[^\s,;&'"}\])][^\n\r,;&'"}\])]*)"""
 )
 
 

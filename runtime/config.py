@@ -307,19 +307,31 @@ class Settings(BaseSettings):
     @classmethod
     def _check_redis_url(cls, value: str, info: ValidationInfo) -> str:
         value = value.strip()
-        # redis+cluster:// and redis+sentinel:// may list several host:port; check the first.
-        parts = urlsplit(value.split(",", 1)[0])
-        if parts.scheme not in ("redis", "rediss", *_REDIS_TOPOLOGIES):
+        scheme = value.partition("://")[0]
+        if scheme not in ("redis", "rediss", *_REDIS_TOPOLOGIES):
             raise ValueError("must start with redis:// or rediss:// (or +cluster/+sentinel)")
-        try:
-            host = parts.hostname
-            _ = parts.port
-        except ValueError:
-            raise ValueError("has an invalid port") from None
-        if not host:
+        if scheme in ("redis", "rediss"):
+            parts = urlsplit(value)
+            try:
+                hosts = [parts.hostname or ""]
+                _ = parts.port
+            except ValueError:
+                raise ValueError("has an invalid port") from None
+        else:  # every node of a cluster or Sentinel URL is checked, not only the first
+            from runtime._redis_options import parse_nodes
+
+            try:
+                _user, _password, nodes, path = parse_nodes(value)
+            except ConfigError as exc:
+                raise ValueError(exc.message) from None
+            service, _, db = path.partition("/")
+            if scheme.endswith("+sentinel") and (not service or (db and not db.isdigit())):
+                raise ValueError("a Sentinel URL ends with /<service name>[/<database number>]")
+            hosts = [host for host, _port in nodes]
+        if not all(hosts):
             raise ValueError("must name a host")
-        plain = parts.scheme in ("redis", "redis+cluster", "redis+sentinel")
-        if _is_production(info) and plain and not _is_internal_host(host):
+        plain = not scheme.startswith("rediss")
+        if _is_production(info) and plain and not all(_is_internal_host(h) for h in hosts):
             raise ValueError(
                 "must use TLS (rediss://) in production for a host outside the private network"
             )

@@ -11,9 +11,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from cache_support import make_settings
+from redis.asyncio.cluster import RedisCluster
 from topologies import HAS_CLUSTER_TOOLS, Cluster, Workload, wait_for
 
 from runtime._redis_errors import LIMITER
+from runtime._redis_options import CacheOptions
+from runtime.config import override_settings
+from runtime.errors import ConfigError
 from runtime.redis_client import RedisCache
 
 pytestmark = pytest.mark.skipif(not HAS_CLUSTER_TOOLS, reason="needs redis-server and redis-cli")
@@ -142,3 +147,33 @@ async def test_a_killed_master_fails_over_and_the_same_clients_recover(
         for c in caches:
             await c.aclose()
         cluster.stop()
+
+
+async def test_redis_url_setting_selects_the_cluster(cluster: Cluster, prefix: str) -> None:
+    # The module-level client is built from the settings: REDIS_URL alone selects the topology.
+    with override_settings(make_settings(redis_url=cluster.url, cache_key_prefix=prefix)):
+        async with RedisCache(options=CacheOptions.from_settings()) as cache:
+            assert isinstance(cache.client, RedisCluster)
+            assert await cache.set("from-settings", "yes", ex=60) is True
+            assert await cache.get("from-settings") == "yes"
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("redis+cluster://10.0.0.1:7000,10.0.0.2", "must be host:port"),
+        ("redis+sentinel://10.0.0.1:26379", "service name"),
+        ("redis+sentinel://10.0.0.1:26379/svc/x", "service name"),
+    ],
+)
+def test_a_malformed_topology_url_is_refused_by_the_settings(url: str, says: str) -> None:
+    with pytest.raises(ConfigError, match=says):
+        make_settings(redis_url=url)
+
+
+def test_production_needs_tls_for_every_cluster_node_outside_the_network() -> None:
+    with pytest.raises(ConfigError, match="TLS"):
+        make_settings(
+            environment="production",
+            redis_url="redis+cluster://10.0.0.1:7000,cache.example.com:7000",
+        )

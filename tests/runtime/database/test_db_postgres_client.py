@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import psycopg
@@ -23,6 +24,19 @@ from runtime.errors import (
 )
 from runtime.postgres import PostgresDatabase, _options_from_settings, repeat_is_safe
 from runtime.testing import capture_logs
+
+
+@pytest.fixture(params=["direct", "pgbouncer"])
+async def pg_db(
+    request: pytest.FixtureRequest, schema_database: str
+) -> AsyncIterator[PostgresDatabase]:
+    """The direct client, straight to PostgreSQL and through a transaction-mode PgBouncer: this
+    module's suite (calls, transactions, errors) runs on both (issue 15)."""
+    dsn = schema_database
+    if request.param == "pgbouncer":
+        dsn = request.getfixturevalue("session_bouncer").dsn(schema_database)
+    async with PostgresDatabase(dsn, max_connections=10) as client:
+        yield client
 
 UNREACHABLE_DSN = "postgresql://postgres@127.0.0.1:1/postgres"
 
