@@ -210,6 +210,8 @@ def _scrub_userinfo(match: re.Match[str]) -> str:
     if not colon:
         return f"{scheme}{REDACTED}@"  # a token used as the user name
     return f"{scheme}{user}:{REDACTED}@"
+
+
 #: Query parameters that carry a credential although their name is not secret-like.
 _SECRET_QUERY_NAMES: Final = frozenset(
     {"key", "sig", "signature", "code", "x_amz_credential", "x_amz_security_token"}

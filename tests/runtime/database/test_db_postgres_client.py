@@ -38,6 +38,7 @@ async def pg_db(
     async with PostgresDatabase(dsn, max_connections=10) as client:
         yield client
 
+
 UNREACHABLE_DSN = "postgresql://postgres@127.0.0.1:1/postgres"
 
 
