@@ -143,6 +143,10 @@ async def test_a_killed_master_fails_over_and_the_same_clients_recover(
         for i in range(60):
             assert await caches[i % 2].set(f"after:{i}", "ok", ex=60) is True
             assert await caches[(i + 1) % 2].get(f"after:{i}") == "ok"
+        # The lock's guarantee around the failover: keys served before it were computed once;
+        # after it the same clients single-flight again (docs/deployment.md).
+        assert work.keys_computed_twice_before_the_fault() == []
+        assert set((await work.single_flight_burst()).values()) == {1}
     finally:
         for c in caches:
             await c.aclose()

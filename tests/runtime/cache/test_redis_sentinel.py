@@ -135,6 +135,10 @@ async def test_a_killed_master_is_replaced_and_the_same_clients_recover(
             assert await caches[(i + 1) % 2].get(f"after:{i}") == "ok"
         info = await caches[0].client.info("server")
         assert info["tcp_port"] == setup.replica
+        # The lock's guarantee around the failover: keys served before it were computed once;
+        # after it the same clients single-flight again (docs/deployment.md).
+        assert work.keys_computed_twice_before_the_fault() == []
+        assert set((await work.single_flight_burst()).values()) == {1}
     finally:
         for c in caches:
             await c.aclose()

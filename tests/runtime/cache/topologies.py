@@ -205,6 +205,7 @@ class Workload:
         self.wait_timeout = wait_timeout
         self.calls: list[tuple[float, float, float, bool]] = []  # started, ended, computing, ok
         self.computations: Counter[str] = Counter()
+        self.windows: dict[str, tuple[float, float]] = {}  # key -> (first call, last call end)
         self._stop = asyncio.Event()
 
     async def _round(self, n: int) -> None:
@@ -230,7 +231,10 @@ class Workload:
                 wait_timeout_seconds=self.wait_timeout,
             )
             assert value == {"key": key}
-            self.calls.append((started, time.monotonic(), spent, True))
+            ended = time.monotonic()
+            self.calls.append((started, ended, spent, True))
+            first, last = self.windows.get(key, (started, ended))
+            self.windows[key] = (min(first, started), max(last, ended))
 
         await asyncio.gather(*(caller(i) for i in range(self.callers_per_key)))
 
@@ -251,6 +255,32 @@ class Workload:
         assert not pending, "get_or_set calls hung"
         for task in done:
             task.result()
+
+    def keys_computed_twice_before_the_fault(self) -> list[str]:
+        """Keys all of whose calls ended before the fault yet were computed more than once: the
+        lock's guarantee (one computation at a time per key while Redis serves) broken."""
+        return [
+            key
+            for key, (_first, last) in self.windows.items()
+            if last < self.fault_at and self.computations[key] != 1
+        ]
+
+    async def single_flight_burst(self, keys: int = 4, callers: int = 10) -> Counter[str]:
+        """Fresh keys, many concurrent callers each, through every cache: computations per key."""
+        computed: Counter[str] = Counter()
+
+        async def call(key: str, i: int) -> None:
+            async def compute() -> dict[str, str]:
+                computed[key] += 1
+                await asyncio.sleep(0.1)
+                return {"key": key}
+
+            cache = self.caches[i % len(self.caches)]
+            assert await cache.get_or_set(key, compute, ttl=60) == {"key": key}
+
+        fresh = [f"after-failover:{n}" for n in range(keys)]
+        await asyncio.gather(*(call(k, i) for k in fresh for i in range(callers)))
+        return computed
 
     def latencies(self, since: float = 0.0) -> list[float]:
         return sorted(
