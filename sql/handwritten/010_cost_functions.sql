@@ -696,7 +696,14 @@ DECLARE
     v_job record;
     v_by_stage jsonb;
 BEGIN
-    SELECT j.total_cost, j.reserved_cost INTO v_job FROM public.jobs AS j WHERE j.id = p_job_id;
+    -- Holds whose lifetime has passed no longer count, even before a reserve or the sweep
+    -- releases them (this function is read-only: it subtracts them, it does not release them).
+    SELECT j.total_cost,
+           j.reserved_cost - coalesce(
+               (SELECT sum(r.amount) FROM public.cost_reservations AS r
+                WHERE r.job_id = j.id AND r.status = 'held' AND r.expires_at <= now()), 0)
+               AS reserved_cost
+    INTO v_job FROM public.jobs AS j WHERE j.id = p_job_id;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING
             ERRCODE = 'P0002',

@@ -58,6 +58,20 @@ async def test_an_expired_hold_stops_counting_at_the_next_reservation(
     assert job_money(schema_database, job) == (Decimal(0), Decimal("10.00"), Decimal(0))
 
 
+async def test_an_expired_hold_stops_counting_in_the_summary_before_any_sweep(
+    tracker: CostTracker, schema_database: str
+) -> None:
+    job = make_job(schema_database)
+    stale = await tracker.reserve(job, "video_generation", "svd", Decimal("15.00"), hold_seconds=1)
+    await tracker.reserve(job, "video_generation", "svd", Decimal("2.00"))
+    assert (await tracker.get_cost_summary(job)).reserved_cost == Decimal("17.00")
+    expire_now(schema_database, stale.reservation_id)
+    summary = await tracker.get_cost_summary(job)
+    assert summary.reserved_cost == Decimal("2.00")
+    assert await tracker.check_budget(job, Decimal("18.00"), limit=Decimal("20.00")) is True
+    assert status_of(schema_database, stale.reservation_id) == "held"  # read-only: not released
+
+
 async def test_the_sweep_releases_expired_holds_of_every_job(
     tracker: CostTracker, schema_database: str
 ) -> None:
