@@ -23,6 +23,7 @@ computation).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final
@@ -40,6 +41,7 @@ from runtime._redis_errors import (
     warn,
 )
 from runtime._redis_values import MISS, encode_json
+from runtime.errors import ValidationError
 
 if TYPE_CHECKING:
     from runtime._redis_core import CacheCore
@@ -170,7 +172,7 @@ class SingleFlight:
         keeper = asyncio.create_task(self._keep(lock, stop, owner))
         data: bytes | None = None
         try:
-            value = await compute()
+            value = await _call(compute)
             data = encode_json(key, value, limit=cache.options.max_value_bytes)
         finally:
             stop.set()  # the keeper stops at its next check, whatever happens to cancellations
@@ -220,7 +222,7 @@ class SingleFlight:
         self, key: str, compute: Callable[[], Awaitable[Any]], ttl: int, *, store: bool
     ) -> Any:
         cache = self._cache
-        value = await compute()
+        value = await _call(compute)
         data = encode_json(key, value, limit=cache.options.max_value_bytes)
         if not store:
             _not_cached(key, DeadlineExceededError(cache.options.operation_timeout_seconds))
@@ -268,3 +270,15 @@ def _not_cached(key: str, exc: BaseException) -> None:
         cache_key=key,
         error_type=type(exc).__name__,
     )
+
+
+async def _call(compute: Callable[[], Awaitable[Any]]) -> Any:
+    """Run ``compute``; a plain function that returns a value, not an awaitable, is refused."""
+    result = compute()
+    if not inspect.isawaitable(result):
+        raise ValidationError(
+            "compute must be an async function (or return an awaitable); it returned a "
+            f"{type(result).__name__}: pass `async def compute(): ...` or `lambda: coro(...)`",
+            code="invalid_compute",
+        )
+    return await result

@@ -246,8 +246,18 @@ def to_json_value(value: Any) -> Any:
     Raises:
         ValidationError: The value (or something inside it) cannot be sent exactly: NaN or
             infinity, a float for a money field, a non-string mapping key, text holding NUL or a
-            lone surrogate, or an unsupported type.
+            lone surrogate, an unsupported type, or nesting too deep (or cyclic) to send.
     """
+    try:
+        return _convert(value)
+    except RecursionError:
+        raise ValidationError(
+            "cannot send this value to the database: it is nested too deeply (or cyclic)"
+        ) from None
+
+
+def _convert(value: Any) -> Any:
+
     if isinstance(value, str):
         return _text(value)
     if value is None or isinstance(value, bool | int):
@@ -265,9 +275,9 @@ def to_json_value(value: Any) -> Any:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, enum.Enum):
-        return to_json_value(value.value)
+        return _convert(value.value)
     if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
+        return _convert(value.model_dump(mode="json"))  # its text is checked too
     if isinstance(value, Mapping):
         result: dict[str, Any] = {}
         for key, item in value.items():
@@ -282,10 +292,10 @@ def to_json_value(value: Any) -> Any:
                     f"{key} is money and must be exact: send Decimal({str(item)!r}) (or a "
                     f"decimal string), not the float {item!r}"
                 )
-            result[key] = to_json_value(item)
+            result[key] = _convert(item)
         return result
     if isinstance(value, list | tuple):
-        return [to_json_value(item) for item in value]
+        return [_convert(item) for item in value]
     raise ValidationError(f"cannot send a {type(value).__name__} to the database as JSON")
 
 
@@ -890,6 +900,8 @@ class Database(LazyClient[DatabaseOptions]):
             PipelineError: The call failed (see :mod:`runtime.error_mapping`).
         """
         check_identifier(name, "function name")
+        if params is not None and not isinstance(params, Mapping):
+            raise ValidationError(f"params must be a mapping, got {type(params).__name__}")
         for key in params or {}:
             check_identifier(key, "parameter name")
         response = await self.rpc(name, params, idempotent=idempotent, job_id=job_id).execute()

@@ -151,3 +151,16 @@ async def test_a_computed_nan_is_refused_and_not_stored(
         await cache.get_or_set("song", nan, ttl=60)
     assert await raw_redis.exists(cache.key("song")) == 0
     assert await raw_redis.exists(f"{cache.key_prefix}__lock__:song") == 0
+
+
+async def test_a_sync_compute_is_a_validation_error_and_leaves_no_lock(
+    cache: RedisCache, raw_redis: Redis
+) -> None:
+    def plain() -> int:  # not async: its result cannot be awaited
+        return 7
+
+    with pytest.raises(ValidationError) as info:
+        await cache.get_or_set("song", plain, ttl=60)  # type: ignore[arg-type]
+    assert info.value.code == "invalid_compute"
+    assert await raw_redis.exists(cache.key("song")) == 0
+    assert await raw_redis.exists(f"{cache.key_prefix}__lock__:song") == 0

@@ -19,6 +19,7 @@ from db_support import job_money, make_job
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pg_support import schema_database
+from pydantic import BaseModel
 
 from runtime.cost_tracking import CostTracker
 from runtime.errors import BudgetExceededError, PipelineError, ValidationError
@@ -188,3 +189,29 @@ def test_batch_on_a_table_off_the_allow_list_is_a_validation_error(harness: Harn
 
     with pytest.raises(ValidationError, match="not allowed"):
         harness.run(batch())
+
+
+def test_params_that_are_not_a_mapping_are_a_validation_error(harness: Harness) -> None:
+    for params in (5, ["abc"], "p_job_id"):
+        with pytest.raises(ValidationError, match="params must be a mapping"):
+            harness.run(harness.client.call_function("health", params))  # type: ignore[arg-type]
+
+
+def test_params_nested_too_deeply_or_cyclic_are_a_validation_error(harness: Harness) -> None:
+    deep: list[Any] = []
+    for _ in range(5000):
+        deep = [deep]
+    cyclic: dict[str, Any] = {}
+    cyclic["self"] = cyclic
+    for value in (deep, cyclic):
+        with pytest.raises(ValidationError, match="nested too deeply"):
+            harness.run(harness.client.call_function("health", {"p_value": value}))
+
+
+def test_text_inside_a_pydantic_model_param_is_checked_too(harness: Harness) -> None:
+    class Note(BaseModel):
+        text: str
+
+    for text in ("nul\x00", "surrogate\ud800"):
+        with pytest.raises(ValidationError):
+            harness.run(harness.client.call_function("health", {"p_note": Note(text=text)}))
