@@ -94,6 +94,7 @@ import io
 import logging
 import os
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -115,6 +116,7 @@ from runtime.errors import (
     ConfigError,
     ConflictError,
     PipelineError,
+    ServiceUnavailableError,
     StorageError,
     ValidationError,
 )
@@ -175,6 +177,10 @@ class StorageOptions:
         chunk_size_bytes: TUS chunk size (Supabase requires 6 MiB).
         cache_control_seconds: ``Cache-Control: max-age`` stored objects are served with.
         download_chunk_bytes: Chunk size when streaming a download.
+        operation_deadline_seconds: Total time of one metadata operation (signed URL, delete,
+            object info, bucket set-up), attempts and backoff included; transfers are bounded per
+            request by ``timeout_seconds`` and per chunk by ``max_attempts`` instead, since their
+            length depends on the file.
     """
 
     url: str
@@ -189,6 +195,7 @@ class StorageOptions:
     chunk_size_bytes: int = TUS_CHUNK_SIZE_BYTES
     cache_control_seconds: int = 3600
     download_chunk_bytes: int = MIB
+    operation_deadline_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.url, str) or not self.url.startswith(("https://", "http://")):
@@ -200,6 +207,9 @@ class StorageOptions:
         check_bound("timeout_seconds", self.timeout_seconds, low=0.1, high=600)
         check_bound("max_connections", self.max_connections, low=1, high=100, whole=True)
         check_bound("max_attempts", self.max_attempts, low=1, high=10, whole=True)
+        check_bound(
+            "operation_deadline_seconds", self.operation_deadline_seconds, low=0.1, high=600
+        )
         check_bound("retry_max_delay_seconds", self.retry_max_delay_seconds, low=0.01, high=600)
         check_bound(  # never above the cap, which would make every delay the cap
             "retry_base_delay_seconds",
@@ -415,6 +425,7 @@ class StorageClient(LazyClient[StorageOptions]):
         chunk_size_bytes: TUS chunk size (Supabase requires 6 MiB).
         cache_control_seconds: ``Cache-Control: max-age`` stored objects are served with.
         download_chunk_bytes: Chunk size when streaming a download.
+        operation_deadline_seconds: Total time of one metadata operation, attempts included.
 
     Raises:
         ConfigError: A setting is missing or out of range.
@@ -436,6 +447,7 @@ class StorageClient(LazyClient[StorageOptions]):
         chunk_size_bytes: int = TUS_CHUNK_SIZE_BYTES,
         cache_control_seconds: int = 3600,
         download_chunk_bytes: int = MIB,
+        operation_deadline_seconds: float = 10.0,
     ) -> None:
         key = service_key if isinstance(service_key, SecretStr) else SecretStr(service_key)
         options = StorageOptions(
@@ -451,6 +463,7 @@ class StorageClient(LazyClient[StorageOptions]):
             chunk_size_bytes=chunk_size_bytes,
             cache_control_seconds=cache_control_seconds,
             download_chunk_bytes=download_chunk_bytes,
+            operation_deadline_seconds=operation_deadline_seconds,
         )
         self._setup(options=options, factory=None, http_client=http_client)
 
@@ -561,11 +574,27 @@ class StorageClient(LazyClient[StorageOptions]):
         )
 
     async def _call(self, operation: Callable[[], Awaitable[T]], *, job_id: UUID | None) -> T:
-        """Run an idempotent storage3 operation: errors translated, transient ones retried."""
+        """Run an idempotent storage3 operation: errors translated, transient ones retried.
+
+        Everything happens within ``operation_deadline_seconds``, so a frozen server cannot hold
+        the caller longer.
+        """
+        budget = self.options.operation_deadline_seconds
+        deadline = time.monotonic() + budget
 
         async def attempt() -> T:
+            remaining = deadline - time.monotonic()
             try:
-                return await operation()
+                async with asyncio.timeout(max(remaining, 0.0)):
+                    return await operation()
+            except TimeoutError as exc:
+                raise ServiceUnavailableError(
+                    f"Storage did not answer within the operation's deadline ({budget:g} s)",
+                    job_id,
+                    code="deadline_exceeded",
+                    service="storage",
+                    retryable=False,  # the budget is spent
+                ) from exc
             except (StorageException, httpx.HTTPError) as exc:
                 raise translate_exception(exc, service="storage", job_id=job_id) from exc
             except (pydantic.ValidationError, ValueError) as exc:
@@ -577,7 +606,15 @@ class StorageClient(LazyClient[StorageOptions]):
                     service="storage",
                 ) from exc
 
-        return await self._retrying()(attempt)()
+        opts = self.options
+        retrying = retry_with_backoff(
+            opts.max_attempts,
+            opts.retry_base_delay_seconds,
+            max_delay=opts.retry_max_delay_seconds,
+            jitter=0.25,
+            deadline_seconds=budget,
+        )
+        return await retrying(attempt)()
 
     # -- upload ----------------------------------------------------------------------------
 
