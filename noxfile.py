@@ -142,7 +142,7 @@ def typescript(session: nox.Session) -> None:
     session.run("npm", "run", "--silent", "typecheck", external=True)
     session.run("node", "test/consumers.mjs", external=True)
     session.chdir(ROOT)
-    session.install("-e", ".")
+    session.install("-e", ".", "-r", str(CODEGEN_REQUIREMENTS))  # the lint runs first
     session.run("python", "-m", "codegen", "agreement")
 
 

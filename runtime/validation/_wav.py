@@ -111,13 +111,14 @@ def _block_format(
     name = _NAMES[tag]
     sizes = {_PCM: (8, 16, 24, 32), _FLOAT: (32, 64), _ALAW: (8,), _MULAW: (8,)}.get(tag)
     if sizes is not None:
-        if bits not in sizes or align != channels * bits // 8:
+        if bits not in sizes:
             raise refuse(
-                f"The WAV {name} format is inconsistent ({bits}-bit samples, {align}-byte "
-                f"blocks, {channels} channel(s)); {name} must be "
-                f"{'/'.join(map(str, sizes))}-bit with blocks of channels x bytes per sample."
+                f"The WAV {name} format is inconsistent ({bits}-bit samples, {channels} "
+                f"channel(s)); {name} must be {'/'.join(map(str, sizes))}-bit."
             )
-        return _Format(tag, channels, rate, align, 1, 0)
+        # FFmpeg and libsndfile size PCM frames from channels x bytes per sample and ignore a
+        # wrong block alignment (0, 3, 16... all play), so the duration is counted the same way.
+        return _Format(tag, channels, rate, channels * bits // 8, 1, 0)
     per_block = int.from_bytes(extra[0:2], "little") if len(extra) >= 2 else 0
     if tag == _GSM:
         if channels != 1 or align != 65 or per_block not in (0, 320):
