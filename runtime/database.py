@@ -65,6 +65,7 @@ import enum
 import json
 import math
 import re
+import typing
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -123,21 +124,38 @@ MAX_CONNECTIONS: Final = 10
 """The most connections either database path may open (PRD: "max 10 connections"); the upper
 bound of ``max_connections`` here, in :mod:`runtime.postgres` and of ``DB_POOL_MAX_CONNECTIONS``."""
 
-MONEY_FIELDS: Final = frozenset(
-    {
-        # columns (jobs, job_stages, job_costs, cost_reservations)
-        "total_cost",
-        "reserved_cost",
-        "cost",
-        "amount",
-        "actual_cost",
-        # the cost functions' arguments
-        "p_cost",
-        "p_amount",
-        "p_limit",
-        "p_actual_cost",
-    }
-)
+#: The cost functions' money arguments (written by hand with the functions in sql/handwritten/).
+_MONEY_ARGUMENTS: Final = frozenset({"p_cost", "p_amount", "p_limit", "p_actual_cost"})
+
+
+def _money_fields() -> frozenset[str]:
+    """Every property the contracts type as ``Money``, and the cost functions' money arguments.
+
+    Read from the generated models, so from the schemas' ``x-python-type``: nothing to keep by
+    hand when a money column is added or renamed.
+    """
+    import generated
+    from generated import _types
+
+    def is_money(field: Any) -> bool:
+        stack: list[Any] = [*field.metadata, field.annotation]
+        while stack:
+            item = stack.pop()
+            if getattr(item, "func", None) is _types._validate_money:
+                return True
+            stack.extend(getattr(item, "__metadata__", ()))
+            stack.extend(typing.get_args(item))
+        return False
+
+    names: set[str] = set()
+    for name in generated.__all__:
+        model = getattr(generated, name)
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            names.update(f for f, info in model.model_fields.items() if is_money(info))
+    return frozenset(names) | _MONEY_ARGUMENTS
+
+
+MONEY_FIELDS: Final = _money_fields()
 """Keys whose values are money: :func:`to_json_value` refuses a ``float`` for them."""
 
 
