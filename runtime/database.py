@@ -549,7 +549,7 @@ class DatabaseOptions:
     retry_base_delay_seconds: float = 0.5
     retry_max_delay_seconds: float = 5.0
     health_check_timeout_seconds: float = 2.0
-    call_deadline_seconds: float = 10.0
+    call_deadline_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("https://", "http://")):
@@ -732,7 +732,7 @@ class Database(LazyClient[DatabaseOptions]):
         retry_base_delay_seconds: float = 0.5,
         retry_max_delay_seconds: float = 5.0,
         health_check_timeout_seconds: float = 2.0,
-        call_deadline_seconds: float = 10.0,
+        call_deadline_seconds: float = 5.0,
     ) -> None:
         if url is None or service_key is None:
             raise ConfigError(
