@@ -10,6 +10,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Final
 
+from runtime.errors import InvalidOptionError
+
 MAX_KEYS: Final = 1024
 
 
@@ -51,7 +53,7 @@ class LogRateLimiter:
             or not math.isfinite(interval_seconds)
             or interval_seconds <= 0
         ):
-            raise ValueError(f"interval_seconds must be > 0, got {interval_seconds!r}")
+            raise InvalidOptionError(f"interval_seconds must be > 0, got {interval_seconds!r}")
         self._interval = float(interval_seconds)
         self._clock = clock
         self._lock = threading.Lock()

@@ -10,6 +10,8 @@ Hierarchy::
     PipelineError                      code="pipeline_error"
     ├── ConfigError                    code="config_error"
     ├── ValidationError                code="validation_error"
+    │   ├── InvalidOptionError         code="invalid_option"         (also a ValueError)
+    │   └── InvalidOptionTypeError     code="invalid_option_type"    (also a TypeError)
     ├── AudioAnalysisError             code="audio_analysis_error"
     ├── GenerationError                code="generation_error"
     ├── CompositionError               code="composition_error"
@@ -58,6 +60,8 @@ __all__ = [
     "ServiceUnavailableError",
     "StorageError",
     "ValidationError",
+    "InvalidOptionError",
+    "InvalidOptionTypeError",
 ]
 
 
@@ -127,6 +131,22 @@ class ValidationError(PipelineError):
     """Input validation errors: the input is wrong and retrying will not help."""
 
     default_code = "validation_error"
+
+
+class InvalidOptionError(ValidationError, ValueError):
+    """A bad option or argument value given to the library.
+
+    It is a ``ValueError`` too, as Python's own argument checks raise, so ``except ValueError``
+    keeps working.
+    """
+
+    default_code = "invalid_option"
+
+
+class InvalidOptionTypeError(ValidationError, TypeError):
+    """An option or argument of the wrong type (a ``TypeError`` too)."""
+
+    default_code = "invalid_option_type"
 
 
 class AudioAnalysisError(PipelineError):

@@ -56,6 +56,7 @@ from runtime._log_format import BASE_LOGGER_NAME, JsonFormatter, safe_extra
 from runtime._log_format import handle_error_redacted as _handle_error_redacted
 from runtime._log_ratelimit import LogRateLimiter
 from runtime._redaction import REDACTED, is_secret_name, register_secret
+from runtime.errors import InvalidOptionError
 
 __all__ = [
     "BASE_LOGGER_NAME",
@@ -216,7 +217,7 @@ def _base_logger() -> logging.Logger:
 
 def _parse_level(level: str | int) -> int:
     if isinstance(level, bool) or not isinstance(level, str | int):
-        raise ValueError(f"log level must be one of {', '.join(_LEVELS)}, got {level!r}")
+        raise InvalidOptionError(f"log level must be one of {', '.join(_LEVELS)}, got {level!r}")
     if isinstance(level, int):
         if level not in (
             logging.DEBUG,
@@ -225,11 +226,13 @@ def _parse_level(level: str | int) -> int:
             logging.ERROR,
             logging.CRITICAL,
         ):
-            raise ValueError(f"log level must be one of {', '.join(_LEVELS)}, got {level!r}")
+            raise InvalidOptionError(
+                f"log level must be one of {', '.join(_LEVELS)}, got {level!r}"
+            )
         return level
     name = level.strip().upper()
     if name not in _LEVELS:
-        raise ValueError(f"log level must be one of {', '.join(_LEVELS)}, got {level!r}")
+        raise InvalidOptionError(f"log level must be one of {', '.join(_LEVELS)}, got {level!r}")
     return logging.getLevelNamesMapping()[name]
 
 
@@ -275,9 +278,11 @@ def configure_logging(
     """
     global _configured, _configuring_thread
     if not 1 <= max_bytes <= _MAX_BYTES_LIMIT:
-        raise ValueError(f"max_bytes must be between 1 and {_MAX_BYTES_LIMIT}, got {max_bytes}")
+        raise InvalidOptionError(
+            f"max_bytes must be between 1 and {_MAX_BYTES_LIMIT}, got {max_bytes}"
+        )
     if not 0 <= backup_count <= _MAX_BACKUP_COUNT:
-        raise ValueError(
+        raise InvalidOptionError(
             f"backup_count must be between 0 and {_MAX_BACKUP_COUNT}, got {backup_count}"
         )
     chosen_level = None if level is None else _parse_level(level)
@@ -404,7 +409,7 @@ def get_logger(name: str) -> PipelineLogger:
         ValueError: ``name`` is empty.
     """
     if not isinstance(name, str) or not name.strip():
-        raise ValueError("logger name must be a non-empty string")
+        raise InvalidOptionError("logger name must be a non-empty string")
     _base_logger()
     if name == BASE_LOGGER_NAME or name.startswith(BASE_LOGGER_NAME + "."):
         full_name = name

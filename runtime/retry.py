@@ -45,7 +45,7 @@ from typing import Any, Final, ParamSpec, TypeVar
 
 import tenacity
 
-from runtime.errors import PipelineError
+from runtime.errors import InvalidOptionError, InvalidOptionTypeError, PipelineError
 from runtime.logging import get_logger
 
 __all__ = [
@@ -127,11 +127,13 @@ def backoff_delay(
 
 def _check_number(name: str, value: object, low: float, high: float, *, low_open: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
+        raise InvalidOptionTypeError(
+            f"{name} must be a number of seconds, got {type(value).__name__}"
+        )
     ok = (low < value if low_open else low <= value) and value <= high
     if not ok:
         bound = "(" if low_open else "["
-        raise ValueError(f"{name} must be in {bound}{low}, {high}], got {value}")
+        raise InvalidOptionError(f"{name} must be in {bound}{low}, {high}], got {value}")
     return float(value)
 
 
@@ -141,7 +143,7 @@ def _normalise_retry_on(
     types = retry_on if isinstance(retry_on, tuple) else (retry_on,)
     for item in types:
         if not (isinstance(item, type) and issubclass(item, Exception)):
-            raise TypeError(f"retry_on must hold Exception subclasses, got {item!r}")
+            raise InvalidOptionTypeError(f"retry_on must hold Exception subclasses, got {item!r}")
     return types
 
 
@@ -186,17 +188,19 @@ def retry_with_backoff(
         ValueError: A bound is out of range, or ``base_delay`` exceeds ``max_delay``.
     """
     if callable(max_attempts) and not isinstance(max_attempts, int):
-        raise TypeError("use @retry_with_backoff() with parentheses")
+        raise InvalidOptionTypeError("use @retry_with_backoff() with parentheses")
     if isinstance(max_attempts, bool) or not isinstance(max_attempts, int):
-        raise TypeError(f"max_attempts must be an int, got {type(max_attempts).__name__}")
+        raise InvalidOptionTypeError(
+            f"max_attempts must be an int, got {type(max_attempts).__name__}"
+        )
     if not 1 <= max_attempts <= MAX_ATTEMPTS_LIMIT:
-        raise ValueError(
+        raise InvalidOptionError(
             f"max_attempts must be between 1 and {MAX_ATTEMPTS_LIMIT}, got {max_attempts}"
         )
     base = _check_number("base_delay", base_delay, 0.0, MAX_DELAY_LIMIT_SECONDS, low_open=False)
     cap = _check_number("max_delay", max_delay, 0.0, MAX_DELAY_LIMIT_SECONDS, low_open=True)
     if base > cap:
-        raise ValueError(
+        raise InvalidOptionError(
             f"base_delay ({base:g} s) must not exceed max_delay ({cap:g} s): every delay would "
             "be max_delay"
         )
@@ -212,7 +216,7 @@ def retry_with_backoff(
 
     def decorator(func: Callable[P, R]) -> Callable[P, R]:
         if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
-            raise TypeError(f"cannot retry generator function {func.__qualname__}")
+            raise InvalidOptionTypeError(f"cannot retry generator function {func.__qualname__}")
         name = f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}"
 
         def wait(state: tenacity.RetryCallState) -> float:
@@ -309,7 +313,7 @@ def retry_with_backoff(
                 # A plain function (a lambda, say) that returns a coroutine: its failures would
                 # surface only when awaited, outside the retry loop. Refuse rather than mislead.
                 result.close()
-                raise TypeError(
+                raise InvalidOptionTypeError(
                     f"{name} returned a coroutine: retry an async def function (or an object "
                     "with an async __call__) so that each attempt is awaited"
                 )

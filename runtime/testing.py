@@ -28,6 +28,7 @@ from typing import Any
 from runtime import logging as _vlogging
 from runtime import retry as _retry
 from runtime._log_format import handle_error_redacted
+from runtime.errors import InvalidOptionTypeError
 
 __all__ = ["CapturedLogs", "capture_logs", "is_testing", "set_testing"]
 
@@ -66,7 +67,7 @@ def set_testing(enabled: bool) -> _TestingMode:
         TypeError: ``enabled`` is not a bool.
     """
     if not isinstance(enabled, bool):
-        raise TypeError(f"set_testing expects a bool, got {type(enabled).__name__}")
+        raise InvalidOptionTypeError(f"set_testing expects a bool, got {type(enabled).__name__}")
     previous = _retry._is_testing()
     _retry._set_testing(enabled)
     return _TestingMode(previous)
