@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 
 import psycopg
 import pytest
 from db_support import as_url, fetch_all, fetch_one, make_job, settings_values
+from fault_support import PgBouncer
+from pg_support import ADMIN_DSN
 
 from runtime._pg_pool import CappedPool
 from runtime.config import Settings, override_settings
@@ -26,6 +28,17 @@ from runtime.postgres import PostgresDatabase, _options_from_settings, repeat_is
 from runtime.testing import capture_logs
 
 
+@pytest.fixture(scope="module")
+def module_bouncer() -> Iterator[PgBouncer]:
+    """A transaction-mode PgBouncer of this module's own (the session-wide one serves the cost
+    suites; one bouncer for both held too many idle server connections at once)."""
+    server = PgBouncer(ADMIN_DSN, default_pool_size=5)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(params=["direct", "pgbouncer"])
 async def pg_db(
     request: pytest.FixtureRequest, schema_database: str
@@ -34,7 +47,7 @@ async def pg_db(
     module's suite (calls, transactions, errors) runs on both (issue 15)."""
     dsn = schema_database
     if request.param == "pgbouncer":
-        dsn = request.getfixturevalue("session_bouncer").dsn(schema_database)
+        dsn = request.getfixturevalue("module_bouncer").dsn(schema_database)
     async with PostgresDatabase(dsn, max_connections=10) as client:
         yield client
 
