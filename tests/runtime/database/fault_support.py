@@ -255,9 +255,7 @@ class PgBouncer:
                     # the wildcard pools of finished tests quickly, or a session-wide bouncer
                     # holds up to default_pool_size connections per old database and exhausts
                     # PostgreSQL's max_connections.
-                    "server_idle_timeout = 1",
-                    "autodb_idle_timeout = 2",
-                    "server_check_delay = 0",
+
                     "ignore_startup_parameters = extra_float_digits",
                     f"logfile = {self.dir / 'pgbouncer.log'}",
                     f"pidfile = {self.dir / 'pgbouncer.pid'}",
