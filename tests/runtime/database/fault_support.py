@@ -251,11 +251,6 @@ class PgBouncer:
                     f"default_pool_size = {default_pool_size}",
                     f"max_client_conn = {max_client_conn}",
                     "server_reset_query =",
-                    # Each test has a database of its own: close idle server connections and
-                    # the wildcard pools of finished tests quickly, or a session-wide bouncer
-                    # holds up to default_pool_size connections per old database and exhausts
-                    # PostgreSQL's max_connections.
-
                     "ignore_startup_parameters = extra_float_digits",
                     f"logfile = {self.dir / 'pgbouncer.log'}",
                     f"pidfile = {self.dir / 'pgbouncer.pid'}",
