@@ -55,3 +55,21 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+# redis-py 8.1 leaves a connection to a server these tests killed or froze unclosed (see
+# docs/cache.md); the garbage collector reports it later, inside whichever test runs then. The
+# cache tests ignore exactly those reports: a connection, stream or transport collected unclosed.
+_LEAKED_CONNECTION_REPORTS = (
+    r"ignore:Exception ignored in. <function (AbstractConnection|StreamWriter|_SelectorTransport)"
+    r"\.__del__:pytest.PytestUnraisableExceptionWarning",
+    r"ignore:unclosed (Connection|transport|<).*:ResourceWarning",
+    r"ignore:loop is closed:ResourceWarning",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "runtime/cache/" in item.nodeid:
+            for spec in _LEAKED_CONNECTION_REPORTS:
+                item.add_marker(pytest.mark.filterwarnings(spec))
