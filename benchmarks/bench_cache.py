@@ -1,4 +1,4 @@
-"""Figures for the Redis cache, on the real Redis: JSON round trips through runtime.redis_client.
+"""Figures for the Redis cache, on the real Redis: JSON round trips through runtime.cache.
 
 Run with ``nox -s bench -- cache`` (against the installed wheel) or directly with Python. It uses
 ``VIDEOGEN_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``), writes only keys under a
@@ -33,7 +33,7 @@ from typing import Any
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from generated import AudioAnalysis
-from runtime.redis_client import RedisCache
+from runtime.cache import RedisCache
 from runtime.resources import load_bundle
 
 REDIS_URL = os.environ.get("VIDEOGEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -131,7 +131,7 @@ async def main_async() -> None:
             raw_rate, our_rate = await rates(raw_trip, our_trip)
             print(
                 f"  {name} ({size} bytes of JSON): raw redis-py+json {raw_rate:,.0f}/s, "
-                f"runtime.redis_client {our_rate:,.0f}/s, ratio {our_rate / raw_rate:.2f}"
+                f"runtime.cache {our_rate:,.0f}/s, ratio {our_rate / raw_rate:.2f}"
             )
         await plain_and_hit_figures(raw, ours, prefix)
         await single_flight_figures(ours)

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "runtime"
 from cache_support import HAS_REDIS_SERVER, RedisServer
 from topologies import HAS_CLUSTER_TOOLS, Cluster
 
-from runtime.redis_client import RedisCache
+from runtime.cache import RedisCache
 
 DURATION_SECONDS = float(os.environ.get("VIDEOGEN_BENCH_SECONDS", "1.5"))
 CALLS, PER_KEY, CONCURRENCY = 2000, 5, 100

@@ -318,7 +318,7 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError("has an invalid port") from None
         else:  # every node of a cluster or Sentinel URL is checked, not only the first
-            from runtime._redis_options import parse_nodes
+            from runtime.cache._options import parse_nodes
 
             try:
                 _user, _password, nodes, path = parse_nodes(value)

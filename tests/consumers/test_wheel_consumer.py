@@ -18,6 +18,7 @@ CLIENTS = {
     "runtime.database": "db",
     "runtime.postgres": "db",
     "runtime.cost_tracking": "db",
+    "runtime.cache": "cache",
     "runtime.redis_client": "cache",
     "runtime.storage": "storage",
     "runtime.storage_tus": "storage",

@@ -20,7 +20,7 @@ def test_a_missing_module_names_the_extra_and_the_pip_command(
     try:
         assert not _extras.installed("cache")
         with pytest.raises(ImportError, match=r"\[cache\] extra") as raised:
-            _extras.require("cache", "runtime.redis_client")
+            _extras.require("cache", "runtime.cache")
         assert "pip install 'videogen-shared[cache]'" in str(raised.value)
         assert "missing: no_such_module_xyz" in str(raised.value)
         assert raised.value.name == "no_such_module_xyz"

@@ -10,8 +10,8 @@ import pytest
 from cache_support import HAS_REDIS_SERVER, REDIS_URL, RedisServer, delete_prefix
 from redis.asyncio import Redis
 
-from runtime._redis_errors import LIMITER
-from runtime.redis_client import RedisCache
+from runtime.cache import RedisCache
+from runtime.cache._errors import LIMITER
 
 
 @pytest.fixture(autouse=True)

@@ -16,8 +16,8 @@ from cache_support import LossyProxy
 from pydantic import BaseModel
 from redis.asyncio import Redis
 
+from runtime.cache import RedisCache
 from runtime.errors import ValidationError
-from runtime.redis_client import RedisCache
 
 LONE_SURROGATE = "audio:\ud800"
 

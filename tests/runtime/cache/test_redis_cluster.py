@@ -15,11 +15,11 @@ from cache_support import make_settings
 from redis.asyncio.cluster import RedisCluster
 from topologies import HAS_CLUSTER_TOOLS, Cluster, Workload, wait_for
 
-from runtime._redis_errors import LIMITER
-from runtime._redis_options import CacheOptions
+from runtime.cache import RedisCache
+from runtime.cache._errors import LIMITER
+from runtime.cache._options import CacheOptions
 from runtime.config import override_settings
 from runtime.errors import ConfigError
-from runtime.redis_client import RedisCache
 
 pytestmark = pytest.mark.skipif(not HAS_CLUSTER_TOOLS, reason="needs redis-server and redis-cli")
 

@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable
 import pytest
 from cache_support import RedisServer
 
-from runtime._redis_errors import DeadlineExceededError, Deadlines
-from runtime._redis_options import DEFAULT_OPERATION_TIMEOUT_SECONDS
+from runtime.cache import RedisCache
+from runtime.cache._errors import DeadlineExceededError, Deadlines
+from runtime.cache._options import DEFAULT_OPERATION_TIMEOUT_SECONDS
 from runtime.errors import ServiceUnavailableError
-from runtime.redis_client import RedisCache
 
 BUDGET = 0.8
 SLACK = 0.5  # event-loop and OS scheduling on a loaded 2-core machine

@@ -9,9 +9,9 @@ import pytest
 from cache_support import REDIS_URL, unreachable_url
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from runtime._redis_errors import LIMITER
+from runtime.cache import RedisCache
+from runtime.cache._errors import LIMITER
 from runtime.errors import ServiceUnavailableError
-from runtime.redis_client import RedisCache
 from runtime.testing import capture_logs
 
 

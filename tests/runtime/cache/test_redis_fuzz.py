@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
+from runtime.cache import MAX_KEY_LENGTH, MAX_TTL_SECONDS, RedisCache
 from runtime.errors import ValidationError
-from runtime.redis_client import MAX_KEY_LENGTH, MAX_TTL_SECONDS, RedisCache
 
 EXAMPLES = 150
 FUZZ = settings(

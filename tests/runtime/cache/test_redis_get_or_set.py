@@ -11,8 +11,8 @@ from cache_support import REDIS_URL, unreachable_url
 from pydantic import BaseModel
 from redis.asyncio import Redis
 
+from runtime.cache import RedisCache
 from runtime.errors import ValidationError
-from runtime.redis_client import RedisCache
 
 
 class Analysis(BaseModel):

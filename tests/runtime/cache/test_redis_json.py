@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
 from generated import AudioAnalysis
+from runtime.cache import RedisCache
 from runtime.errors import ValidationError
-from runtime.redis_client import RedisCache
 from runtime.resources import load_bundle
 from runtime.testing import capture_logs
 

@@ -11,16 +11,16 @@ import pytest
 from cache_support import REDIS_URL, delete_prefix, make_settings
 from redis.asyncio import Redis
 
+from runtime.cache import CacheOptions, RedisCache, get_redis, redis
 from runtime.config import override_settings
 from runtime.errors import CacheError, ConfigError
-from runtime.redis_client import CacheOptions, RedisCache, get_redis, redis
 
 
 def test_importing_the_module_reads_no_settings_and_connects_nowhere(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPABASE", "REDIS"))}
     code = (
         "from runtime.errors import ConfigError\n"
-        "from runtime.redis_client import redis\n"
+        "from runtime.cache import redis\n"
         "try:\n"
         "    redis.key_prefix\n"
         "except ConfigError:\n"
@@ -183,7 +183,7 @@ def test_bad_cluster_and_sentinel_urls_are_config_errors(url: str) -> None:
 
 
 def test_a_cluster_url_may_carry_credentials_and_several_nodes() -> None:
-    from runtime._redis_options import parse_nodes
+    from runtime.cache._options import parse_nodes
 
     assert parse_nodes("rediss+cluster://u:p%40ss@10.0.0.1:7000,10.0.0.2:7001") == (
         "u",

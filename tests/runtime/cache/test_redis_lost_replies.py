@@ -22,8 +22,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from runtime.cache import RedisCache
 from runtime.errors import ServiceUnavailableError
-from runtime.redis_client import RedisCache
 from runtime.testing import capture_logs
 
 NX = b"\r\nNX\r\n"

@@ -9,8 +9,8 @@ import pytest
 from cache_support import RedisServer
 from redis.asyncio import Redis
 
+from runtime.cache import RedisCache
 from runtime.errors import ServiceUnavailableError
-from runtime.redis_client import RedisCache
 from runtime.testing import capture_logs
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")

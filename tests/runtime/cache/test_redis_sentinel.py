@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from topologies import HAS_SENTINEL_TOOLS, SentinelSetup, Workload, wait_for
 
-from runtime._redis_errors import LIMITER
-from runtime.redis_client import RedisCache
+from runtime.cache import RedisCache
+from runtime.cache._errors import LIMITER
 
 pytestmark = pytest.mark.skipif(
     not HAS_SENTINEL_TOOLS, reason="needs redis-server and redis-sentinel"

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from cache_support import REDIS_URL, RedisServer, delete_prefix
 from redis.asyncio import Redis
 
-from runtime._redis_errors import LIMITER
-from runtime.redis_client import RedisCache
+from runtime.cache import RedisCache
+from runtime.cache._errors import LIMITER
 
 CALLS = 4000
 CALLERS_PER_KEY = 5  # consecutive calls share a key, so they race for its lock

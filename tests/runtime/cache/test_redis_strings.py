@@ -8,8 +8,8 @@ import pytest
 from cache_support import REDIS_URL
 from redis.asyncio import Redis
 
+from runtime.cache import DEFAULT_KEY_PREFIX, MAX_KEY_LENGTH, MAX_TTL_SECONDS, RedisCache
 from runtime.errors import CacheError, ValidationError
-from runtime.redis_client import DEFAULT_KEY_PREFIX, MAX_KEY_LENGTH, MAX_TTL_SECONDS, RedisCache
 
 
 async def test_set_then_get_returns_the_value(cache: RedisCache) -> None:

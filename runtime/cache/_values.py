@@ -14,7 +14,7 @@ from typing import Any, Final
 import pydantic
 import pydantic_core
 
-from runtime._redis_options import MAX_TTL_SECONDS
+from runtime.cache._options import MAX_TTL_SECONDS
 from runtime.errors import ValidationError
 
 __all__ = [
@@ -144,7 +144,7 @@ def _check_size(data: bytes, key: str, limit: int) -> bytes:
 
 
 def encode_value(key: str, value: object, *, limit: int) -> bytes:
-    """Encode a :meth:`~runtime.redis_client.RedisCache.set` value.
+    """Encode a :meth:`~runtime.cache.RedisCache.set` value.
 
     Raises:
         ValidationError: Not ``str``/``bytes``/``int``/``float`` (``bool`` refused), text that
@@ -196,7 +196,7 @@ def _has_non_finite_float(value: Any) -> bool:
 
 
 def encode_json(key: str, value: object, *, limit: int) -> bytes:
-    """Serialise a :meth:`~runtime.redis_client.RedisCache.set_json` value to JSON bytes.
+    """Serialise a :meth:`~runtime.cache.RedisCache.set_json` value to JSON bytes.
 
     Raises:
         ValidationError: ``None`` (it would read back as a miss), a value Pydantic cannot

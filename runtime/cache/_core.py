@@ -1,9 +1,9 @@
-"""The plumbing under :class:`runtime.redis_client.RedisCache`: construction, lifecycle, deadlines.
+"""The plumbing under :class:`runtime.cache.RedisCache`: construction, lifecycle, deadlines.
 
-:class:`CacheCore` owns the redis-py client (built by :func:`runtime._redis_connect.connect`),
+:class:`CacheCore` owns the redis-py client (built by :func:`runtime.cache._connect.connect`),
 runs every operation under the one budget (``operation_timeout_seconds``) and turns an outage
 into a miss (reads) or ``ServiceUnavailableError`` (writes). The public methods live on
-``RedisCache``; the single-flight ``get_or_set`` in :mod:`runtime._single_flight`.
+``RedisCache``; the single-flight ``get_or_set`` in :mod:`runtime.cache._single_flight`.
 """
 
 from __future__ import annotations
@@ -14,17 +14,17 @@ from typing import Any, Self, TypedDict, TypeVar, Unpack, cast
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from runtime._redis_connect import FAILED_ATTEMPTS, Connection, connect
-from runtime._redis_errors import (
+from runtime.cache._connect import FAILED_ATTEMPTS, Connection, connect
+from runtime.cache._errors import (
     GIVE_UP,
     Deadlines,
     translate,
     unavailable,
     warn,
 )
-from runtime._redis_options import CacheOptions
-from runtime._redis_values import MISS, check_key, decode_json, model_name
-from runtime._single_flight import LOCK_INFIX, SingleFlight
+from runtime.cache._options import CacheOptions
+from runtime.cache._single_flight import LOCK_INFIX, SingleFlight
+from runtime.cache._values import MISS, check_key, decode_json, model_name
 from runtime.errors import CacheError, ConfigError
 from runtime.lifecycle import LazyClient
 
@@ -173,7 +173,7 @@ class CacheCore(LazyClient[CacheOptions]):
         """Run ``work`` under the budget; an outage is a miss (reads) or an error (writes).
 
         ``miss`` is what a read reports when Redis is unavailable; writes pass the
-        :data:`~runtime._redis_values.MISS` sentinel and raise instead.
+        :data:`~runtime.cache._values.MISS` sentinel and raise instead.
         """
         try:
             return await self._deadlines.run(work, self.options.operation_timeout_seconds)

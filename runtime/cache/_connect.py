@@ -1,4 +1,4 @@
-"""The one place a redis-py client is built from :class:`~runtime._redis_options.CacheOptions`.
+"""The one place a redis-py client is built from :class:`~runtime.cache._options.CacheOptions`.
 
 The URL's scheme picks the topology:
 
@@ -32,7 +32,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from runtime._redis_options import CacheOptions, parse_nodes
+from runtime.cache._options import CacheOptions, parse_nodes
 from runtime.errors import ConfigError
 
 __all__ = ["FAILED_ATTEMPTS", "SCHEMES", "Connection", "connect"]

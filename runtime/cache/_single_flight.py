@@ -10,7 +10,7 @@ Nothing here can hang:
 * the keeper is stopped by an event it checks before every renewal, and by its owner task being
   done, never by cancellation alone (a cancellation can be swallowed under redis-py on Python
   3.11); each renewal runs under its own deadline;
-* every Redis step runs under :class:`~runtime._redis_errors.Deadlines` with the client's
+* every Redis step runs under :class:`~runtime.cache._errors.Deadlines` with the client's
   operation budget: the claim (``GET``, ``SET NX``, ``GET``) and, after ``compute``, the store
   and release together;
 * waiting for another caller ends ``wait_timeout_seconds`` after the call started.
@@ -32,7 +32,7 @@ from redis.asyncio import Redis
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError, RedisError
 
-from runtime._redis_errors import (
+from runtime.cache._errors import (
     GIVE_UP,
     STORE_FAILED,
     DeadlineExceededError,
@@ -40,11 +40,11 @@ from runtime._redis_errors import (
     translate,
     warn,
 )
-from runtime._redis_values import MISS, encode_json
+from runtime.cache._values import MISS, encode_json
 from runtime.errors import ValidationError
 
 if TYPE_CHECKING:
-    from runtime._redis_core import CacheCore
+    from runtime.cache._core import CacheCore
 
 __all__ = ["LOCK_INFIX", "SingleFlight"]
 
@@ -76,7 +76,7 @@ class _CacheLock(Lock):
 
 
 class SingleFlight:
-    """``get_or_set`` for one :class:`~runtime.redis_client.RedisCache`.
+    """``get_or_set`` for one :class:`~runtime.cache.RedisCache`.
 
     Args:
         cache: The cache whose client, options, deadlines and lookups are used.

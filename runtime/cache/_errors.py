@@ -40,7 +40,7 @@ __all__ = [
     "warn",
 ]
 
-logger = get_logger("runtime.redis_client")
+logger = get_logger("runtime.cache")
 
 LIMITER: Final = WarningLimiter(interval_seconds=10.0)
 """The one rate limiter every repeated cache warning goes through (per process)."""

@@ -1,6 +1,6 @@
 """The options of one Redis cache client, validated once by pydantic (each default lives here).
 
-:class:`CacheOptions` holds every bound of a :class:`runtime.redis_client.RedisCache`, including
+:class:`CacheOptions` holds every bound of a :class:`runtime.cache.RedisCache`, including
 the one time budget that every operation runs under (``operation_timeout_seconds``). A value out
 of range or of the wrong type raises :class:`~runtime.errors.ConfigError` naming the field.
 """
@@ -73,7 +73,7 @@ _Seconds = Annotated[float, Field(gt=0, le=300)]
 
 
 class CacheOptions(BaseModel):
-    """The policy of one :class:`~runtime.redis_client.RedisCache`; every field is checked once.
+    """The policy of one :class:`~runtime.cache.RedisCache`; every field is checked once.
 
     Attributes:
         url: Where Redis is; the scheme picks the topology: ``redis://``, ``rediss://`` or
