@@ -6,17 +6,22 @@ code imports from :mod:`runtime.cache`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+import runtime.cache
 from runtime.cache import (
     DEFAULT_KEY_PREFIX,
     DEFAULT_OPERATION_TIMEOUT_SECONDS,
     DEFAULT_TTL_SECONDS,
     MAX_KEY_LENGTH,
     MAX_TTL_SECONDS,
-    CacheOptions,
     RedisCache,
     get_redis,
     redis,
 )
+
+if TYPE_CHECKING:
+    from runtime.cache import CacheOptions
 
 __all__ = [
     "DEFAULT_KEY_PREFIX",
@@ -29,3 +34,7 @@ __all__ = [
     "get_redis",
     "redis",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    return getattr(runtime.cache, name)  # CacheOptions, loaded on first use as there

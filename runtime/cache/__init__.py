@@ -48,15 +48,19 @@ from runtime import _extras
 if not _extras.installed("cache"):  # pragma: no cover - tested in a base install
     raise _extras.missing("cache", __name__)
 
+from typing import TYPE_CHECKING, Any
+
 from runtime.cache._client import RedisCache, get_redis, redis
-from runtime.cache._options import (
+from runtime.cache._values import (
     DEFAULT_KEY_PREFIX,
     DEFAULT_OPERATION_TIMEOUT_SECONDS,
     DEFAULT_TTL_SECONDS,
+    MAX_KEY_LENGTH,
     MAX_TTL_SECONDS,
-    CacheOptions,
 )
-from runtime.cache._values import MAX_KEY_LENGTH
+
+if TYPE_CHECKING:
+    from runtime.cache._options import CacheOptions
 
 __all__ = [
     "DEFAULT_KEY_PREFIX",
@@ -69,3 +73,13 @@ __all__ = [
     "get_redis",
     "redis",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # CacheOptions is a pydantic model: pydantic loads when it is first asked for (or a cache is
+    # built), not on import, which keeps ``import runtime.cache`` close to ``redis.asyncio`` alone.
+    if name == "CacheOptions":
+        from runtime.cache._options import CacheOptions
+
+        return CacheOptions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,15 +8,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar, cast, overload
 
-from runtime.cache._core import CacheCore
-from runtime.cache._options import CacheOptions
+from runtime.cache._core import CacheCore, options_from_settings
 from runtime.cache._values import (
     MISS,
     check_callable,
-    check_flag,
     check_key,
-    check_seconds,
+    check_lock_bounds,
     check_ttl,
+    decode_text,
     encode_json,
     encode_value,
     validator_for,
@@ -65,11 +64,7 @@ class RedisCache(CacheCore):
             ServiceUnavailableError: Redis could not be reached within the budget.
             CacheError: Redis refused the command.
         """
-        check_key(key)
-        ttl = check_ttl(ex, name="ex", default=self.options.default_ttl_seconds)
-        check_flag(nx, name="nx")
-        data = encode_value(key, value, limit=self.options.max_value_bytes)
-        return await self._write("set", key, data, ttl, nx)
+        return await self._write("set", key, value, encode_value, ttl=ex, ttl_name="ex", nx=nx)
 
     async def get_bytes(self, key: str) -> bytes | None:
         """Return the raw bytes stored under ``key``.
@@ -101,15 +96,7 @@ class RedisCache(CacheCore):
             CacheError: Redis refused the command.
         """
         data = await self.get_bytes(key)
-        if data is None:
-            return None
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ValidationError(
-                f"cache key {key!r:.80} holds bytes that are not UTF-8; use get_bytes()",
-                code="invalid_cache_value",
-            ) from exc
+        return None if data is None else decode_text(key, data)
 
     async def delete(self, *keys: str) -> int:
         """Remove keys.
@@ -127,8 +114,7 @@ class RedisCache(CacheCore):
         """
         if not keys:
             raise ValidationError("delete() needs at least one key", code="invalid_cache_key")
-        full_keys = [self.key(k) for k in keys]
-        work = self.client.delete(*full_keys)
+        work = self.client.delete(*(self.key(k) for k in keys))
         return int(await self._run("delete", keys[0], work, miss=MISS))
 
     async def exists(self, key: str) -> bool:
@@ -167,9 +153,7 @@ class RedisCache(CacheCore):
             CacheError: Redis refused the command.
         """
         full_key = self.key(key)
-        if seconds is None:
-            raise ValidationError("seconds must be a whole number of seconds", code="invalid_ttl")
-        ttl = check_ttl(seconds, name="seconds", default=0)
+        ttl = check_ttl(seconds, name="seconds", default=None)
         return bool(await self._run("expire", key, self.client.expire(full_key, ttl), miss=MISS))
 
     # -- JSON ------------------------------------------------------------------------------
@@ -195,11 +179,9 @@ class RedisCache(CacheCore):
             ServiceUnavailableError: Redis could not be reached within the budget.
             CacheError: Redis refused the command.
         """
-        check_key(key)
-        seconds = check_ttl(ttl, name="ttl", default=self.options.default_ttl_seconds)
-        check_flag(nx, name="nx")
-        data = encode_json(key, value, limit=self.options.max_value_bytes)
-        return await self._write("set_json", key, data, seconds, nx)
+        return await self._write(
+            "set_json", key, value, encode_json, ttl=ttl, ttl_name="ttl", nx=nx
+        )
 
     @overload
     async def get_json(self, key: str) -> Any: ...
@@ -294,12 +276,7 @@ class RedisCache(CacheCore):
         check_key(key)
         check_callable(compute, name="compute")
         seconds = check_ttl(ttl, name="ttl", default=self.options.default_ttl_seconds)
-        lock_ttl = check_seconds(
-            lock_ttl_seconds, name="lock_ttl_seconds", low=0.1, high=600, code="invalid_lock"
-        )
-        wait = check_seconds(
-            wait_timeout_seconds, name="wait_timeout_seconds", low=0, high=3600, code="invalid_lock"
-        )
+        lock_ttl, wait = check_lock_bounds(lock_ttl_seconds, wait_timeout_seconds)
         validate = validator_for(model)
         return await self._single_flight.run(
             key,
@@ -313,7 +290,7 @@ class RedisCache(CacheCore):
 
 
 #: The process-wide cache, configured from :mod:`runtime.config` on first use.
-redis: RedisCache = RedisCache.lazy(CacheOptions.from_settings)
+redis: RedisCache = RedisCache.lazy(options_from_settings)
 
 
 def get_redis() -> RedisCache:

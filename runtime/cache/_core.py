@@ -9,26 +9,21 @@ into a miss (reads) or ``ServiceUnavailableError`` (writes). The public methods 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Self, TypedDict, TypeVar, Unpack, cast
-
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from typing import TYPE_CHECKING, Any, Self, TypedDict, TypeVar, Unpack, cast
 
 from runtime.cache._connect import FAILED_ATTEMPTS, Connection, connect
-from runtime.cache._errors import (
-    GIVE_UP,
-    Deadlines,
-    translate,
-    unavailable,
-    warn,
-)
-from runtime.cache._options import CacheOptions
+from runtime.cache._errors import Deadlines, GaveUp, gave_up, unavailable, warn
 from runtime.cache._single_flight import LOCK_INFIX, SingleFlight
-from runtime.cache._values import MISS, check_key, decode_json, model_name
+from runtime.cache._values import MISS, check_flag, check_key, check_ttl, decode_json, model_name
 from runtime.errors import CacheError, ConfigError
 from runtime.lifecycle import LazyClient
 
-__all__ = ["CacheCore", "OptionFields"]
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from runtime.cache._options import CacheOptions
+
+__all__ = ["CacheCore", "OptionFields", "options_from_settings"]
 
 T = TypeVar("T")
 
@@ -50,7 +45,14 @@ class OptionFields(TypedDict, total=False):
     health_check_timeout_seconds: float
 
 
-class CacheCore(LazyClient[CacheOptions]):
+def options_from_settings() -> CacheOptions:
+    """The options :mod:`runtime.config` gives (pydantic and the settings load only now)."""
+    from runtime.cache._options import CacheOptions
+
+    return CacheOptions.from_settings()
+
+
+class CacheCore(LazyClient["CacheOptions"]):
     """Construction, lifecycle and the deadline of a Redis cache (see ``RedisCache``).
 
     Args:
@@ -74,6 +76,8 @@ class CacheCore(LazyClient[CacheOptions]):
         **fields: Unpack[OptionFields],
     ) -> None:
         if options is None:
+            from runtime.cache._options import CacheOptions
+
             if url is None and client is None:
                 raise ConfigError("RedisCache needs url=, options= or client=")
             url = url if url is not None else "redis://injected"
@@ -89,7 +93,7 @@ class CacheCore(LazyClient[CacheOptions]):
         Returns:
             A new cache; ``async with`` it or call :meth:`aclose`.
         """
-        return cls(options=CacheOptions.from_settings())
+        return cls(options=options_from_settings())
 
     def _setup(
         self,
@@ -175,24 +179,13 @@ class CacheCore(LazyClient[CacheOptions]):
         ``miss`` is what a read reports when Redis is unavailable; writes pass the
         :data:`~runtime.cache._values.MISS` sentinel and raise instead.
         """
-        try:
-            return await self._deadlines.run(work, self.options.operation_timeout_seconds)
-        except GIVE_UP as exc:
-            if miss is MISS:
-                raise unavailable(operation, exc, outcome_known=not nx) from exc
-            warn(
-                f"cache_unavailable:{operation}",
-                "Redis unavailable; cache %s of %r reported as a miss",
-                operation,
-                key,
-                operation=operation,
-                cache_key=key,
-                error_type=type(exc).__name__,
-                error=str(exc)[:300],
-            )
-            return cast(T, miss)
-        except RedisError as exc:
-            raise translate(exc) from exc
+        result = await self._deadlines.attempt(work, self.options.operation_timeout_seconds)
+        if not isinstance(result, GaveUp):
+            return result
+        if miss is MISS:
+            raise unavailable(operation, result.error, outcome_known=not nx) from result.error
+        gave_up(operation, key, result.error, "reported as a miss")
+        return cast(T, miss)
 
     async def _set_nx(
         self,
@@ -225,12 +218,26 @@ class CacheCore(LazyClient[CacheOptions]):
             return False  # answered by the only attempt: the key really was taken
         return bool(await self.client.get(full_key) == data)
 
-    async def _write(self, operation: str, key: str, data: bytes, ttl: int, nx: bool) -> bool:
+    async def _write(
+        self,
+        operation: str,
+        key: str,
+        value: Any,
+        encode: Callable[..., bytes],
+        *,
+        ttl: int | None,
+        ttl_name: str,
+        nx: bool,
+    ) -> bool:
+        """Check the key, TTL and ``nx``, encode the value (nothing sent unless all pass), SET."""
         full_key = self.key(key)
+        seconds = check_ttl(ttl, name=ttl_name, default=self.options.default_ttl_seconds)
+        check_flag(nx, name="nx")
+        data = encode(key, value, limit=self.options.max_value_bytes)
         work: Awaitable[Any] = (
-            self._set_nx(full_key, data, unique=False, ex=ttl)
+            self._set_nx(full_key, data, unique=False, ex=seconds)
             if nx
-            else self.client.set(full_key, data, ex=ttl)
+            else self.client.set(full_key, data, ex=seconds)
         )
         return bool(await self._run(operation, key, work, miss=MISS, nx=nx))
 

@@ -6,13 +6,20 @@ for it when its budget is spent: unlike ``asyncio.timeout``, this holds even whe
 is swallowed underneath (redis-py sends through ``asyncio.wait_for``, which on Python 3.11 can
 swallow a cancellation that arrives as the send completes). A task that outlives its deadline is
 cancelled, kept track of, and awaited (briefly) when the client closes.
+:meth:`Deadlines.attempt` is the one place an operation's outcome is sorted: its result, a
+:class:`GaveUp` (Redis unavailable within the budget), or our error for what Redis refused.
+
+The logger and the redaction (:mod:`runtime.logging`) are loaded on first use: importing the
+cache loads neither.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from typing import Any, Final, TypeVar
+from collections.abc import Awaitable, Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import redis.exceptions as redis_exc
 
@@ -24,7 +31,9 @@ from runtime.errors import (
     ServiceError,
     ServiceUnavailableError,
 )
-from runtime.logging import get_logger, redact
+
+if TYPE_CHECKING:
+    from runtime.logging import PipelineLogger
 
 __all__ = [
     "GIVE_UP",
@@ -34,16 +43,36 @@ __all__ = [
     "UNAVAILABLE",
     "DeadlineExceededError",
     "Deadlines",
-    "logger",
+    "GaveUp",
+    "debug",
+    "gave_up",
+    "not_cached",
+    "storing",
     "translate",
     "unavailable",
     "warn",
 ]
 
-logger = get_logger("runtime.cache")
-
 LIMITER: Final = WarningLimiter(interval_seconds=10.0)
 """The one rate limiter every repeated cache warning goes through (per process)."""
+
+
+@cache
+def _logger() -> PipelineLogger:
+    from runtime.logging import get_logger
+
+    return get_logger("runtime.cache")
+
+
+def _redact(text: str) -> str:
+    from runtime.logging import redact
+
+    return redact(text)
+
+
+def debug(message: str, *args: object) -> None:
+    """Log a debug line (not rate-limited) on the cache's logger."""
+    _logger().debug(message, *args)
 
 
 def warn(kind: str, message: str, *args: object, **fields: object) -> None:
@@ -55,7 +84,57 @@ def warn(kind: str, message: str, *args: object, **fields: object) -> None:
         *args: Its arguments.
         **fields: Structured fields for the line.
     """
-    LIMITER.warning(logger, kind, message, *args, **fields)
+    LIMITER.warning(_logger(), kind, message, *args, **fields)
+
+
+def gave_up(operation: str, key: str, exc: BaseException, instead: str) -> None:
+    """Warn (rate-limited, kind ``cache_unavailable:<operation>``) that Redis was unavailable.
+
+    Args:
+        operation: The cache method (``"get"``, ``"get_or_set"``).
+        key: The caller's key.
+        exc: What made the operation give up.
+        instead: What the operation did instead, in the message ("reported as a miss").
+    """
+    warn(
+        f"cache_unavailable:{operation}",
+        "Redis unavailable; %s of %r %s",
+        operation if operation == "get_or_set" else f"cache {operation}",
+        key,
+        instead,
+        operation=operation,
+        cache_key=key,
+        error_type=type(exc).__name__,
+        error=str(exc)[:300],
+    )
+
+
+def not_cached(key: str, exc: BaseException) -> None:
+    """Warn (rate-limited, kind ``cache_not_stored``) that a computed value was not stored."""
+    warn(
+        "cache_not_stored",
+        "Computed value for %r not cached: %s",
+        key,
+        exc,
+        cache_key=key,
+        error_type=type(exc).__name__,
+    )
+
+
+@contextmanager
+def storing(key: str) -> Iterator[None]:
+    """Store a computed value at best: a failure is logged (:func:`not_cached`), not raised.
+
+    Args:
+        key: The caller's key.
+
+    Yields:
+        Nothing.
+    """
+    try:
+        yield
+    except STORE_FAILED as exc:
+        not_cached(key, exc)
 
 
 T = TypeVar("T")
@@ -122,7 +201,9 @@ def translate(exc: redis_exc.RedisError) -> ServiceError:
     elif isinstance(exc, redis_exc.WatchError):
         cls, retryable = ConflictError, True
     text = f"{type(exc).__name__}: {exc}".rstrip(": ")
-    return cls(redact(text), retryable=retryable, service="cache", upstream_code=type(exc).__name__)
+    return cls(
+        _redact(text), retryable=retryable, service="cache", upstream_code=type(exc).__name__
+    )
 
 
 def unavailable(operation: str, exc: Exception, *, outcome_known: bool) -> ServiceUnavailableError:
@@ -137,7 +218,7 @@ def unavailable(operation: str, exc: Exception, *, outcome_known: bool) -> Servi
     Returns:
         ``ServiceUnavailableError`` with ``service="cache"``.
     """
-    text = redact(f"cache {operation} failed: {type(exc).__name__}: {exc}".rstrip(": "))
+    text = _redact(f"cache {operation} failed: {type(exc).__name__}: {exc}".rstrip(": "))
     error = ServiceUnavailableError(
         text,
         retryable=outcome_known,
@@ -152,6 +233,19 @@ def unavailable(operation: str, exc: Exception, *, outcome_known: bool) -> Servi
 def _retrieve(task: asyncio.Future[Any]) -> None:
     if not task.cancelled():
         task.exception()  # mark it retrieved: a late failure is expected, not "never retrieved"
+
+
+class GaveUp:
+    """What :meth:`Deadlines.attempt` returns when the operation gave up on Redis.
+
+    Args:
+        error: What made it give up (:data:`GIVE_UP`).
+    """
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
 
 
 class Deadlines:
@@ -184,6 +278,27 @@ class Deadlines:
             return task.result()
         self._abandon(task)
         raise DeadlineExceededError(seconds)
+
+    async def attempt(self, work: Awaitable[T], seconds: float) -> T | GaveUp:
+        """:meth:`run` ``work``, sorting its outcome the one way every cache operation does.
+
+        Args:
+            work: The operation.
+            seconds: Its budget.
+
+        Returns:
+            What ``work`` returned, or a :class:`GaveUp` when the budget was spent or Redis was
+            unavailable (:data:`GIVE_UP`): the caller decides between a miss and an error.
+
+        Raises:
+            ServiceError: Redis refused the command (translated with :func:`translate`).
+        """
+        try:
+            return await self.run(work, seconds)
+        except GIVE_UP as exc:
+            return GaveUp(exc)
+        except redis_exc.RedisError as exc:
+            raise translate(exc) from exc
 
     def _abandon(self, task: asyncio.Future[Any]) -> None:
         task.cancel()

@@ -7,69 +7,29 @@ of range or of the wrong type raises :class:`~runtime.errors.ConfigError` naming
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final
-from urllib.parse import unquote
+from typing import Annotated, Any
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from runtime._bounds import (
+    MAX_ATTEMPTS_CEILING,
+    RETRY_DELAY_CEILING_SECONDS,
+    TIMEOUT_CEILING_SECONDS,
+)
+from runtime.cache._connect import SCHEMES, parse_nodes
+from runtime.cache._values import (
+    DEFAULT_KEY_PREFIX,
+    DEFAULT_OPERATION_TIMEOUT_SECONDS,
+    DEFAULT_TTL_SECONDS,
+    MAX_TTL_SECONDS,
+)
 from runtime.errors import ConfigError
 
-__all__ = [
-    "DEFAULT_KEY_PREFIX",
-    "DEFAULT_OPERATION_TIMEOUT_SECONDS",
-    "DEFAULT_TTL_SECONDS",
-    "MAX_TTL_SECONDS",
-    "CacheOptions",
-    "parse_nodes",
-]
+__all__ = ["CacheOptions", "parse_nodes"]
 
-DEFAULT_KEY_PREFIX: Final = "videogen:cache:"
-DEFAULT_TTL_SECONDS: Final = 3600
-DEFAULT_OPERATION_TIMEOUT_SECONDS: Final = 3.0
-MAX_TTL_SECONDS: Final = 30 * 24 * 3600
-_URL_SCHEMES: Final = (
-    "redis://",
-    "rediss://",
-    "unix://",
-    "redis+cluster://",
-    "rediss+cluster://",
-    "redis+sentinel://",
-    "rediss+sentinel://",
-)
-
-
-def parse_nodes(url: str) -> tuple[str | None, str | None, list[tuple[str, int]], str]:
-    """Split ``scheme://[user:password@]host:port[,host:port...]/path`` into its parts.
-
-    Args:
-        url: A cluster or Sentinel URL.
-
-    Returns:
-        ``(username, password, [(host, port), ...], path)``; the path without its leading ``/``.
-
-    Raises:
-        ConfigError: No node, or a node without a valid port.
-    """
-    rest = url.split("://", 1)[1]
-    netloc, _, path = rest.partition("/")
-    credentials, _, hosts = netloc.rpartition("@")
-    username = password = None
-    if credentials:
-        user, _, secret = credentials.partition(":")
-        username, password = unquote(user) or None, unquote(secret) or None
-    nodes: list[tuple[str, int]] = []
-    for node in filter(None, hosts.split(",")):
-        host, _, port = node.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ConfigError(f"Redis node {node!r} must be host:port")
-        nodes.append((host.strip("[]"), int(port)))
-    if not nodes:
-        raise ConfigError("a cluster or Sentinel Redis URL must name at least one host:port")
-    return username, password, nodes, path
-
-
-_Seconds = Annotated[float, Field(gt=0, le=300)]
+_Seconds = Annotated[float, Field(gt=0, le=TIMEOUT_CEILING_SECONDS)]
+_Delay = Annotated[float, Field(gt=0, le=RETRY_DELAY_CEILING_SECONDS)]
 
 
 class CacheOptions(BaseModel):
@@ -107,11 +67,11 @@ class CacheOptions(BaseModel):
     pool_timeout_seconds: _Seconds | None = None
     socket_timeout_seconds: _Seconds = 1.0
     connect_timeout_seconds: _Seconds = 1.0
-    max_attempts: int = Field(default=3, ge=1, le=10)
-    retry_base_delay_seconds: float = Field(default=0.05, gt=0, le=60)
-    retry_max_delay_seconds: float = Field(default=1.0, gt=0, le=60)
+    max_attempts: int = Field(default=3, ge=1, le=MAX_ATTEMPTS_CEILING)
+    retry_base_delay_seconds: _Delay = 0.05
+    retry_max_delay_seconds: _Delay = 1.0
     max_value_bytes: int = Field(default=16 * 1024 * 1024, ge=1, le=512 * 1024 * 1024)
-    health_check_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    health_check_timeout_seconds: _Seconds = 2.0
 
     @model_validator(mode="wrap")
     @classmethod
@@ -128,7 +88,7 @@ class CacheOptions(BaseModel):
     @field_validator("url")
     @classmethod
     def _check_url(cls, value: str) -> str:
-        if not value.startswith(_URL_SCHEMES):
+        if not value.startswith(SCHEMES):
             raise ValueError(
                 "must start with redis://, rediss://, unix://, redis+cluster://, "
                 "rediss+cluster://, redis+sentinel:// or rediss+sentinel://"

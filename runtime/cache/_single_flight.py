@@ -30,14 +30,16 @@ from typing import TYPE_CHECKING, Any, Final
 
 from redis.asyncio import Redis
 from redis.asyncio.lock import Lock
-from redis.exceptions import LockError, RedisError
+from redis.exceptions import LockError
 
 from runtime.cache._errors import (
-    GIVE_UP,
     STORE_FAILED,
     DeadlineExceededError,
-    logger,
-    translate,
+    GaveUp,
+    debug,
+    gave_up,
+    not_cached,
+    storing,
     warn,
 )
 from runtime.cache._values import MISS, encode_json
@@ -109,23 +111,12 @@ class SingleFlight:
         delay = _POLL_START_SECONDS
         while True:
             lock = _CacheLock(cache.client, cache._lock_key(key), lock_ttl, self._take)
-            try:
-                found = await cache._deadlines.run(self._claim(key, lock, validate, model), budget)
-            except GIVE_UP as exc:
-                warn(
-                    "cache_unavailable:get_or_set",
-                    "Redis unavailable; get_or_set of %r computes without the lock",
-                    key,
-                    operation="get_or_set",
-                    cache_key=key,
-                    error_type=type(exc).__name__,
-                    error=str(exc)[:300],
-                )
+            found = await cache._deadlines.attempt(self._claim(key, lock, validate, model), budget)
+            if isinstance(found, GaveUp):
+                gave_up("get_or_set", key, found.error, "computes without the lock")
                 # A frozen server would eat a second budget: store only after a quick failure.
-                store = not isinstance(exc, DeadlineExceededError)
+                store = not isinstance(found.error, DeadlineExceededError)
                 return await self._compute_unlocked(key, compute, ttl, store=store)
-            except RedisError as exc:
-                raise translate(exc) from exc
             if found is _LOCKED:
                 return await self._compute_locked(key, compute, lock, ttl)
             if found is not _HELD:
@@ -183,7 +174,7 @@ class SingleFlight:
                 )
             except DeadlineExceededError as exc:
                 if data is not None:
-                    _not_cached(key, exc)
+                    not_cached(key, exc)
         return value
 
     async def _wrap_up(
@@ -191,10 +182,8 @@ class SingleFlight:
     ) -> None:
         """Store the value (when there is one), release the lock, let the keeper end."""
         if data is not None:
-            try:
+            with storing(key):
                 await self._cache.client.set(self._cache.key(key), data, ex=ttl)
-            except STORE_FAILED as exc:
-                _not_cached(key, exc)
         await _release(lock)
         await asyncio.wait((keeper,))
 
@@ -214,7 +203,7 @@ class SingleFlight:
                 except LockError:  # released meanwhile, or lapsed: the release will tell which
                     return
                 except STORE_FAILED as exc:
-                    logger.debug("Could not extend cache lock %r: %s", lock.key, exc)
+                    debug("Could not extend cache lock %r: %s", lock.key, exc)
         finally:
             stopped.cancel()
 
@@ -225,15 +214,13 @@ class SingleFlight:
         value = await _call(compute)
         data = encode_json(key, value, limit=cache.options.max_value_bytes)
         if not store:
-            _not_cached(key, DeadlineExceededError(cache.options.operation_timeout_seconds))
+            not_cached(key, DeadlineExceededError(cache.options.operation_timeout_seconds))
             return value
-        try:
+        with storing(key):
             await cache._deadlines.run(
                 cache.client.set(cache.key(key), data, ex=ttl),
                 cache.options.operation_timeout_seconds,
             )
-        except STORE_FAILED as exc:
-            _not_cached(key, exc)
         return value
 
 
@@ -257,19 +244,8 @@ async def _release(lock: _CacheLock) -> bool:
         )
         return False
     except STORE_FAILED as exc:  # it expires on its own
-        logger.debug("Could not release cache lock %r: %s", lock.key, exc)
+        debug("Could not release cache lock %r: %s", lock.key, exc)
     return True
-
-
-def _not_cached(key: str, exc: BaseException) -> None:
-    warn(
-        "cache_not_stored",
-        "Computed value for %r not cached: %s",
-        key,
-        exc,
-        cache_key=key,
-        error_type=type(exc).__name__,
-    )
 
 
 async def _call(compute: Callable[[], Awaitable[Any]]) -> Any:

@@ -1,6 +1,8 @@
 """Checks and encodings of what callers hand the cache; all raise ``ValidationError``, none do I/O.
 
 Every public cache method runs these before it sends anything, so a refused call writes nothing.
+The cache's defaults and limits live here too, so that they import without pydantic (which is
+loaded on first use: ``import runtime.cache`` stays fast).
 """
 
 from __future__ import annotations
@@ -9,29 +11,38 @@ import json
 import math
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import pydantic
-import pydantic_core
-
-from runtime.cache._options import MAX_TTL_SECONDS
 from runtime.errors import ValidationError
 
+if TYPE_CHECKING:
+    import pydantic
+
 __all__ = [
+    "DEFAULT_KEY_PREFIX",
+    "DEFAULT_OPERATION_TIMEOUT_SECONDS",
+    "DEFAULT_TTL_SECONDS",
+    "MAX_TTL_SECONDS",
     "MAX_KEY_LENGTH",
     "MISS",
     "check_callable",
+    "check_lock_bounds",
     "check_flag",
     "check_key",
     "check_seconds",
     "check_ttl",
     "decode_json",
+    "decode_text",
     "encode_json",
     "encode_value",
     "model_name",
     "validator_for",
 ]
 
+DEFAULT_KEY_PREFIX: Final = "videogen:cache:"
+DEFAULT_TTL_SECONDS: Final = 3600
+DEFAULT_OPERATION_TIMEOUT_SECONDS: Final = 3.0
+MAX_TTL_SECONDS: Final = 30 * 24 * 3600
 MAX_KEY_LENGTH: Final = 1024
 RESERVED_KEY_START: Final = "__"
 MISS: Final = object()
@@ -73,14 +84,16 @@ def check_key(key: object) -> str:
     return key
 
 
-def check_ttl(seconds: object, *, name: str, default: int) -> int:
-    """Return a TTL in whole seconds (``default`` for ``None``).
+def check_ttl(seconds: object, *, name: str, default: int | None) -> int:
+    """Return a TTL in whole seconds (``default`` for ``None``; ``default=None``: required).
 
     Raises:
-        ValidationError: ``code="invalid_ttl"``: not an ``int`` (``bool`` refused) or outside
-            1 s to 30 days.
+        ValidationError: ``code="invalid_ttl"``: not an ``int`` (``bool`` refused), outside
+            1 s to 30 days, or ``None`` where it is required.
     """
     if seconds is None:
+        if default is None:
+            raise ValidationError(f"{name} must be a whole number of seconds", code="invalid_ttl")
         return default
     if isinstance(seconds, bool) or not isinstance(seconds, int):
         raise ValidationError(
@@ -106,6 +119,23 @@ def check_seconds(value: object, *, name: str, low: float, high: float, code: st
     if not (math.isfinite(value) and low <= value <= high):
         raise ValidationError(f"{name} must be in [{low:g}, {high:g}], got {value!r}", code=code)
     return float(value)
+
+
+def check_lock_bounds(
+    lock_ttl_seconds: object, wait_timeout_seconds: object
+) -> tuple[float, float]:
+    """Return ``get_or_set``'s lock lifetime (0.1 to 600 s) and longest wait (0 to 3600 s).
+
+    Raises:
+        ValidationError: ``code="invalid_lock"``: either is not a finite number in its range.
+    """
+    lock_ttl = check_seconds(
+        lock_ttl_seconds, name="lock_ttl_seconds", low=0.1, high=600, code="invalid_lock"
+    )
+    wait = check_seconds(
+        wait_timeout_seconds, name="wait_timeout_seconds", low=0, high=3600, code="invalid_lock"
+    )
+    return lock_ttl, wait
 
 
 def check_flag(value: object, *, name: str) -> bool:
@@ -207,6 +237,8 @@ def encode_json(key: str, value: object, *, limit: int) -> bytes:
         raise ValidationError(
             "None cannot be cached: it would read back as a miss", code="invalid_cache_value"
         )
+    import pydantic_core
+
     try:
         data = pydantic_core.to_json(value)  # NaN and Infinity come out as tokens
         # A NaN/Infinity token, or a null a model wrote for one: look at the floats themselves.
@@ -229,6 +261,8 @@ def encode_json(key: str, value: object, *, limit: int) -> bytes:
 
 @lru_cache(maxsize=256)
 def _adapter(model: Any) -> pydantic.TypeAdapter[Any]:
+    import pydantic
+
     return pydantic.TypeAdapter(model)
 
 
@@ -240,6 +274,9 @@ def validator_for(model: Any) -> Callable[[bytes], Any] | None:
     """
     if model is None:
         return None
+    import pydantic
+    import pydantic_core
+
     if isinstance(model, type) and issubclass(model, pydantic.BaseModel):
         return model.model_validate_json
     try:
@@ -267,3 +304,18 @@ def decode_json(data: bytes, validate: Callable[[bytes], Any] | None) -> Any:
         ValueError: Not JSON, or (``pydantic.ValidationError``) it does not validate.
     """
     return json.loads(data) if validate is None else validate(data)
+
+
+def decode_text(key: str, data: bytes) -> str:
+    """Decode a stored value as UTF-8.
+
+    Raises:
+        ValidationError: ``code="invalid_cache_value"``: the bytes are not UTF-8.
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"cache key {key!r:.80} holds bytes that are not UTF-8; use get_bytes()",
+            code="invalid_cache_value",
+        ) from exc

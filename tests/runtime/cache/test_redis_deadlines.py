@@ -15,9 +15,8 @@ from collections.abc import Awaitable, Callable
 import pytest
 from cache_support import RedisServer
 
-from runtime.cache import RedisCache
+from runtime.cache import DEFAULT_OPERATION_TIMEOUT_SECONDS, RedisCache
 from runtime.cache._errors import DeadlineExceededError, Deadlines
-from runtime.cache._options import DEFAULT_OPERATION_TIMEOUT_SECONDS
 from runtime.errors import ServiceUnavailableError
 
 BUDGET = 0.8

@@ -11,16 +11,24 @@ import pytest
 from cache_support import REDIS_URL, delete_prefix, make_settings
 from redis.asyncio import Redis
 
+from runtime._bounds import (
+    MAX_ATTEMPTS_CEILING,
+    RETRY_DELAY_CEILING_SECONDS,
+    TIMEOUT_CEILING_SECONDS,
+)
 from runtime.cache import CacheOptions, RedisCache, get_redis, redis
 from runtime.config import override_settings
 from runtime.errors import CacheError, ConfigError
 
 
-def test_importing_the_module_reads_no_settings_and_connects_nowhere(tmp_path: Path) -> None:
+@pytest.mark.parametrize("module", ["runtime.cache", "runtime.redis_client"])
+def test_importing_the_module_reads_no_settings_and_connects_nowhere(
+    tmp_path: Path, module: str
+) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPABASE", "REDIS"))}
     code = (
         "from runtime.errors import ConfigError\n"
-        "from runtime.cache import redis\n"
+        f"from {module} import redis\n"
         "try:\n"
         "    redis.key_prefix\n"
         "except ConfigError:\n"
@@ -164,6 +172,29 @@ def test_bad_options_are_config_errors_naming_the_field(fields: dict[str, object
     with pytest.raises(ConfigError, match="invalid Redis cache options") as info:
         CacheOptions(url=REDIS_URL, **fields)  # type: ignore[arg-type]
     assert next(iter(fields)) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "ceiling"),
+    [
+        ("retry_base_delay_seconds", RETRY_DELAY_CEILING_SECONDS),
+        ("retry_max_delay_seconds", RETRY_DELAY_CEILING_SECONDS),
+        ("max_attempts", MAX_ATTEMPTS_CEILING),
+        ("operation_timeout_seconds", TIMEOUT_CEILING_SECONDS),
+        ("socket_timeout_seconds", TIMEOUT_CEILING_SECONDS),
+        ("connect_timeout_seconds", TIMEOUT_CEILING_SECONDS),
+        ("pool_timeout_seconds", TIMEOUT_CEILING_SECONDS),
+        ("health_check_timeout_seconds", TIMEOUT_CEILING_SECONDS),
+    ],
+)
+def test_retry_and_timeout_options_share_the_library_ceilings(field: str, ceiling: float) -> None:
+    fields: dict[str, object] = {field: ceiling}
+    if field == "retry_base_delay_seconds":
+        fields["retry_max_delay_seconds"] = ceiling
+    assert getattr(CacheOptions(url=REDIS_URL, **fields), field) == ceiling  # type: ignore[arg-type]
+    fields[field] = ceiling + 1
+    with pytest.raises(ConfigError, match=field):
+        CacheOptions(url=REDIS_URL, **fields)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
