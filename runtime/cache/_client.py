@@ -11,9 +11,7 @@ from typing import Any, TypeVar, cast, overload
 from runtime.cache._core import CacheCore, options_from_settings
 from runtime.cache._values import (
     MISS,
-    check_callable,
     check_key,
-    check_lock_bounds,
     check_ttl,
     decode_text,
     encode_json,
@@ -114,8 +112,8 @@ class RedisCache(CacheCore):
         """
         if not keys:
             raise ValidationError("delete() needs at least one key", code="invalid_cache_key")
-        work = self.client.delete(*(self.key(k) for k in keys))
-        return int(await self._run("delete", keys[0], work, miss=MISS))
+        full_keys = [self.key(k) for k in keys]  # every key checked before the client is built
+        return int(await self._run("delete", keys[0], self.client.delete(*full_keys), miss=MISS))
 
     async def exists(self, key: str) -> bool:
         """Return whether ``key`` is stored (``False`` when Redis is unavailable).
@@ -273,19 +271,8 @@ class RedisCache(CacheCore):
                 that cannot be cached (checked before any I/O, except the computed value).
             CacheError: Redis refused a command.
         """
-        check_key(key)
-        check_callable(compute, name="compute")
-        seconds = check_ttl(ttl, name="ttl", default=self.options.default_ttl_seconds)
-        lock_ttl, wait = check_lock_bounds(lock_ttl_seconds, wait_timeout_seconds)
-        validate = validator_for(model)
-        return await self._single_flight.run(
-            key,
-            compute,
-            validate=validate,
-            model=model,
-            ttl=seconds,
-            lock_ttl=lock_ttl,
-            wait_timeout=wait,
+        return await self._single_flight.get_or_set(
+            key, compute, model, ttl, lock_ttl_seconds, wait_timeout_seconds
         )
 
 

@@ -42,7 +42,15 @@ from runtime.cache._errors import (
     storing,
     warn,
 )
-from runtime.cache._values import MISS, encode_json
+from runtime.cache._values import (
+    MISS,
+    check_callable,
+    check_key,
+    check_lock_bounds,
+    check_ttl,
+    encode_json,
+    validator_for,
+)
 from runtime.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -86,6 +94,35 @@ class SingleFlight:
 
     def __init__(self, cache: CacheCore) -> None:
         self._cache = cache
+
+    async def get_or_set(
+        self,
+        key: str,
+        compute: Callable[[], Awaitable[Any]],
+        model: Any,
+        ttl: int | None,
+        lock_ttl_seconds: float,
+        wait_timeout_seconds: float,
+    ) -> Any:
+        """Check the arguments of ``RedisCache.get_or_set`` (before any I/O), then :meth:`run`.
+
+        Raises:
+            ValidationError: Bad key, TTL, bounds, ``compute`` or ``model``.
+        """
+        check_key(key)
+        check_callable(compute, name="compute")
+        seconds = check_ttl(ttl, name="ttl", default=self._cache.options.default_ttl_seconds)
+        lock_ttl, wait = check_lock_bounds(lock_ttl_seconds, wait_timeout_seconds)
+        validate = validator_for(model)
+        return await self.run(
+            key,
+            compute,
+            validate=validate,
+            model=model,
+            ttl=seconds,
+            lock_ttl=lock_ttl,
+            wait_timeout=wait,
+        )
 
     async def run(
         self,
