@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from typing import Any, Final, TypeVar
+from uuid import UUID
 
 import redis.exceptions as redis_exc
 
@@ -35,6 +36,7 @@ __all__ = [
     "DeadlineExceededError",
     "Deadlines",
     "logger",
+    "from_redis",
     "translate",
     "unavailable",
     "warn",
@@ -102,16 +104,20 @@ STORE_FAILED: Final[tuple[type[Exception], ...]] = (
 """What a best-effort write (a computed value, a lock release or renewal) logs and moves past."""
 
 
-def translate(exc: redis_exc.RedisError) -> ServiceError:
+def translate(
+    exc: redis_exc.RedisError, *, service: str = "cache", job_id: UUID | None = None
+) -> ServiceError:
     """Return the error of ours that stands for a redis-py error.
 
     Args:
         exc: What redis-py raised.
+        service: The service to name on the error.
+        job_id: The job the operation belonged to, when known.
 
     Returns:
         ``PermissionDeniedError`` (authentication), ``ServiceUnavailableError`` (connection,
         timeout, loading, read-only replica, cluster down), ``ConflictError`` (``WatchError``,
-        retryable) or ``CacheError``; ``service="cache"``, ``upstream_code`` the redis-py class.
+        retryable) or ``CacheError``; ``upstream_code`` the redis-py class.
     """
     cls: type[ServiceError] = CacheError
     retryable: bool | None = None
@@ -122,7 +128,18 @@ def translate(exc: redis_exc.RedisError) -> ServiceError:
     elif isinstance(exc, redis_exc.WatchError):
         cls, retryable = ConflictError, True
     text = f"{type(exc).__name__}: {exc}".rstrip(": ")
-    return cls(redact(text), retryable=retryable, service="cache", upstream_code=type(exc).__name__)
+    return cls(
+        redact(text),
+        job_id,
+        retryable=retryable,
+        service=service,
+        upstream_code=type(exc).__name__,
+    )
+
+
+def from_redis(exc: redis_exc.RedisError, service: str, job_id: UUID | None) -> ServiceError:
+    """:func:`translate`, in the shape :mod:`runtime.error_mapping`'s table calls."""
+    return translate(exc, service=service, job_id=job_id)
 
 
 def unavailable(operation: str, exc: Exception, *, outcome_known: bool) -> ServiceUnavailableError:
