@@ -571,7 +571,7 @@ class CostTracker:
                     "limit": str(record.limit),
                 },
             )
-        _logger.info(
+        _logger.debug(
             "Cost recorded" if record.recorded else "Cost already recorded (same key)",
             extra={
                 "job_id": job,

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any, Final, TypeVar
+from uuid import UUID
 
 import redis.exceptions as redis_exc
 
@@ -45,6 +46,7 @@ __all__ = [
     "Deadlines",
     "GaveUp",
     "debug",
+    "from_redis",
     "gave_up",
     "not_cached",
     "storing",
@@ -181,16 +183,20 @@ STORE_FAILED: Final[tuple[type[Exception], ...]] = (
 """What a best-effort write (a computed value, a lock release or renewal) logs and moves past."""
 
 
-def translate(exc: redis_exc.RedisError) -> ServiceError:
+def translate(
+    exc: redis_exc.RedisError, *, service: str = "cache", job_id: UUID | None = None
+) -> ServiceError:
     """Return the error of ours that stands for a redis-py error.
 
     Args:
         exc: What redis-py raised.
+        service: The service to name on the error.
+        job_id: The job the operation belonged to, when known.
 
     Returns:
         ``PermissionDeniedError`` (authentication), ``ServiceUnavailableError`` (connection,
         timeout, loading, read-only replica, cluster down), ``ConflictError`` (``WatchError``,
-        retryable) or ``CacheError``; ``service="cache"``, ``upstream_code`` the redis-py class.
+        retryable) or ``CacheError``; ``upstream_code`` the redis-py class.
     """
     cls: type[ServiceError] = CacheError
     retryable: bool | None = None
@@ -202,8 +208,17 @@ def translate(exc: redis_exc.RedisError) -> ServiceError:
         cls, retryable = ConflictError, True
     text = f"{type(exc).__name__}: {exc}".rstrip(": ")
     return cls(
-        _redact(text), retryable=retryable, service="cache", upstream_code=type(exc).__name__
+        _redact(text),
+        job_id,
+        retryable=retryable,
+        service=service,
+        upstream_code=type(exc).__name__,
     )
+
+
+def from_redis(exc: redis_exc.RedisError, service: str, job_id: UUID | None) -> ServiceError:
+    """:func:`translate`, in the shape :mod:`runtime.error_mapping`'s table calls."""
+    return translate(exc, service=service, job_id=job_id)
 
 
 def unavailable(operation: str, exc: Exception, *, outcome_known: bool) -> ServiceUnavailableError:
