@@ -4,6 +4,11 @@ Run with ``nox -s bench -- cache`` (against the installed wheel) or directly wit
 ``VIDEOGEN_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/0``), writes only keys under a
 random ``vgbench:`` prefix and deletes them. Nothing is asserted.
 
+First, the import time: ``import runtime.cache`` against ``import redis.asyncio`` alone (the
+target: at most 1.5 times), each in a fresh interpreter with ``python -X importtime``, the two
+alternating, ``VIDEOGEN_BENCH_IMPORT_RUNS`` (default 15) runs each; it prints both medians and
+the ratio.
+
 For two payloads, a small dict and a large ``AudioAnalysis`` (a four-minute song: ~500 beats,
 ~60 lyric lines, ~60 clip boundaries), it prints sequential ``set_json`` + ``get_json`` round
 trips per second:
@@ -25,10 +30,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import statistics
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, NamedTuple
 
 from redis.asyncio import BlockingConnectionPool, Redis
 
@@ -38,7 +46,42 @@ from runtime.resources import load_bundle
 
 REDIS_URL = os.environ.get("VIDEOGEN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 DURATION_SECONDS = float(os.environ.get("VIDEOGEN_BENCH_SECONDS", "1.5"))
+IMPORT_RUNS = int(os.environ.get("VIDEOGEN_BENCH_IMPORT_RUNS", "15"))
+IMPORT_TARGET_RATIO = 1.5
 TTL_SECONDS = 300
+
+
+def import_seconds(module: str) -> float:
+    """The cumulative import time of ``module`` in a fresh interpreter (``-X importtime``)."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for line in result.stderr.splitlines():  # "import time: self | cumulative | name"
+        parts = line.split("|")
+        if len(parts) == 3 and parts[2] == f" {module}":  # top level: the name is not indented
+            return int(parts[1]) / 1e6  # microseconds
+    raise RuntimeError(f"no import time reported for {module}: {result.stderr[-500:]}")
+
+
+def import_figures(runs: int = IMPORT_RUNS) -> float:
+    """Median import times of ``runtime.cache`` and ``redis.asyncio`` (alternating); the ratio."""
+    ours: list[float] = []
+    theirs: list[float] = []
+    for _ in range(runs):
+        theirs.append(import_seconds("redis.asyncio"))
+        ours.append(import_seconds("runtime.cache"))
+    ratio = statistics.median(ours) / statistics.median(theirs)
+    verdict = "met" if ratio <= IMPORT_TARGET_RATIO else "NOT met"
+    print(
+        f"  import ({runs} fresh interpreters each, medians): redis.asyncio "
+        f"{statistics.median(theirs) * 1000:.0f} ms, runtime.cache "
+        f"{statistics.median(ours) * 1000:.0f} ms, ratio {ratio:.2f} "
+        f"(target <= {IMPORT_TARGET_RATIO}: {verdict})"
+    )
+    return ratio
 
 
 def large_analysis() -> AudioAnalysis:
@@ -72,6 +115,20 @@ def large_analysis() -> AudioAnalysis:
 SLICES = 10
 
 
+async def run_for(trip: Callable[[int], Awaitable[None]], seconds: float, first: int = 0) -> int:
+    """Call ``trip(i)`` in batches of 10 for ``seconds``; return how many calls were made.
+
+    The one timing loop of the cache benchmarks (``bench_cache_topologies.py`` uses it too).
+    """
+    count = 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        for _ in range(10):
+            await trip(first + count)
+            count += 1
+    return count
+
+
 async def rates(
     raw_trip: Callable[[int], Awaitable[None]], our_trip: Callable[[int], Awaitable[None]]
 ) -> tuple[float, float]:
@@ -85,13 +142,61 @@ async def rates(
     for _ in range(SLICES):
         for side, trip in enumerate((raw_trip, our_trip)):
             started = time.perf_counter()
-            deadline = started + DURATION_SECONDS / SLICES
-            while time.perf_counter() < deadline:
-                for _ in range(10):
-                    await trip(counts[side])
-                    counts[side] += 1
+            counts[side] += await run_for(trip, DURATION_SECONDS / SLICES, counts[side])
             spent[side] += time.perf_counter() - started
     return counts[0] / spent[0], counts[1] / spent[1]
+
+
+class Misses(NamedTuple):
+    """What :func:`concurrent_misses` measured."""
+
+    rate: float
+    latencies: Sequence[float]
+    computed: int
+
+    def describe(self, calls: int) -> str:
+        """``N calls/s, p50, p99, max, computations`` for one line of output."""
+        lat = self.latencies
+        return (
+            f"{self.rate:,.0f} calls/s, p50 {lat[len(lat) // 2] * 1000:.0f} ms, "
+            f"p99 {lat[int(len(lat) * 0.99)] * 1000:.0f} ms, "
+            f"max {lat[-1] * 1000:.0f} ms, {self.computed} computations"
+        )
+
+
+async def concurrent_misses(
+    cache: RedisCache,
+    *,
+    calls: int = 2000,
+    per_key: int = 5,
+    concurrency: int = 100,
+    lock_ttl_seconds: float = 0.1,
+    ttl: int = 60,
+) -> Misses:
+    """``calls`` concurrent ``get_or_set`` misses, ``per_key`` callers per key, ``concurrency``
+    at a time, computations of 10-50 ms (shared with ``bench_cache_topologies.py``)."""
+    slots = asyncio.Semaphore(concurrency)
+    latencies: list[float] = []
+    computed = 0
+    run = uuid.uuid4().hex[:6]
+
+    async def one(i: int) -> None:
+        async def compute() -> dict[str, int]:
+            nonlocal computed
+            computed += 1
+            await asyncio.sleep(0.01 + (i % 5) * 0.01)
+            return {"i": i // per_key}
+
+        async with slots:
+            began = time.perf_counter()
+            await cache.get_or_set(
+                f"sf{run}:{i // per_key}", compute, ttl=ttl, lock_ttl_seconds=lock_ttl_seconds
+            )
+            latencies.append(time.perf_counter() - began)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(calls)))
+    return Misses(calls / (time.perf_counter() - started), sorted(latencies), computed)
 
 
 async def main_async() -> None:
@@ -175,39 +280,17 @@ async def plain_and_hit_figures(raw: Redis, ours: RedisCache, prefix: str) -> No
 
 async def single_flight_figures(ours: RedisCache) -> None:
     """Concurrent misses: 5 callers per key, 0.1 s locks, 10-50 ms computations."""
-    calls, per_key, concurrency = 2000, 5, 100
-    slots = asyncio.Semaphore(concurrency)
-    latencies: list[float] = []
-    computed = 0
-    run = uuid.uuid4().hex[:6]
-
-    async def one(i: int) -> None:
-        nonlocal computed
-
-        async def compute() -> dict[str, int]:
-            nonlocal computed
-            computed += 1
-            await asyncio.sleep(0.01 + (i % 5) * 0.01)
-            return {"i": i // per_key}
-
-        async with slots:
-            began = time.perf_counter()
-            await ours.get_or_set(f"sf{run}:{i // per_key}", compute, ttl=60, lock_ttl_seconds=0.1)
-            latencies.append(time.perf_counter() - began)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(calls)))
-    elapsed = time.perf_counter() - started
-    latencies.sort()
+    calls, per_key = 2000, 5
+    misses = await concurrent_misses(ours, calls=calls, per_key=per_key, lock_ttl_seconds=0.1)
     print(
         f"  get_or_set single-flight: {calls} calls on {calls // per_key} keys, "
-        f"{calls / elapsed:,.0f} calls/s, p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, "
-        f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.0f} ms, "
-        f"max {latencies[-1] * 1000:.0f} ms, {computed} computations"
+        f"{misses.describe(calls)}"
     )
 
 
 def main() -> None:
+    print("bench_cache: import time")
+    import_figures()
     asyncio.run(main_async())
 
 

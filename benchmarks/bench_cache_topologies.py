@@ -12,7 +12,7 @@ For each topology it prints:
   10-50 ms computations: calls per second, p50/p99/max latency and the computations run;
 
 and the ratio cluster / single. ``VIDEOGEN_BENCH_SECONDS`` (default 1.5) sets the time of the
-hit figure.
+hit figure. The timing loops are ``bench_cache.py``'s (``run_for``, ``concurrent_misses``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "runtime" / "cache"))
 
+from bench_cache import concurrent_misses, run_for
 from cache_support import HAS_REDIS_SERVER, RedisServer
 from topologies import HAS_CLUSTER_TOOLS, Cluster
 
@@ -40,52 +41,32 @@ async def hits(cache: RedisCache) -> float:
     async def compute() -> dict[str, int]:
         return {"bpm": 120}
 
-    await cache.get_or_set("hit", compute, ttl=300)
-    count = 0
+    async def hit(i: int) -> None:
+        await cache.get_or_set("hit", compute, ttl=300)
+
+    await hit(0)
     started = time.perf_counter()
-    while time.perf_counter() - started < DURATION_SECONDS:
-        for _ in range(20):
-            await cache.get_or_set("hit", compute, ttl=300)
-            count += 1
+    count = await run_for(hit, DURATION_SECONDS)
     return count / (time.perf_counter() - started)
-
-
-async def misses(cache: RedisCache) -> tuple[float, list[float], int]:
-    slots = asyncio.Semaphore(CONCURRENCY)
-    latencies: list[float] = []
-    computed = 0
-    run = uuid.uuid4().hex[:6]
-
-    async def one(i: int) -> None:
-        async def compute() -> dict[str, int]:
-            nonlocal computed
-            computed += 1
-            await asyncio.sleep(0.01 + (i % 5) * 0.01)
-            return {"i": i // PER_KEY}
-
-        async with slots:
-            began = time.perf_counter()
-            await cache.get_or_set(f"m{run}:{i // PER_KEY}", compute, ttl=300, lock_ttl_seconds=1)
-            latencies.append(time.perf_counter() - began)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(CALLS)))
-    elapsed = time.perf_counter() - started
-    return CALLS / elapsed, sorted(latencies), computed
 
 
 async def measure(name: str, url: str) -> tuple[float, float]:
     async with RedisCache(url=url, key_prefix=f"vgbench:{uuid.uuid4().hex[:8]}:") as cache:
         assert await cache.health_check()
         hit_rate = await hits(cache)
-        rate, latencies, computed = await misses(cache)
+        misses = await concurrent_misses(
+            cache,
+            calls=CALLS,
+            per_key=PER_KEY,
+            concurrency=CONCURRENCY,
+            lock_ttl_seconds=1,
+            ttl=300,
+        )
     print(
         f"  {name}: get_or_set hits {hit_rate:,.0f}/s; {CALLS} concurrent misses "
-        f"{rate:,.0f} calls/s, p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, "
-        f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.0f} ms, "
-        f"max {latencies[-1] * 1000:.0f} ms, {computed} computations"
+        f"{misses.describe(CALLS)}"
     )
-    return hit_rate, rate
+    return hit_rate, misses.rate
 
 
 def main() -> None:
