@@ -15,7 +15,7 @@ from storage_mock import MP3, PROJECT_URL, SERVICE_KEY, make_settings
 from runtime.config import override_settings
 from runtime.errors import ConfigError, StorageError
 from runtime.storage import StorageClient, get_storage, storage
-from runtime.storage_tus import drop_connection_after_upload_error
+from runtime.storage._tus import drop_connection_after_upload_error
 
 
 def test_importing_the_module_reads_no_settings(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from storage_mock import MP4, SERVICE_KEY, STORAGE, StorageMock
 
 from runtime.errors import ConflictError, ServiceUnavailableError, StorageError
 from runtime.storage import StorageClient
-from runtime.storage_tus import drop_connection_after_upload_error, storage_api_error
+from runtime.storage._tus import drop_connection_after_upload_error, storage_api_error
 
 MIB = 1024 * 1024
 CREATE = "/storage/v1/upload/resumable"

@@ -124,13 +124,13 @@ from runtime.http import new_http_client
 from runtime.lifecycle import LazyClient, check_bound
 from runtime.logging import get_logger
 from runtime.retry import retry_with_backoff
-from runtime.storage_buckets import DEFAULT_BUCKETS, MIB, BucketPolicy, validate_object_path
-from runtime.storage_tus import (
+from runtime.storage._tus import (
     TUS_CHUNK_SIZE_BYTES,
     TusUpload,
     drop_connection_after_upload_error,
     read_error_response,
 )
+from runtime.storage.buckets import DEFAULT_BUCKETS, MIB, BucketPolicy, validate_object_path
 
 __all__ = [
     "DEFAULT_RESUMABLE_THRESHOLD_BYTES",
