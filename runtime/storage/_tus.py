@@ -36,11 +36,6 @@ Only one chunk is in memory at a time: the caller supplies ``read_chunk(offset, 
 
 from __future__ import annotations
 
-from runtime import _extras
-
-if not _extras.installed("storage"):  # pragma: no cover - tested in a base install
-    raise _extras.missing("storage", __name__)
-
 import base64
 import json
 from collections.abc import Awaitable, Callable, Mapping
