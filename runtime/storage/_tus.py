@@ -50,7 +50,6 @@ from storage3.exceptions import StorageApiError
 from runtime.error_mapping import translate_exception
 from runtime.errors import PipelineError, RetryableError, StorageError
 from runtime.logging import get_logger
-from runtime.retry import retry_with_backoff
 
 __all__ = [
     "TUS_CHUNK_SIZE_BYTES",
@@ -188,7 +187,11 @@ def _metadata(values: Mapping[str, str]) -> str:
     )
 
 
-@dataclass
+#: Wraps a step (create, one chunk) in the client's retry policy.
+Retrying = Callable[[Callable[[], Awaitable[Any]]], Callable[[], Awaitable[Any]]]
+
+
+@dataclass(kw_only=True)
 class TusUpload:
     """One resumable upload of ``size`` bytes to ``bucket/object_name``.
 
@@ -205,9 +208,8 @@ class TusUpload:
         upsert: Overwrite an existing object instead of failing with a conflict.
         cache_control_seconds: ``Cache-Control: max-age`` the object is served with.
         chunk_size_bytes: Bytes per ``PATCH`` (6 MiB for Supabase).
-        max_attempts: Tries per step (create, each chunk) on transient failures.
-        retry_base_delay_seconds: Backoff before the first retry (doubling).
-        retry_max_delay_seconds: Upper bound on one backoff delay.
+        retrying: The retry policy each step (create, each chunk) runs under (the client's
+            ``max_attempts`` and backoff: the defaults live in its options, not here).
         job_id: The job the upload belongs to, for errors and logs.
     """
 
@@ -219,13 +221,11 @@ class TusUpload:
     content_type: str
     size: int
     read_chunk: ChunkReader
-    upsert: bool = False
-    cache_control_seconds: int = 3600
-    chunk_size_bytes: int = TUS_CHUNK_SIZE_BYTES
-    max_attempts: int = 3
-    retry_base_delay_seconds: float = 0.5
-    retry_max_delay_seconds: float = 8.0
-    job_id: UUID | None = None
+    upsert: bool
+    cache_control_seconds: int
+    chunk_size_bytes: int
+    retrying: Retrying
+    job_id: UUID | None
 
     def __post_init__(self) -> None:
         self._location: str | None = None
@@ -235,14 +235,6 @@ class TusUpload:
         # it tells whether the server moved (an offset mismatch) or not (a real conflict).
         self._refused: tuple[int, PipelineError] | None = None
         self.requests = 0
-
-    def _retrying(self) -> Callable[[Callable[[], Awaitable[Any]]], Callable[[], Awaitable[Any]]]:
-        return retry_with_backoff(
-            self.max_attempts,
-            self.retry_base_delay_seconds,
-            max_delay=self.retry_max_delay_seconds,
-            jitter=0.25,
-        )
 
     def _tus_headers(self, **extra: str) -> dict[str, str]:
         # x-upsert on every request: Storage re-checks it on each PATCH, not only on the POST.
@@ -382,7 +374,7 @@ class TusUpload:
             ServiceUnavailableError: A transient failure outlasted the retries.
             StorageError: Any other refusal, or a protocol violation by the server.
         """
-        self._location = await self._retrying()(self._create)()
+        self._location = await self.retrying(self._create)()
         try:
             await self._send_all()
         except Exception:
@@ -412,7 +404,7 @@ class TusUpload:
             )
 
     async def _send_all(self) -> None:
-        push = self._retrying()(self._push_chunk)
+        push = self.retrying(self._push_chunk)
         while self._offset < self.size:
             before = self._offset
             await push()

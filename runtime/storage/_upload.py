@@ -271,9 +271,7 @@ class Uploads(StorageBase):
             upsert=upsert,
             cache_control_seconds=cache_seconds,
             chunk_size_bytes=opts.chunk_size_bytes,
-            max_attempts=opts.max_attempts,
-            retry_base_delay_seconds=opts.retry_base_delay_seconds,
-            retry_max_delay_seconds=opts.retry_max_delay_seconds,
+            retrying=self._retrying(),
             job_id=job_id,
         )
         await upload.run()
