@@ -42,7 +42,7 @@ class _Connection:
 
 
 class StorageBase(LazyClient[StorageOptions]):
-    """Supabase Storage with bucket limits, typed errors, retries and streaming large files.
+    """The base every storage operation stands on (see :class:`runtime.storage.StorageClient`).
 
     Args:
         options: The client's policy (URL, key, timeouts, retries).
