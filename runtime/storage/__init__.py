@@ -94,7 +94,7 @@ if not _extras.installed("storage"):  # pragma: no cover - tested in a base inst
 
 from runtime.storage._client import MAX_SIGNED_URL_SECONDS, StorageClient
 from runtime.storage._options import RESUMABLE_THRESHOLD_BYTES, StorageOptions
-from runtime.storage._sources import FileData
+from runtime.storage._upload import FileData
 from runtime.storage.buckets import (
     AUDIO_UPLOADS,
     DEFAULT_BUCKETS,

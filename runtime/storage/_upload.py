@@ -1,5 +1,9 @@
 """Uploads: one request through storage3 up to 6 MiB, resumable (TUS) above, checked afterwards.
 
+The bytes come from a source (bytes, a path, a seekable file object) that knows its size up front
+and reads any slice on demand, so a resumable upload holds one chunk at a time and a failed chunk
+can be read again.
+
 ``upsert=False`` makes an object that exists when the upload starts a
 :class:`~runtime.errors.ConflictError`. Storage checks that only before it takes the body and
 stores with an upsert at the end, so after an upload without upsert the stored object's info
@@ -10,29 +14,197 @@ earlier attempt stored it (see "Retries" in :mod:`runtime.storage`).
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import io
 import logging
+import os
 import re
-from typing import Any, Final
+from pathlib import Path
+from typing import IO, Any, Final
 from uuid import UUID
 
 import httpx
 from storage3.utils import StorageException
 
+from runtime.content_types import SNIFF_BYTES, sniff_content_type
 from runtime.error_mapping import translate_exception
-from runtime.errors import ConflictError, PipelineError, StorageError
+from runtime.errors import ConflictError, PipelineError, StorageError, ValidationError
 from runtime.logging import get_logger
 from runtime.storage._base import StorageBase
 from runtime.storage._options import RESUMABLE_THRESHOLD_BYTES
-from runtime.storage._sources import FileData, Source, open_source, resolve_content_type
 from runtime.storage._tus import TusUpload
-from runtime.storage.buckets import validate_object_path
+from runtime.storage.buckets import MIB, BucketPolicy, validate_object_path
 
-__all__ = ["Uploads"]
+__all__ = ["FileData", "Uploads"]
+
+#: What :meth:`StorageClient.upload_file` accepts: bytes-like data, a path, or a seekable binary
+#: file object (read from its current position to its end).
+FileData = bytes | bytearray | memoryview | os.PathLike[str] | IO[bytes]
 
 _logger = get_logger("runtime.storage")
 _NEVER_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # A plain MD5 ETag (what Storage reports for an object stored in one piece), quotes optional.
 _MD5_ETAG: Final = re.compile(r'(?:W/)?"?([0-9a-fA-F]{32})"?')
+_HASH_SLICE_BYTES: Final = MIB
+
+# -- upload sources ------------------------------------------------------------------------------
+
+
+class _Source:
+    """Where upload bytes come from: size known up front, any slice readable on demand.
+
+    ``read`` returns a view that stays valid until the next ``read``: file sources read into one
+    chunk-sized buffer, allocated once in the event loop's thread and reused for the whole
+    upload, instead of allocating a fresh 6 MiB ``bytes`` per chunk.
+    """
+
+    size: int
+    head: bytes
+
+    async def read(self, offset: int, length: int) -> memoryview:
+        raise NotImplementedError
+
+    async def whole(self) -> bytes | Path:
+        """The payload for a single-request upload (only used up to the resumable threshold)."""
+        raise NotImplementedError
+
+    async def md5(self) -> str:
+        """The hex MD5 of the whole payload, read in 1 MiB slices."""
+        digest = hashlib.md5(usedforsecurity=False)
+        for offset in range(0, self.size, _HASH_SLICE_BYTES):
+            digest.update(await self.read(offset, min(_HASH_SLICE_BYTES, self.size - offset)))
+        return digest.hexdigest()
+
+    def close(self) -> None:
+        """Release what the source opened."""
+
+
+class _BufferSource(_Source):
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        self._data = data
+        self._view = memoryview(data).cast("B")
+        self.size = self._view.nbytes
+        self.head = bytes(self._view[:SNIFF_BYTES])
+
+    async def read(self, offset: int, length: int) -> memoryview:
+        return self._view[offset : offset + length]
+
+    async def whole(self) -> bytes:
+        return self._data if isinstance(self._data, bytes) else bytes(self._view)
+
+    def close(self) -> None:
+        self._view.release()
+
+
+class _FileSource(_Source):
+    """A seekable binary file: from a path we open, or a file object the caller owns."""
+
+    def __init__(self, handle: IO[bytes], *, path: Path | None) -> None:
+        self._handle = handle
+        self._path = path
+        self._buffer: bytearray | None = None
+        self._start = handle.tell()
+        end = handle.seek(0, io.SEEK_END)
+        self.size = end - self._start
+        handle.seek(self._start)
+        self.head = handle.read(SNIFF_BYTES)
+        handle.seek(self._start)
+
+    def _fill(self, view: memoryview, offset: int) -> int:
+        """Read into ``view`` from ``offset`` (relative to the start); return the bytes read."""
+        self._handle.seek(self._start + offset)
+        filled = 0
+        readinto = getattr(self._handle, "readinto", None)
+        while filled < len(view):
+            if readinto is not None:
+                count = readinto(view[filled:])
+            else:
+                data = self._handle.read(len(view) - filled)
+                count = len(data)
+                view[filled : filled + count] = data
+            if not count:
+                break
+            filled += count
+        return filled
+
+    async def read(self, offset: int, length: int) -> memoryview:
+        if self._buffer is None or len(self._buffer) < length:
+            self._buffer = bytearray(length)
+        view = memoryview(self._buffer)[:length]
+        filled = await asyncio.to_thread(self._fill, view, offset)
+        if filled != length:
+            raise ValidationError(
+                f"the file changed while uploading: expected {length} bytes at offset {offset}, "
+                f"read {filled}",
+                code="file_changed",
+            )
+        return view
+
+    async def whole(self) -> bytes | Path:
+        return self._path if self._path is not None else bytes(await self.read(0, self.size))
+
+    def close(self) -> None:
+        self._buffer = None
+        if self._path is not None:
+            self._handle.close()
+
+
+def _open_source(file_data: object) -> _Source:
+    if isinstance(file_data, bytes | bytearray | memoryview):
+        return _BufferSource(file_data)
+    if isinstance(file_data, os.PathLike):
+        path = Path(file_data)
+        if not path.is_file():
+            raise ValidationError(f"{path} is not a readable file", code="file_not_found")
+        return _FileSource(path.open("rb"), path=path)
+    if isinstance(file_data, str):
+        raise ValidationError(
+            "file_data is a str: pass bytes, a pathlib.Path or a binary file object",
+            code="invalid_file_data",
+        )
+    read = getattr(file_data, "read", None)
+    if callable(read):
+        handle: Any = file_data
+        if isinstance(file_data, io.TextIOBase) or "b" not in getattr(handle, "mode", "b"):
+            raise ValidationError(
+                "file objects must be opened in binary mode", code="invalid_file_data"
+            )
+        if not (hasattr(handle, "seekable") and handle.seekable()):
+            raise ValidationError(
+                "file objects must be seekable (their size is needed up front and a failed "
+                "chunk is re-read); save the stream to a file first",
+                code="invalid_file_data",
+            )
+        return _FileSource(handle, path=None)
+    raise ValidationError(
+        f"cannot upload a {type(file_data).__name__}: pass bytes, a Path or a binary file object",
+        code="invalid_file_data",
+    )
+
+
+def _resolve_content_type(policy: BucketPolicy, path: str, head: bytes, given: str | None) -> str:
+    detected = sniff_content_type(head)
+    if given is None:
+        if detected is None:
+            raise ValidationError(
+                f"{policy.name}/{path}: the content type cannot be detected from the file's "
+                "bytes; pass content_type",
+                code="unknown_content_type",
+            )
+        return policy.check_content_type(detected, path=path, source="detected")
+    canonical = policy.check_content_type(given, path=path, source="given")
+    if detected is not None and detected != canonical:
+        raise ValidationError(
+            f"{policy.name}/{path}: content type {canonical!r} was given but the bytes are "
+            f"{detected!r}",
+            code="content_type_mismatch",
+            details={"given": canonical, "detected": detected},
+        )
+    return canonical
+
+
+# -- the upload operations -----------------------------------------------------------------
 
 
 class Uploads(StorageBase):
@@ -87,10 +259,10 @@ class Uploads(StorageBase):
             if cache_control_seconds is None
             else cache_control_seconds
         )
-        source = open_source(file_data)
+        source = _open_source(file_data)
         try:
             policy.check_size(source.size, path=path)
-            resolved_type = resolve_content_type(policy, path, source.head, content_type)
+            resolved_type = _resolve_content_type(policy, path, source.head, content_type)
             resumable = source.size > RESUMABLE_THRESHOLD_BYTES
             if resumable:
                 await self._upload_resumable(
@@ -126,7 +298,7 @@ class Uploads(StorageBase):
         self,
         bucket: str,
         path: str,
-        source: Source,
+        source: _Source,
         content_type: str,
         upsert: bool,
         cache_seconds: int,
@@ -173,7 +345,7 @@ class Uploads(StorageBase):
         return verified
 
     async def _check_not_overtaken(
-        self, bucket: str, path: str, source: Source, job_id: UUID | None
+        self, bucket: str, path: str, source: _Source, job_id: UUID | None
     ) -> None:
         """After an upload without upsert, make sure the stored object is still ours.
 
@@ -210,7 +382,7 @@ class Uploads(StorageBase):
             )
 
     async def _stored_is_ours(
-        self, bucket: str, path: str, source: Source, job_id: UUID | None
+        self, bucket: str, path: str, source: _Source, job_id: UUID | None
     ) -> bool | str:
         """Tell whether the object at ``bucket/path`` holds exactly ``source``'s bytes.
 
@@ -251,7 +423,7 @@ class Uploads(StorageBase):
         self,
         bucket: str,
         path: str,
-        source: Source,
+        source: _Source,
         content_type: str,
         upsert: bool,
         cache_seconds: int,
