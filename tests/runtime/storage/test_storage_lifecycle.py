@@ -12,6 +12,11 @@ import pytest
 from fake_storage_server import FakeStorage
 from storage_mock import MP3, PROJECT_URL, SERVICE_KEY, make_settings
 
+from runtime._bounds import (
+    MAX_ATTEMPTS_CEILING,
+    RETRY_DELAY_CEILING_SECONDS,
+    TIMEOUT_CEILING_SECONDS,
+)
 from runtime.config import override_settings
 from runtime.errors import ConfigError, StorageError
 from runtime.storage import StorageClient, StorageOptions, storage
@@ -105,10 +110,10 @@ async def test_an_injected_http_client_is_left_open_and_hooked_once() -> None:
         {"max_connections": True},
         {"buckets": {}},
         {"resumable_threshold_bytes": 1},
-        {"timeout_seconds": 301},
-        {"retry_max_delay_seconds": 61},
+        {"timeout_seconds": TIMEOUT_CEILING_SECONDS + 1},
+        {"retry_max_delay_seconds": RETRY_DELAY_CEILING_SECONDS + 1},
         {"retry_base_delay_seconds": 2, "retry_max_delay_seconds": 1},
-        {"max_attempts": 11},
+        {"max_attempts": MAX_ATTEMPTS_CEILING + 1},
     ],
     ids=[
         "url",
