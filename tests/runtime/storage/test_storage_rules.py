@@ -6,7 +6,7 @@ import pytest
 
 from runtime.content_types import normalize_content_type, sniff_content_type
 from runtime.errors import ConfigError, ValidationError
-from runtime.storage_buckets import (
+from runtime.storage.buckets import (
     DEFAULT_BUCKETS,
     MAX_PATH_BYTES,
     MIB,
