@@ -156,7 +156,8 @@ class Settings(BaseSettings):
         except PydanticValidationError as exc:
             # ``from None``: pydantic's error keeps every raw input (secrets included) in
             # ``.errors()``; ``details["problems"]`` carries all a caller needs.
-            raise ConfigError(_describe(exc), details={"problems": _problems(exc)}) from None
+            problems = _problems(exc)
+            raise ConfigError(_describe(problems), details={"problems": problems}) from None
 
     def model_post_init(self, context: Any, /) -> None:
         """Register every secret value for log redaction.
@@ -291,32 +292,19 @@ def env_files_for(directory: Path, *, environment: str | None = None) -> tuple[P
     return (base, directory / f".env.{name}")
 
 
-def _variable(loc: tuple[int | str, ...]) -> str:
-    return str(loc[0]).upper() if loc else "?"
-
-
 def _problems(exc: PydanticValidationError) -> list[dict[str, str]]:
     """Describe each error by variable, problem and expectation; never the input value."""
     problems: list[dict[str, str]] = []
     for error in exc.errors(include_input=False, include_url=False, include_context=False):
         field = str(error["loc"][0]) if error["loc"] else "?"
-        if error["type"] == "missing":
-            problem = "missing"
-        else:
-            message = str(error["msg"]).removeprefix("Value error, ")
-            problem = f"invalid: {message}"
-        problems.append(
-            {
-                "variable": _variable(error["loc"]),
-                "problem": problem,
-                "expected": _EXPECTED.get(field, "see runtime.config"),
-            }
-        )
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problem = "missing" if error["type"] == "missing" else f"invalid: {message}"
+        expected = _EXPECTED.get(field, "see runtime.config")
+        problems.append({"variable": field.upper(), "problem": problem, "expected": expected})
     return problems
 
 
-def _describe(exc: PydanticValidationError) -> str:
-    problems = _problems(exc)
+def _describe(problems: list[dict[str, str]]) -> str:
     lines = [
         f"Invalid configuration ({len(problems)} problem{'s' if len(problems) != 1 else ''}); "
         "set these environment variables or .env entries:"
