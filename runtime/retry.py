@@ -245,7 +245,10 @@ def retry_with_backoff(
         }
         call = getattr(type(func), "__call__", None)  # noqa: B004 (an async __call__ counts)
         if inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(call):
-            sleep = lambda seconds: asyncio.sleep(0 if _testing else seconds)  # noqa: E731
+
+            async def sleep(seconds: float) -> None:
+                await asyncio.sleep(0 if _testing else seconds)
+
             return tenacity.AsyncRetrying(sleep=sleep, **options).wraps(func)
         retrying = tenacity.Retrying(sleep=lambda s: None if _testing else time.sleep(s), **options)
         wrapped = retrying.wraps(func)
