@@ -42,7 +42,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal, cast, get_args
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
@@ -55,7 +55,6 @@ from runtime.errors import ConfigError
 
 __all__ = [
     "ENVIRONMENTS",
-    "LOG_LEVELS",
     "Environment",
     "LogLevel",
     "Settings",
@@ -68,8 +67,7 @@ __all__ = [
 
 Environment = Literal["development", "staging", "production"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
-ENVIRONMENTS: Final[tuple[str, ...]] = ("development", "staging", "production")
-LOG_LEVELS: Final[tuple[str, ...]] = ("DEBUG", "INFO", "WARNING", "ERROR")
+ENVIRONMENTS: Final[tuple[str, ...]] = get_args(Environment)
 
 _SUPABASE_KEYS: Final = {  # field: (the JWT role, the prefix of the new-style key)
     "supabase_service_key": ("service_role", "sb_secret_"),
