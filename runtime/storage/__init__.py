@@ -29,13 +29,13 @@ and an injected ``httpx.AsyncClient`` if they like, the same way as the database
 
 It sits on storage3's ``AsyncStorageClient``, built the way supabase-py builds it (URL
 ``{supabase_url}/storage/v1/``, ``apiKey`` and ``Authorization: Bearer`` headers with the service
-key, which bypasses RLS), over an ``httpx.AsyncClient`` from :func:`runtime.http.new_http_client`.
+key, which bypasses RLS), over an ``httpx.AsyncClient`` from :func:`runtime._http.new_http_client`.
 
 Buckets and paths
     Only the PRD's four buckets are accepted, each with a size limit and content-type allow-list
     (see :mod:`runtime.storage.buckets`); paths are checked against Storage's key rules before
     any request. Content types are detected from the file's first bytes
-    (:mod:`runtime.content_types`); a given type must be allowed by the bucket and agree with
+    (:mod:`runtime.validation`); a given type must be allowed by the bucket and agree with
     the bytes when they are recognisable. ``upsert=False`` (the default) makes an object that
     exists when the upload starts a :class:`~runtime.errors.ConflictError`. Storage checks that
     only before it takes the body and stores with an upsert at the end, so concurrent writers to

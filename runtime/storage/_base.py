@@ -20,10 +20,10 @@ import pydantic
 from storage3 import AsyncStorageClient
 from storage3.utils import StorageException
 
+from runtime._http import new_http_client
+from runtime._lifecycle import LazyClient
 from runtime.error_mapping import translate_exception
 from runtime.errors import ServiceUnavailableError, StorageError, ValidationError
-from runtime.http import new_http_client
-from runtime.lifecycle import LazyClient
 from runtime.retry import retry_with_backoff
 from runtime.storage._options import StorageOptions
 from runtime.storage._tus import drop_connection_after_upload_error
@@ -48,7 +48,7 @@ class StorageBase(LazyClient[StorageOptions]):
         options: The client's policy (URL, key, timeouts, retries).
         http_client: An ``httpx.AsyncClient`` to use (the caller keeps ownership; a response hook
             that drops connections after upload errors is added to it). When omitted one is built
-            with :func:`runtime.http.new_http_client` and closed by :meth:`aclose`.
+            with :func:`runtime._http.new_http_client` and closed by :meth:`aclose`.
     """
 
     def __init__(

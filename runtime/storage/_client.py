@@ -32,7 +32,7 @@ class StorageClient(Uploads, Downloads):
         options: The client's policy (:class:`~runtime.storage.StorageOptions`).
         http_client: An ``httpx.AsyncClient`` to use (the caller keeps ownership; a response hook
             that drops connections after upload errors is added to it). When omitted one is built
-            with :func:`runtime.http.new_http_client` and closed by :meth:`aclose`.
+            with :func:`runtime._http.new_http_client` and closed by :meth:`aclose`.
     """
 
     async def get_signed_url(

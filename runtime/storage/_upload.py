@@ -27,7 +27,6 @@ from uuid import UUID
 import httpx
 from storage3.utils import StorageException
 
-from runtime.content_types import SNIFF_BYTES, sniff_content_type
 from runtime.error_mapping import translate_exception
 from runtime.errors import ConflictError, PipelineError, StorageError, ValidationError
 from runtime.logging import get_logger
@@ -35,6 +34,7 @@ from runtime.storage._base import StorageBase
 from runtime.storage._options import RESUMABLE_THRESHOLD_BYTES
 from runtime.storage._tus import TusUpload
 from runtime.storage.buckets import MIB, BucketPolicy, validate_object_path
+from runtime.validation import SNIFF_BYTES, sniff_content_type
 
 __all__ = ["FileData", "Uploads"]
 
