@@ -7,42 +7,27 @@ Usage::
     settings.supabase_url                       # "https://abcd.supabase.co"
     settings.openai_api_key.get_secret_value()  # secrets are SecretStr
 
-``settings`` is a lazy proxy: importing this module reads nothing; the first attribute access
-builds :class:`Settings` (call :func:`get_settings` at start-up to fail fast, and when you need
-the :class:`Settings` object itself rather than its attributes). Tests build their
-own ``Settings(...)`` and install it with :func:`override_settings`.
+``settings`` is a small lazy proxy: importing this module reads nothing; each attribute access
+reads :func:`get_settings`, which builds :class:`Settings` once (call it at start-up to fail
+fast, or when you need the :class:`Settings` object itself). Tests build their own
+``Settings(...)`` and install it with :func:`override_settings`.
 
-Sources, highest priority first:
+Sources, highest priority first: keyword arguments to ``Settings(...)``; real environment
+variables (the field names in upper case: ``SUPABASE_URL``...); ``.env.<environment>``
+(development, staging or production, from the ``environment`` argument, ``ENVIRONMENT`` or
+``.env``); ``.env``; defaults. Files are looked up in the current directory (``_env_file=``
+chooses others, ``None`` reads none).
 
-1. keyword arguments to ``Settings(...)``;
-2. real environment variables (names are the field names in upper case: ``SUPABASE_URL``...);
-3. ``.env.<environment>`` (``.env.development``, ``.env.staging``, ``.env.production``), where the
-   environment comes from the ``environment`` argument, the ``ENVIRONMENT`` variable, or ``.env``;
-4. ``.env``;
-5. defaults.
-
-Files are looked up in the current directory (pass ``_env_file=`` to choose files, or ``None``
-to read none).
-
-Validation collects every problem and raises one :class:`~runtime.errors.ConfigError` that names
-each missing or invalid variable and what a valid value looks like, never the value itself. Rules
-in every environment:
-
-* ``SUPABASE_URL``: ``https://`` URL with a host and no query (``http://`` only for
-  ``localhost``/``127.0.0.1`` outside production);
-* ``REDIS_URL``: ``redis://`` or ``rediss://`` with a host;
-* ``SUPABASE_SERVICE_KEY``: a JWT whose ``role`` is ``service_role``, or an ``sb_secret_`` key;
-  ``SUPABASE_ANON_KEY``: a JWT whose ``role`` is ``anon``, or an ``sb_publishable_`` key;
-* ``OPENAI_API_KEY`` starts with ``sk-``; ``REPLICATE_API_TOKEN`` starts with ``r8_``;
-* ``JWT_SECRET_KEY`` has at least 16 characters;
-* ``ENVIRONMENT`` is development, staging or production; ``LOG_LEVEL`` is DEBUG, INFO, WARNING
-  or ERROR.
-
-Production is stricter: ``SUPABASE_URL`` must be ``https://``; ``REDIS_URL`` must use TLS
-(``rediss://``) unless the host is loopback, a private-network address or a single-label service
-name (``redis``), i.e. unless traffic stays inside the deployment's network; ``DATABASE_URL``
-must not disable TLS (``sslmode=disable``); ``JWT_SECRET_KEY`` needs 32 characters; and no secret
-may look like a placeholder (``changeme``, ``example``, ``placeholder``, ``xxxx``).
+Validation collects every problem into one :class:`~runtime.errors.ConfigError` naming each
+missing or invalid variable and what a valid value looks like (``_EXPECTED``), never the value.
+In every environment: ``SUPABASE_URL`` is a bare ``https://`` URL (``http://`` for localhost
+outside production); ``REDIS_URL`` is ``redis://``/``rediss://`` (or ``+cluster``/``+sentinel``)
+with a host; the Supabase keys are JWTs of the right ``role`` or ``sb_secret_``/
+``sb_publishable_`` keys; ``OPENAI_API_KEY`` starts with ``sk-``, ``REPLICATE_API_TOKEN`` with
+``r8_``; ``JWT_SECRET_KEY`` has 16 characters. Production also requires ``https://``, TLS to
+Redis (``rediss://``) unless every host is internal (loopback, private address, single-label
+name), no ``sslmode=disable`` in ``DATABASE_URL``, a 32-character JWT secret, role claims in
+Supabase JWTs and no placeholder secret (``changeme``, ``example``, ``placeholder``, ``xxxx``).
 
 Every secret value is registered with :func:`runtime.logging.register_secret`, so it is redacted
 from log lines.
@@ -50,10 +35,6 @@ from log lines.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import ipaddress
-import json
 import os
 import threading
 from collections.abc import Iterator
@@ -61,19 +42,19 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final, Literal, cast
-from urllib.parse import parse_qs, urlsplit
+from typing import Any, Final, Literal, cast, get_args
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings.sources import ENV_FILE_SENTINEL, DotenvType
 
+from runtime import _config_checks as checks
 from runtime.errors import ConfigError
 
 __all__ = [
     "ENVIRONMENTS",
-    "LOG_LEVELS",
     "Environment",
     "LogLevel",
     "Settings",
@@ -86,19 +67,12 @@ __all__ = [
 
 Environment = Literal["development", "staging", "production"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
-ENVIRONMENTS: Final[tuple[str, ...]] = ("development", "staging", "production")
-LOG_LEVELS: Final[tuple[str, ...]] = ("DEBUG", "INFO", "WARNING", "ERROR")
+ENVIRONMENTS: Final[tuple[str, ...]] = get_args(Environment)
 
-_PLACEHOLDER_MARKERS: Final = (
-    "changeme",
-    "change-me",
-    "change_me",
-    "example",
-    "placeholder",
-    "xxxx",
-)
-_REDIS_TOPOLOGIES: Final = ("redis+cluster", "rediss+cluster", "redis+sentinel", "rediss+sentinel")
-_LOOPBACK_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "::1"})
+_SUPABASE_KEYS: Final = {  # field: (the JWT role, the prefix of the new-style key)
+    "supabase_service_key": ("service_role", "sb_secret_"),
+    "supabase_anon_key": ("anon", "sb_publishable_"),
+}
 
 # What a valid value looks like, shown next to each problem.
 _EXPECTED: Final[dict[str, str]] = {
@@ -124,67 +98,8 @@ _EXPECTED: Final[dict[str, str]] = {
 }
 
 
-def _mask_url_password(url: str) -> str:
-    parts = urlsplit(url)
-    if not parts.password:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":**********@", 1)
-    return parts._replace(netloc=netloc).geturl()
-
-
-def _is_production(info: ValidationInfo) -> bool:
+def _production(info: ValidationInfo) -> bool:
     return info.data.get("environment") == "production"
-
-
-def _b64url_json(segment: str) -> Any:
-    padded = segment + "=" * (-len(segment) % 4)
-    try:
-        return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (binascii.Error, UnicodeError, ValueError):
-        return None
-
-
-def _jwt_claims(token: str) -> dict[str, Any] | None:
-    """Return the claims of a JWT-shaped token (signature not checked), or ``None``."""
-    parts = token.split(".")
-    if len(parts) != 3 or not token.startswith("eyJ"):
-        return None
-    header, claims = _b64url_json(parts[0]), _b64url_json(parts[1])
-    if not isinstance(header, dict) or "alg" not in header or not isinstance(claims, dict):
-        return None
-    return claims
-
-
-def _check_supabase_key(value: str, *, role: str, new_prefix: str, info: ValidationInfo) -> None:
-    if value.startswith(new_prefix):
-        if len(value) <= len(new_prefix) + 8:
-            raise ValueError(f"the {new_prefix} key is too short")
-        return
-    if value.startswith(("sb_secret_", "sb_publishable_")):
-        raise ValueError(f"this is the wrong kind of key: expected {new_prefix}... here")
-    claims = _jwt_claims(value)
-    if claims is None:
-        raise ValueError(f"not a JWT (three base64url parts, eyJ...) nor a {new_prefix} key")
-    found = claims.get("role")
-    if found is None and _is_production(info):
-        raise ValueError(f"this JWT has no role claim; production needs role {role!r}")
-    if found is not None and found != role:
-        raise ValueError(f"this JWT has role {found!r}; expected role {role!r}")
-
-
-def _check_not_placeholder(value: str, info: ValidationInfo) -> None:
-    if _is_production(info) and any(m in value.lower() for m in _PLACEHOLDER_MARKERS):
-        raise ValueError("looks like a placeholder, which production does not accept")
-
-
-def _is_internal_host(host: str) -> bool:
-    if host in _LOOPBACK_HOSTS or "." not in host:
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return address.is_private or address.is_loopback
 
 
 class Settings(BaseSettings):
@@ -239,7 +154,8 @@ class Settings(BaseSettings):
         except PydanticValidationError as exc:
             # ``from None``: pydantic's error keeps every raw input (secrets included) in
             # ``.errors()``; ``details["problems"]`` carries all a caller needs.
-            raise ConfigError(_describe(exc), details={"problems": _problems(exc)}) from None
+            problems = _problems(exc)
+            raise ConfigError(_describe(problems), details={"problems": problems}) from None
 
     def model_post_init(self, context: Any, /) -> None:
         """Register every secret value for log redaction.
@@ -274,7 +190,7 @@ class Settings(BaseSettings):
         ``REDIS_URL`` stays a plain string, as the PRD has it, but may carry a password.
         """
         for name, value in super().__repr_args__():
-            yield name, _mask_url_password(value) if name == "redis_url" else value
+            yield name, checks.mask_url_password(value) if name == "redis_url" else value
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -289,81 +205,29 @@ class Settings(BaseSettings):
     @field_validator("supabase_url")
     @classmethod
     def _check_supabase_url(cls, value: str, info: ValidationInfo) -> str:
-        value = value.strip()
-        parts = urlsplit(value)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ValueError("must be an https:// URL with a host")
-        if parts.scheme == "http" and (
-            _is_production(info) or parts.hostname not in _LOOPBACK_HOSTS
-        ):
-            raise ValueError(
-                "must use https:// (http:// is only accepted for localhost outside production)"
-            )
-        if parts.query or parts.fragment or parts.path not in ("", "/"):
-            raise ValueError("must be the bare project URL, without a path or query")
-        return value.rstrip("/")
+        return checks.check_supabase_url(value.strip(), production=_production(info))
 
     @field_validator("redis_url")
     @classmethod
     def _check_redis_url(cls, value: str, info: ValidationInfo) -> str:
-        value = value.strip()
-        scheme = value.partition("://")[0]
-        if scheme not in ("redis", "rediss", *_REDIS_TOPOLOGIES):
-            raise ValueError("must start with redis:// or rediss:// (or +cluster/+sentinel)")
-        if scheme in ("redis", "rediss"):
-            parts = urlsplit(value)
-            try:
-                hosts = [parts.hostname or ""]
-                _ = parts.port
-            except ValueError:
-                raise ValueError("has an invalid port") from None
-        else:  # every node of a cluster or Sentinel URL is checked, not only the first
-            from runtime.cache._options import parse_nodes
-
-            try:
-                _user, _password, nodes, path = parse_nodes(value)
-            except ConfigError as exc:
-                raise ValueError(exc.message) from None
-            service, _, db = path.partition("/")
-            if scheme.endswith("+sentinel") and (not service or (db and not db.isdigit())):
-                raise ValueError("a Sentinel URL ends with /<service name>[/<database number>]")
-            hosts = [host for host, _port in nodes]
-        if not all(hosts):
-            raise ValueError("must name a host")
-        plain = not scheme.startswith("rediss")
-        if _is_production(info) and plain and not all(_is_internal_host(h) for h in hosts):
-            raise ValueError(
-                "must use TLS (rediss://) in production for a host outside the private network"
-            )
-        return value
+        return checks.check_redis_url(value.strip(), production=_production(info))
 
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
-        if value is None:
-            return None
-        parts = urlsplit(value.get_secret_value().strip())
-        if parts.scheme not in ("postgresql", "postgres") or not parts.hostname:
-            raise ValueError("must be a postgresql:// URL with a host")
-        sslmode = parse_qs(parts.query).get("sslmode", [""])[-1]
-        if _is_production(info) and sslmode == "disable":
-            raise ValueError("must not disable TLS (sslmode=disable) in production")
+        if value is not None:
+            text = value.get_secret_value().strip()
+            checks.check_database_url(text, production=_production(info))
         return value
 
-    @field_validator("supabase_service_key")
+    @field_validator("supabase_service_key", "supabase_anon_key")
     @classmethod
-    def _check_service_key(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+    def _check_supabase_keys(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        role, new_prefix = _SUPABASE_KEYS[str(info.field_name)]
         text = value.get_secret_value().strip()
-        _check_supabase_key(text, role="service_role", new_prefix="sb_secret_", info=info)
-        _check_not_placeholder(text, info)
-        return SecretStr(text)
-
-    @field_validator("supabase_anon_key")
-    @classmethod
-    def _check_anon_key(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
-        text = value.get_secret_value().strip()
-        _check_supabase_key(text, role="anon", new_prefix="sb_publishable_", info=info)
-        _check_not_placeholder(text, info)
+        production = _production(info)
+        checks.check_supabase_key(text, role=role, new_prefix=new_prefix, production=production)
+        checks.check_not_placeholder(text, production=production)
         return SecretStr(text)
 
     @field_validator("openai_api_key")
@@ -372,7 +236,7 @@ class Settings(BaseSettings):
         text = value.get_secret_value().strip()
         if not text.startswith("sk-") or len(text) < 20 or any(c.isspace() for c in text):
             raise ValueError("must start with sk- and be at least 20 characters without spaces")
-        _check_not_placeholder(text, info)
+        checks.check_not_placeholder(text, production=_production(info))
         return SecretStr(text)
 
     @field_validator("replicate_api_token")
@@ -381,17 +245,17 @@ class Settings(BaseSettings):
         text = value.get_secret_value().strip()
         if not text.startswith("r8_") or len(text) < 20 or not text[3:].isalnum():
             raise ValueError("must start with r8_ followed by at least 17 letters or digits")
-        _check_not_placeholder(text, info)
+        checks.check_not_placeholder(text, production=_production(info))
         return SecretStr(text)
 
     @field_validator("jwt_secret_key")
     @classmethod
     def _check_jwt_secret(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
         text = value.get_secret_value()
-        minimum = 32 if _is_production(info) else 16
+        minimum = 32 if _production(info) else 16
         if len(text.strip()) < minimum:
             raise ValueError(f"must be at least {minimum} characters long, spaces aside")
-        _check_not_placeholder(text, info)
+        checks.check_not_placeholder(text, production=_production(info))
         return value
 
     @field_validator("cache_key_prefix")
@@ -419,16 +283,11 @@ def env_files_for(directory: Path, *, environment: str | None = None) -> tuple[P
     if name is None and base.is_file():
         from dotenv import dotenv_values
 
-        found = dotenv_values(base).get("ENVIRONMENT")
-        name = found
+        name = dotenv_values(base).get("ENVIRONMENT")
     name = (name or "development").strip().lower()
     if name not in ENVIRONMENTS:
         return (base,)
     return (base, directory / f".env.{name}")
-
-
-def _variable(loc: tuple[int | str, ...]) -> str:
-    return str(loc[0]).upper() if loc else "?"
 
 
 def _problems(exc: PydanticValidationError) -> list[dict[str, str]]:
@@ -436,23 +295,14 @@ def _problems(exc: PydanticValidationError) -> list[dict[str, str]]:
     problems: list[dict[str, str]] = []
     for error in exc.errors(include_input=False, include_url=False, include_context=False):
         field = str(error["loc"][0]) if error["loc"] else "?"
-        if error["type"] == "missing":
-            problem = "missing"
-        else:
-            message = str(error["msg"]).removeprefix("Value error, ")
-            problem = f"invalid: {message}"
-        problems.append(
-            {
-                "variable": _variable(error["loc"]),
-                "problem": problem,
-                "expected": _EXPECTED.get(field, "see runtime.config"),
-            }
-        )
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problem = "missing" if error["type"] == "missing" else f"invalid: {message}"
+        expected = _EXPECTED.get(field, "see runtime.config")
+        problems.append({"variable": field.upper(), "problem": problem, "expected": expected})
     return problems
 
 
-def _describe(exc: PydanticValidationError) -> str:
-    problems = _problems(exc)
+def _describe(problems: list[dict[str, str]]) -> str:
     lines = [
         f"Invalid configuration ({len(problems)} problem{'s' if len(problems) != 1 else ''}); "
         "set these environment variables or .env entries:"
@@ -517,7 +367,7 @@ def override_settings(new: Settings) -> Iterator[Settings]:
     Raises:
         TypeError: ``new`` is not a :class:`Settings`.
     """
-    if isinstance(new, _LazySettings):
+    if isinstance(new, _SettingsProxy):
         new = get_settings()  # the proxy itself: pin what it points at now
     if not isinstance(new, Settings):
         raise TypeError(f"override_settings expects Settings, got {type(new).__name__}")
@@ -528,8 +378,12 @@ def override_settings(new: Settings) -> Iterator[Settings]:
         _override.reset(token)
 
 
-class _LazySettings:
-    """Attribute access on this proxy reads :func:`get_settings` each time."""
+class _SettingsProxy:
+    """The lazy ``settings``: each attribute access reads :func:`get_settings`; read-only.
+
+    It is a plain object, not a :class:`Settings` (``isinstance`` is false): call
+    :func:`get_settings` for the object itself.
+    """
 
     __slots__ = ()
 
@@ -545,11 +399,6 @@ class _LazySettings:
     def __repr__(self) -> str:
         return "<lazy runtime.config.settings>"
 
-    @property  # type: ignore[misc]
-    def __class__(self) -> type:
-        """``Settings``, so that ``isinstance(settings, Settings)`` holds for the proxy."""
-        return Settings
 
-
-settings: Settings = cast(Settings, _LazySettings())
-"""The active :class:`Settings`, built on first attribute access (see :func:`get_settings`)."""
+settings: Settings = cast(Settings, _SettingsProxy())
+"""The active :class:`Settings`, read on each attribute access (see :func:`get_settings`)."""

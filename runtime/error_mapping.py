@@ -112,7 +112,7 @@ _BACKENDS: Final = (
     ),
     _Backend("psycopg", ("Error",), "database", "runtime._pg_errors:from_psycopg"),
     _Backend(
-        "storage3.utils", ("StorageException",), "storage", "runtime._storage_errors:from_storage"
+        "storage3.utils", ("StorageException",), "storage", "runtime.storage._errors:from_storage"
     ),
     _Backend("redis.exceptions", ("RedisError",), "cache", "runtime.cache._errors:from_redis"),
     _Backend("httpx", ("HTTPError", "InvalidURL"), "http", "runtime._errors_http:from_httpx"),

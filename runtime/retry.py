@@ -1,4 +1,4 @@
-"""Retry with exponential backoff for sync and async callables, built on tenacity.
+"""Retry with exponential backoff for sync and async callables: tenacity, configured once.
 
 Usage::
 
@@ -12,16 +12,10 @@ The delay before retry ``n`` (``n`` = 0 for the first retry) is ``base_delay * 2
 8 s... capped at ``max_delay`` (30 s by default), with optional random jitter.
 
 Whether a failure is retried has one source of truth, :func:`is_retryable`, which every retry
-path of this library reads (this decorator, the database, cache and storage clients):
-
-* a :class:`runtime.errors.PipelineError` is retried if and only if its ``retryable`` attribute
-  is true. The attribute is set at construction from the class default (true for
-  ``RetryableError`` and ``ServiceUnavailableError``) unless the raiser decided otherwise: a
-  ``ServiceUnavailableError(retryable=False)`` (a write that may already have been applied) is
-  never retried, whatever ``retry_on`` says;
-* any other exception whose ``retryable`` attribute is ``True``;
-* instances of the exception types given in ``retry_on`` (for exceptions that are not ours).
-
+path of this library reads (this decorator, the database, cache and storage clients): the
+``retryable`` flag of the error instance (a ``ServiceUnavailableError(retryable=False)``, a write
+that may already have been applied, is never retried, whatever ``retry_on`` says), or for errors
+that are not ours, a true ``retryable`` attribute or a type listed in ``retry_on``.
 Everything else propagates at once. After the last attempt the last exception is raised
 unchanged (not wrapped in tenacity's ``RetryError``). Each retry is logged at ``WARNING`` with
 the function, attempt, delay, error and job id; giving up is logged too.
@@ -29,8 +23,12 @@ the function, attempt, delay, error and job id; giving up is logged too.
 :func:`runtime.testing.set_testing` makes every wait zero (the attempt count is kept), so test
 suites never sleep.
 
-tenacity does the attempt loop, stop and wait bookkeeping; this module adds the classification,
-the bounds, the logging and the testing switch.
+tenacity's own pieces do the work (``stop_after_attempt | stop_before_delay``,
+``retry_if_exception``, ``before_sleep`` and ``retry_error_callback`` for the two log lines);
+this module adds the classification, the delay formula, the bounds and the testing switch.
+stamina was considered and not used: its jitter is added seconds rather than a fraction, its
+``timeout`` lets a retry start past the deadline, it has no give-up hook, and its logging hooks
+are process-wide.
 """
 
 from __future__ import annotations
@@ -40,13 +38,12 @@ import functools
 import inspect
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, Final, ParamSpec, TypeVar
 
 import tenacity
 
 from runtime.errors import InvalidOptionError, InvalidOptionTypeError, PipelineError
-from runtime.logging import get_logger
 
 __all__ = [
     "DEFAULT_MAX_DELAY_SECONDS",
@@ -64,7 +61,6 @@ MAX_ATTEMPTS_LIMIT: Final = 20
 MAX_DELAY_LIMIT_SECONDS: Final = 3600.0
 DEFAULT_MAX_DELAY_SECONDS: Final = 30.0
 
-_logger = get_logger("runtime.retry")
 _testing = False
 
 
@@ -125,32 +121,26 @@ def backoff_delay(
     return min(max_delay, delay)
 
 
-def _check_number(name: str, value: object, low: float, high: float, *, low_open: bool) -> float:
+def _seconds(name: str, value: object, high: float, *, zero_ok: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidOptionTypeError(
-            f"{name} must be a number of seconds, got {type(value).__name__}"
+        raise InvalidOptionTypeError(f"{name} must be a number, got {type(value).__name__}")
+    if value < 0 or (value == 0 and not zero_ok) or value > high:
+        raise InvalidOptionError(
+            f"{name} must be in {'[' if zero_ok else '('}0, {high}], got {value}"
         )
-    ok = (low < value if low_open else low <= value) and value <= high
-    if not ok:
-        bound = "(" if low_open else "["
-        raise InvalidOptionError(f"{name} must be in {bound}{low}, {high}], got {value}")
     return float(value)
 
 
-def _normalise_retry_on(
-    retry_on: type[Exception] | tuple[type[Exception], ...],
-) -> tuple[type[Exception], ...]:
-    types = retry_on if isinstance(retry_on, tuple) else (retry_on,)
-    for item in types:
-        if not (isinstance(item, type) and issubclass(item, Exception)):
-            raise InvalidOptionTypeError(f"retry_on must hold Exception subclasses, got {item!r}")
-    return types
+def _log(state: tenacity.RetryCallState, message: str, *args: Any, **fields: Any) -> None:
+    """Log a retry or the give-up with the error and the job id (the error's, else the argument)."""
+    from runtime.logging import get_logger  # on the first retry: importing retry stays cheap
 
-
-def _job_id_for(exc: BaseException | None, kwargs: dict[str, Any]) -> Any:
-    if isinstance(exc, PipelineError) and exc.job_id is not None:
-        return exc.job_id
-    return kwargs.get("job_id")
+    exc = state.outcome.exception() if state.outcome is not None else None
+    fields.update(error_type=type(exc).__name__, error=str(exc))
+    job_id = exc.job_id if isinstance(exc, PipelineError) else None
+    if (job_id := job_id if job_id is not None else state.kwargs.get("job_id")) is not None:
+        fields["job_id"] = job_id
+    get_logger("runtime.retry").warning(message, *args, extra=fields)
 
 
 def retry_with_backoff(
@@ -197,118 +187,75 @@ def retry_with_backoff(
         raise InvalidOptionError(
             f"max_attempts must be between 1 and {MAX_ATTEMPTS_LIMIT}, got {max_attempts}"
         )
-    base = _check_number("base_delay", base_delay, 0.0, MAX_DELAY_LIMIT_SECONDS, low_open=False)
-    cap = _check_number("max_delay", max_delay, 0.0, MAX_DELAY_LIMIT_SECONDS, low_open=True)
+    base = _seconds("base_delay", base_delay, MAX_DELAY_LIMIT_SECONDS, zero_ok=True)
+    cap = _seconds("max_delay", max_delay, MAX_DELAY_LIMIT_SECONDS)
     if base > cap:
         raise InvalidOptionError(
             f"base_delay ({base:g} s) must not exceed max_delay ({cap:g} s): every delay would "
             "be max_delay"
         )
-    spread = _check_number("jitter", jitter, 0.0, 1.0, low_open=False)
-    budget = (
-        None
-        if deadline_seconds is None
-        else _check_number(
-            "deadline_seconds", deadline_seconds, 0.0, MAX_DELAY_LIMIT_SECONDS, low_open=True
-        )
-    )
-    extra_types = _normalise_retry_on(retry_on)
+    spread = _seconds("jitter", jitter, 1.0, zero_ok=True)
+    stop: tenacity.stop.stop_base = tenacity.stop_after_attempt(max_attempts)
+    if deadline_seconds is not None:
+        budget = _seconds("deadline_seconds", deadline_seconds, MAX_DELAY_LIMIT_SECONDS)
+        stop = stop | tenacity.stop_before_delay(budget)
+    extra = retry_on if isinstance(retry_on, tuple) else (retry_on,)
+    if not all(isinstance(t, type) and issubclass(t, Exception) for t in extra):
+        raise InvalidOptionTypeError(f"retry_on must hold Exception subclasses, got {retry_on!r}")
 
     def decorator(func: Callable[P, R]) -> Callable[P, R]:
         if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
             raise InvalidOptionTypeError(f"cannot retry generator function {func.__qualname__}")
         name = f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', repr(func))}"
 
-        def wait(state: tenacity.RetryCallState) -> float:
-            return backoff_delay(
-                state.attempt_number - 1, base_delay=base, max_delay=cap, jitter=spread
-            )
-
-        def should_retry(state: tenacity.RetryCallState) -> bool:
-            outcome = state.outcome
-            if outcome is None or not outcome.failed:
-                return False
-            exc = outcome.exception()
-            return exc is not None and is_retryable(exc, extra_types)
-
-        def out_of_time(state: tenacity.RetryCallState) -> bool:
-            if budget is None:
-                return False
-            return (state.seconds_since_start or 0.0) + state.upcoming_sleep >= budget
-
-        def stop(state: tenacity.RetryCallState) -> bool:
-            if state.attempt_number < max_attempts and not out_of_time(state):
-                return False
-            if max_attempts > 1:
-                exc = state.outcome.exception() if state.outcome is not None else None
-                fields: dict[str, Any] = {
-                    "function": name,
-                    "attempts": state.attempt_number,
-                    "error_type": type(exc).__name__,
-                    "error": str(exc),
-                }
-                job_id = _job_id_for(exc, state.kwargs)
-                if job_id is not None:
-                    fields["job_id"] = job_id
-                _logger.warning(
-                    "Giving up on %s after %d attempts", name, state.attempt_number, extra=fields
-                )
-            return True
-
         def before_sleep(state: tenacity.RetryCallState) -> None:
-            exc = state.outcome.exception() if state.outcome is not None else None
-            delay = state.upcoming_sleep
-            fields: dict[str, Any] = {
-                "function": name,
-                "attempt": state.attempt_number,
-                "max_attempts": max_attempts,
-                "delay_seconds": round(delay, 3),
-                "error_type": type(exc).__name__,
-                "error": str(exc),
-            }
-            job_id = _job_id_for(exc, state.kwargs)
-            if job_id is not None:
-                fields["job_id"] = job_id
-            _logger.warning(
+            delay, attempt = state.upcoming_sleep, state.attempt_number
+            error = type(state.outcome.exception() if state.outcome else None).__name__
+            _log(
+                state,
                 "Retrying %s in %.2fs after attempt %d/%d failed: %s",
-                name,
-                delay,
-                state.attempt_number,
-                max_attempts,
-                type(exc).__name__,
-                extra=fields,
+                *(name, delay, attempt, max_attempts, error),
+                function=name,
+                attempt=attempt,
+                max_attempts=max_attempts,
+                delay_seconds=round(delay, 3),
             )
 
-        common: dict[str, Any] = {
+        def give_up(state: tenacity.RetryCallState) -> Any:
+            if max_attempts > 1:
+                attempts = state.attempt_number
+                _log(
+                    state,
+                    "Giving up on %s after %d attempts",
+                    name,
+                    attempts,
+                    function=name,
+                    attempts=attempts,
+                )
+            return state.outcome.result() if state.outcome is not None else None  # raises
+
+        options: dict[str, Any] = {
             "stop": stop,
-            "wait": wait,
-            "retry": should_retry,
+            "wait": lambda s: backoff_delay(
+                s.attempt_number - 1, base_delay=base, max_delay=cap, jitter=spread
+            ),
+            "retry": tenacity.retry_if_exception(lambda exc: is_retryable(exc, extra)),
             "before_sleep": before_sleep,
-            "reraise": True,
+            "retry_error_callback": give_up,
         }
+        call = getattr(type(func), "__call__", None)  # noqa: B004 (an async __call__ counts)
+        if inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(call):
 
-        call_method = getattr(type(func), "__call__", None)  # noqa: B004 (the method itself)
-        if inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(call_method):
-
-            async def async_sleep(seconds: float) -> None:
+            async def sleep(seconds: float) -> None:
                 await asyncio.sleep(0 if _testing else seconds)
 
-            @functools.wraps(func)
-            async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
-                retrying = tenacity.AsyncRetrying(sleep=async_sleep, **common)
-                coroutine_function: Callable[..., Awaitable[Any]] = func  # type: ignore[assignment]
-                return await retrying(coroutine_function, *args, **kwargs)
-
-            return async_wrapper  # type: ignore[return-value]
-
-        def sync_sleep(seconds: float) -> None:
-            if not _testing and seconds > 0:
-                time.sleep(seconds)
+            return tenacity.AsyncRetrying(sleep=sleep, **options).wraps(func)
+        retrying = tenacity.Retrying(sleep=lambda s: None if _testing else time.sleep(s), **options)
+        wrapped = retrying.wraps(func)
 
         @functools.wraps(func)
         def sync_wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            retrying = tenacity.Retrying(sleep=sync_sleep, **common)
-            result = retrying(func, *args, **kwargs)
+            result = wrapped(*args, **kwargs)
             if inspect.iscoroutine(result):
                 # A plain function (a lambda, say) that returns a coroutine: its failures would
                 # surface only when awaited, outside the retry loop. Refuse rather than mislead.

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Self, TypedDict, TypeVar, Unpack, cast
 
+from runtime._lifecycle import LazyClient
 from runtime.cache._connect import FAILED_ATTEMPTS, Connection, connect
 from runtime.cache._errors import Deadlines, GaveUp, gave_up, unavailable, warn
 from runtime.cache._single_flight import LOCK_INFIX, SingleFlight
 from runtime.cache._values import MISS, check_flag, check_key, check_ttl, decode_json, model_name
 from runtime.errors import CacheError, ConfigError
-from runtime.lifecycle import LazyClient
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

@@ -11,12 +11,16 @@ Usage::
 
     validate_file_size(size_bytes, max_size_bytes=10 * 1024 * 1024)
 
+    sniff_content_type(first_512_bytes)         # "audio/flac", "image/png"... or None
+    normalize_content_type("audio/x-wav")       # "audio/wav"
+
 Every function raises :class:`runtime.errors.ValidationError` saying what was wrong and what is
 allowed. Audio is recognised from its content (magic bytes), never from a file name or a claimed
 MIME type, and accepted only when a real decoder would play all of it (see
 :mod:`runtime.validation.audio` and docs/audio.md).
 """
 
+from runtime.validation._sniff import SNIFF_BYTES, normalize_content_type, sniff_content_type
 from runtime.validation.audio import (
     AUDIO_FORMATS,
     AUDIO_MIME_TYPES,
@@ -31,7 +35,10 @@ __all__ = [
     "AUDIO_MIME_TYPES",
     "AudioFileInfo",
     "AudioFormat",
+    "SNIFF_BYTES",
     "validate_audio_file",
     "validate_file_size",
+    "normalize_content_type",
+    "sniff_content_type",
     "validate_prompt",
 ]

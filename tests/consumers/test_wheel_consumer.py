@@ -22,7 +22,7 @@ CLIENTS = {
     "runtime.redis_client": "cache",
     "runtime.storage": "storage",
     "runtime.storage_tus": "storage",
-    "runtime.http": "storage",  # httpx comes with [db] or [storage]; the message names both
+    "runtime._http": "storage",  # httpx comes with [db] or [storage]; the message names both
 }
 HEAVY = ("supabase", "psycopg", "redis", "mutagen", "cryptography", "httpx", "rfc3987-syntax")
 

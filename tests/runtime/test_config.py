@@ -283,6 +283,33 @@ def test_production_accepts_plain_redis_inside_the_private_network(
     assert production(settings_values, redis_url=url).redis_url == url
 
 
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("redis+cluster://10.0.0.1:7000,10.0.0.2:7000", True),
+        ("redis+sentinel://10.0.0.1:26379,10.0.0.2:26379/svc/0", True),
+        ("redis+sentinel://10.0.0.1:26379", False),  # no service name
+        ("redis+cluster://10.0.0.1:7000,cache.example.com:7000", False),  # public node, no TLS
+    ],
+)
+def test_production_checks_every_node_of_a_cluster_or_sentinel_url(
+    settings_values: dict[str, Any], url: str, ok: bool
+) -> None:
+    if ok:
+        assert production(settings_values, redis_url=url).redis_url == url
+    else:
+        with pytest.raises(ConfigError, match="REDIS_URL"):
+            production(settings_values, redis_url=url)
+
+
+@pytest.mark.parametrize("key", ["eyJ!!.eyJ!!.sig", "eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.sig"])
+def test_a_jwt_shaped_key_that_does_not_decode_is_refused(
+    settings_values: dict[str, Any], key: str
+) -> None:
+    with pytest.raises(ConfigError, match="SUPABASE_ANON_KEY"):
+        build(settings_values, supabase_anon_key=key)
+
+
 def test_production_needs_a_32_character_jwt_secret(settings_values: dict[str, Any]) -> None:
     with pytest.raises(ConfigError, match="at least 32 characters"):
         production(settings_values, jwt_secret_key="x7" * 10)
@@ -504,8 +531,15 @@ def test_settings_proxy_is_read_only_and_lists_fields() -> None:
     assert repr(settings) == "<lazy runtime.config.settings>"
 
 
-def test_settings_proxy_is_an_instance_of_settings() -> None:
-    assert isinstance(settings, Settings)
+def test_settings_proxy_reads_the_active_settings_which_get_settings_returns(
+    settings_values: dict[str, Any],
+) -> None:
+    custom = build(settings_values, cache_ttl_seconds=9)
+    with override_settings(custom):
+        assert isinstance(get_settings(), Settings)
+        assert settings.model_dump() == custom.model_dump()
+        assert settings.secret_values() == custom.secret_values()
+    assert not isinstance(settings, Settings)  # a plain proxy: no __class__ trick
 
 
 def test_override_settings_with_the_proxy_pins_the_current_settings(

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
+from runtime._http import new_http_client
 from runtime.errors import ConfigError
-from runtime.http import new_http_client
 
 
 async def test_the_client_has_the_bounded_pool_and_timeouts_asked_for() -> None:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from runtime._lifecycle import LazyClient, check_bound, run_health_check
 from runtime.errors import ConfigError
-from runtime.lifecycle import LazyClient, check_bound, run_health_check
 from runtime.logging import get_logger
 from runtime.testing import capture_logs
 

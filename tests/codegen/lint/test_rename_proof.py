@@ -23,9 +23,9 @@ from lint_support import REPO_ROOT, codegen, load, save
 from pg_support import SHIM_SQL, temporary_database
 from scratch_repo import copy_repository, function_scripts, node_modules_missing
 
+from runtime._http import new_http_client
 from runtime.database import Database
 from runtime.errors import ValidationError
-from runtime.http import new_http_client
 from runtime.postgres import PostgresDatabase
 
 sys.path.append(str(REPO_ROOT / "tests" / "runtime" / "database"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runtime.content_types import sniff_content_type
+from runtime.validation import sniff_content_type
 
 
 def test_flac_behind_a_short_id3_tag_is_sniffed_as_flac(by_name: dict[str, bytes]) -> None:

@@ -9,7 +9,7 @@ import pytest
 from fake_storage_server import FakeStorage
 from storage_mock import StorageMock
 
-from runtime.storage import StorageClient
+from runtime.storage import StorageClient, StorageOptions
 from runtime.testing import set_testing
 
 
@@ -27,9 +27,8 @@ def fake(tmp_path: Path) -> Iterator[FakeStorage]:
 
 @pytest.fixture
 async def client(fake: FakeStorage) -> AsyncIterator[StorageClient]:
-    async with StorageClient(
-        url=fake.url, service_key=fake.service_key, timeout_seconds=5.0
-    ) as storage:
+    options = StorageOptions(url=fake.url, service_key=fake.service_key, timeout_seconds=5.0)
+    async with StorageClient(options=options) as storage:
         yield storage
 
 

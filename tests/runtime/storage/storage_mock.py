@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from runtime.config import Settings
-from runtime.storage import StorageClient
+from runtime.storage import StorageClient, StorageOptions
 
 PROJECT_URL = "https://abcdefghijkl.supabase.co"
 SERVICE_KEY = "sb_secret_" + "m" * 40
@@ -107,7 +107,8 @@ class StorageMock:
     def client(self, **kwargs: Any) -> StorageClient:
         http = httpx.AsyncClient(transport=httpx.MockTransport(self.handler))
         self._http.append(http)
-        return StorageClient(url=PROJECT_URL, service_key=SERVICE_KEY, http_client=http, **kwargs)
+        options = StorageOptions(url=PROJECT_URL, service_key=SERVICE_KEY, **kwargs)
+        return StorageClient(options=options, http_client=http)
 
     async def aclose(self) -> None:
         for http in self._http:

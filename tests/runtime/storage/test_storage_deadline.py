@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from runtime.errors import ServiceUnavailableError
-from runtime.storage import StorageClient
+from runtime.storage import StorageClient, StorageOptions
 
 SERVICE_KEY = "sb_secret_" + "d" * 40
 
@@ -37,12 +37,13 @@ async def frozen_url() -> AsyncIterator[str]:
 async def test_a_frozen_server_cannot_hold_a_metadata_operation_past_its_deadline(
     frozen_url: str, operation: str
 ) -> None:
-    async with StorageClient(
+    options = StorageOptions(
         url=frozen_url,
         service_key=SERVICE_KEY,
         timeout_seconds=30,  # each request alone would wait this long
         operation_deadline_seconds=1.0,
-    ) as storage:
+    )
+    async with StorageClient(options=options) as storage:
         call = (
             storage.get_signed_url("video-outputs", "job/final.mp4", expires_in=60)
             if operation == "signed_url"

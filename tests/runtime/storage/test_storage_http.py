@@ -40,12 +40,14 @@ from runtime.errors import (
     StorageError,
     ValidationError,
 )
-from runtime.storage import MAX_SIGNED_URL_SECONDS, StorageClient
+from runtime.storage import MAX_SIGNED_URL_SECONDS, StorageClient, StorageOptions
 
 UPLOADED = httpx.Response(200, json={"Key": "audio-uploads/u/j/song.mp3", "Id": str(uuid4())})
 AUDIO_PATH = "/storage/v1/object/audio-uploads/u/j/song.mp3"
 INFO_PATH = "/storage/v1/object/info/audio-uploads/u/j/song.mp3"
 DOWNLOAD_PATH = "/storage/v1/object/authenticated/audio-uploads/u/j/song.mp3"
+
+OPTIONS = StorageOptions(url=PROJECT_URL, service_key=SERVICE_KEY)
 
 
 # -- upload ----------------------------------------------------------------------------------
@@ -198,7 +200,7 @@ async def test_a_small_upload_from_a_path_reaches_the_transport_in_pieces(tmp_pa
     drain = Draining()
     async with (
         httpx.AsyncClient(transport=drain) as http,
-        StorageClient(url=PROJECT_URL, service_key=SERVICE_KEY, http_client=http) as storage,
+        StorageClient(options=OPTIONS, http_client=http) as storage,
     ):
         await storage.upload_file("video-clips", "j/c.mp4", source)
     assert drain.received > source.stat().st_size  # the file and the multipart framing
@@ -210,7 +212,7 @@ async def test_a_small_upload_from_a_path_never_holds_the_file_in_memory(tmp_pat
     size = source.stat().st_size
     async with (
         httpx.AsyncClient(transport=Draining()) as http,
-        StorageClient(url=PROJECT_URL, service_key=SERVICE_KEY, http_client=http) as storage,
+        StorageClient(options=OPTIONS, http_client=http) as storage,
     ):
         storage.api  # noqa: B018 - build the client before measuring
         tracemalloc.start()
@@ -539,9 +541,7 @@ async def test_ensure_buckets_updates_buckets_that_exist(mock: StorageMock) -> N
 
 
 def test_object_url_encodes_the_path() -> None:
-    from runtime.storage import StorageClient
-
-    storage = StorageClient(url=PROJECT_URL, service_key=SERVICE_KEY)
+    storage = StorageClient(options=OPTIONS)
     assert (
         storage.object_url("video-clips", "job 1/clip (0).mp4")
         == f"{STORAGE}/object/video-clips/job%201/clip%20%280%29.mp4"

@@ -1,7 +1,8 @@
 """Against a live Supabase project: run only when SUPABASE_URL and SUPABASE_SERVICE_KEY are set.
 
-The project's buckets must exist (``await StorageClient(...).ensure_buckets()`` creates them with
-this library's limits). Every object is written under ``tests/<random>/`` and deleted afterwards.
+The project's buckets must exist (``await StorageClient.from_settings().ensure_buckets()``
+creates them with this library's limits). Every object is written under ``tests/<random>/``
+and deleted afterwards.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from storage3.utils import StorageException
 from storage_mock import MP3, MP4
 
 from runtime.errors import ConflictError, NotFoundError, PipelineError
-from runtime.storage import StorageClient
+from runtime.storage import StorageClient, StorageOptions
 
 URL = os.environ.get("SUPABASE_URL")
 KEY = os.environ.get("SUPABASE_SERVICE_KEY")
@@ -38,7 +39,8 @@ async def live() -> AsyncIterator[tuple[StorageClient, str]]:
     assert URL is not None
     assert KEY is not None
     prefix = f"tests/{uuid.uuid4().hex}"
-    async with StorageClient(url=URL, service_key=KEY, timeout_seconds=60) as client:
+    options = StorageOptions(url=URL, service_key=KEY, timeout_seconds=60)
+    async with StorageClient(options=options) as client:
         try:
             yield client, prefix
         finally:

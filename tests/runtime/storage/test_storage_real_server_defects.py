@@ -25,7 +25,7 @@ from runtime.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from runtime.storage import StorageClient
+from runtime.storage import StorageClient, StorageOptions
 
 MIB = 1024 * 1024
 BAD_KEY = "sb_secret_" + "x" * 40
@@ -38,7 +38,9 @@ def video_bytes(size: int, fill: bytes | None = None) -> bytes:
 
 @pytest.fixture
 async def bad_key_client(fake: FakeStorage) -> StorageClient:
-    return StorageClient(url=fake.url, service_key=BAD_KEY, timeout_seconds=5.0)
+    return StorageClient(
+        options=StorageOptions(url=fake.url, service_key=BAD_KEY, timeout_seconds=5.0)
+    )
 
 
 # -- 1. upsert over an existing object above 6 MiB ---------------------------------------------

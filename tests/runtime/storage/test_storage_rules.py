@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.content_types import normalize_content_type, sniff_content_type
 from runtime.errors import ConfigError, ValidationError
-from runtime.storage_buckets import (
+from runtime.storage.buckets import (
     DEFAULT_BUCKETS,
     MAX_PATH_BYTES,
     MIB,
     BucketPolicy,
     validate_object_path,
 )
+from runtime.validation import normalize_content_type, sniff_content_type
 
 # Real leading bytes of each format.
 SAMPLES = {

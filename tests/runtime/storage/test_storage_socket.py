@@ -24,7 +24,7 @@ from runtime.errors import (
     ServiceUnavailableError,
     ValidationError,
 )
-from runtime.storage import StorageClient
+from runtime.storage import StorageClient, StorageOptions
 
 MIB = 1024 * 1024
 PROBE = Path(__file__).with_name("upload_memory_probe.py")
@@ -278,7 +278,8 @@ async def test_persistent_chunk_faults_give_up_after_max_attempts(
 ) -> None:
     source = video_file(tmp_path / "big.mp4", 7 * MIB)
     fake.state.patch_faults[:] = ["503"] * 10
-    async with StorageClient(url=fake.url, service_key=fake.service_key, max_attempts=2) as client:
+    options = StorageOptions(url=fake.url, service_key=fake.service_key, max_attempts=2)
+    async with StorageClient(options=options) as client:
         with pytest.raises(ServiceUnavailableError):
             await client.upload_file("video-clips", "j/big.mp4", source)
     assert fake.state.requests["PATCH"] == 2

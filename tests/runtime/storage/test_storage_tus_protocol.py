@@ -13,7 +13,7 @@ from storage_mock import MP4, SERVICE_KEY, STORAGE, StorageMock
 
 from runtime.errors import ConflictError, ServiceUnavailableError, StorageError
 from runtime.storage import StorageClient
-from runtime.storage_tus import drop_connection_after_upload_error, storage_api_error
+from runtime.storage._tus import drop_connection_after_upload_error, storage_api_error
 
 MIB = 1024 * 1024
 CREATE = "/storage/v1/upload/resumable"
@@ -337,3 +337,11 @@ async def test_the_hook_leaves_other_responses_alone(method: str, url: str, stat
     await drop_connection_after_upload_error(response)
     await response.aread()
     assert socket.closed is False
+
+
+def test_the_1_0_module_name_still_imports_the_tus_client() -> None:
+    import runtime.storage._tus as tus
+    import runtime.storage_tus as old
+
+    assert old.__all__ == tus.__all__
+    assert all(getattr(old, name) is getattr(tus, name) for name in tus.__all__)

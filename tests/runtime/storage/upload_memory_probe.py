@@ -30,7 +30,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from runtime.storage import StorageClient
+from runtime.storage import StorageClient, StorageOptions
 
 MODES = ("upload", "download_to_path", "download_file", "stream_file")
 
@@ -71,7 +71,8 @@ async def main(
 ) -> dict[str, int | float | str]:
     if mode not in MODES:
         raise SystemExit(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-    async with StorageClient(url=url, service_key=key, timeout_seconds=30.0) as storage:
+    options = StorageOptions(url=url, service_key=key, timeout_seconds=30.0)
+    async with StorageClient(options=options) as storage:
         assert storage.api is not None  # build the HTTP client before measuring
         _reset_peak_rss()
         rss_before = _status_bytes("VmRSS")

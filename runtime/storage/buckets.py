@@ -30,8 +30,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from runtime.content_types import normalize_content_type
 from runtime.errors import ConfigError, ValidationError
+from runtime.validation import normalize_content_type
 
 __all__ = [
     "AUDIO_UPLOADS",
@@ -69,7 +69,7 @@ class BucketPolicy:
         name: The bucket id.
         max_size_bytes: Largest object accepted, in bytes.
         allowed_content_types: Canonical content types accepted (see
-            :func:`runtime.content_types.normalize_content_type`).
+            :func:`runtime.validation.normalize_content_type`).
         public: Whether the bucket is public; every pipeline bucket is private.
 
     Raises:
