@@ -6,15 +6,19 @@ Selected by the URL: ``redis+sentinel://host:port[,host:port]/service[/db]``.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from topologies import HAS_SENTINEL_TOOLS, SentinelSetup, Workload, wait_for
+from topologies import (
+    HAS_SENTINEL_TOOLS,
+    SentinelSetup,
+    Workload,
+    more_calls_than_connections,
+    wait_for,
+)
 
 from runtime.cache import RedisCache
-from runtime.cache._errors import LIMITER
 
 pytestmark = pytest.mark.skipif(
     not HAS_SENTINEL_TOOLS, reason="needs redis-server and redis-sentinel"
@@ -89,26 +93,7 @@ async def test_get_or_set_computes_once_through_sentinel(
 async def test_more_concurrent_calls_than_connections_wait_instead_of_failing(
     sentinels: SentinelSetup, prefix: str
 ) -> None:
-    # redis-py's Sentinel pool raises MaxConnectionsError instead of waiting; the cache waits.
-    computed: Counter[str] = Counter()
-    LIMITER.reset()
-
-    async def compute_for(key: str) -> dict[str, str]:
-        computed[key] += 1
-        await asyncio.sleep(0.02)
-        return {"key": key}
-
-    async with RedisCache(url=sentinels.url, key_prefix=prefix, max_connections=2) as cache:
-        assert await cache.health_check()
-        results = await asyncio.gather(
-            *(
-                cache.get_or_set(f"k{i // 5}", lambda i=i: compute_for(f"k{i // 5}"), ttl=60)
-                for i in range(100)
-            )
-        )
-    assert results == [{"key": f"k{i // 5}"} for i in range(100)]
-    assert computed == Counter({f"k{n}": 1 for n in range(20)})
-    assert LIMITER.seen == Counter()  # no call gave up on Redis
+    await more_calls_than_connections(sentinels.url, prefix, connect_first=True)
 
 
 # redis-py (8.1) sometimes drops a Connection to the killed master without closing it during the

@@ -17,6 +17,9 @@ from typing import Any
 
 from cache_support import free_port
 
+from runtime.cache import RedisCache
+from runtime.cache._errors import LIMITER
+
 HAS_CLUSTER_TOOLS = all(shutil.which(tool) for tool in ("redis-server", "redis-cli"))
 HAS_SENTINEL_TOOLS = all(shutil.which(tool) for tool in ("redis-server", "redis-sentinel"))
 NODE_TIMEOUT_MS = 1000
@@ -296,3 +299,38 @@ class Workload:
             f"after the fault p50 {during[len(during) // 2]:.3f} s, p99 "
             f"{during[int(len(during) * 0.99)]:.3f} s, max {during[-1]:.3f} s"
         )
+
+
+async def more_calls_than_connections(url: str, prefix: str, *, connect_first: bool) -> None:
+    """100 concurrent ``get_or_set`` calls on 20 keys through a cache of 2 connections.
+
+    redis-py's cluster and Sentinel pools raise ``MaxConnectionsError`` at once when every
+    connection is busy; the cache's calls wait instead: each returns its value, each key is
+    computed once, and no call gives up on Redis.
+
+    Args:
+        url: The topology's URL.
+        prefix: The test's key prefix.
+        connect_first: Connect (a health check) before the calls; without it the first calls
+            also race the client's discovery of the topology.
+    """
+    computed: Counter[str] = Counter()
+    LIMITER.reset()
+
+    async def compute_for(key: str) -> dict[str, str]:
+        computed[key] += 1
+        await asyncio.sleep(0.02)
+        return {"key": key}
+
+    async with RedisCache(url=url, key_prefix=prefix, max_connections=2) as cache:
+        if connect_first:
+            assert await cache.health_check()
+        results = await asyncio.gather(
+            *(
+                cache.get_or_set(f"k{i // 5}", lambda i=i: compute_for(f"k{i // 5}"), ttl=60)
+                for i in range(100)
+            )
+        )
+    assert results == [{"key": f"k{i // 5}"} for i in range(100)]
+    assert computed == Counter({f"k{n}": 1 for n in range(20)})
+    assert LIMITER.seen == Counter()  # no call gave up on Redis
