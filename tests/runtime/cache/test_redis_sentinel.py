@@ -98,7 +98,8 @@ async def test_more_concurrent_calls_than_connections_wait_instead_of_failing(
 
 # redis-py (8.1) sometimes drops a Connection to the killed master without closing it during the
 # failover (a ResourceWarning when it is collected, 1 run in 2 for Sentinel); not from the cache's
-# own objects, but not pinned down further either: see docs/cache.md.
+# own objects, but not pinned down further either: see docs/cache.md. It can be collected while
+# the test still runs, before conftest.nothing_left_open could close it.
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_a_killed_master_is_replaced_and_the_same_clients_recover(
