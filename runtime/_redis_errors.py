@@ -17,7 +17,7 @@ from uuid import UUID
 
 import redis.exceptions as redis_exc
 
-from runtime._log_limiter import WarningLimiter
+from runtime._log_ratelimit import LogRateLimiter
 from runtime.errors import (
     CacheError,
     ConflictError,
@@ -44,7 +44,7 @@ __all__ = [
 
 logger = get_logger("runtime.redis_client")
 
-LIMITER: Final = WarningLimiter(interval_seconds=10.0)
+LIMITER: Final = LogRateLimiter(interval_seconds=10.0)
 """The one rate limiter every repeated cache warning goes through (per process)."""
 
 
