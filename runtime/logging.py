@@ -18,9 +18,11 @@ Usage::
   ``logger.info("msg", extra={...})``, ``logger.exception(...)`` and ``%``-style arguments work.
   Loggers live under the ``videogen`` logger, which does not propagate to the root logger (so an
   application's own root configuration never prints our lines twice).
-* ``job_id`` and ``stage`` (and any other field given to :func:`log_context`) are taken from a
-  :class:`contextvars.ContextVar`, so they follow the code into ``asyncio`` tasks created inside the
+* ``job_id`` and ``stage`` (and any other field given to :func:`log_context`) are held by
+  :mod:`structlog.contextvars`, so they follow the code into ``asyncio`` tasks created inside the
   context. Fields passed explicitly in ``extra`` win over the context.
+* Each line is rendered by :class:`JsonFormatter`, a structlog ``ProcessorFormatter`` whose chain
+  turns the record into fields, redacts them (``redaction_processor``) and renders JSON.
 * Output goes to the console (``sys.stderr``) always and, optionally, to a file rotated at 100 MB
   keeping 5 backups through ``concurrent-log-handler``, which is safe when several worker processes
   write the same file.
@@ -38,7 +40,6 @@ explicitly. Importing this module reads no configuration.
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import os
 import sys
@@ -47,9 +48,10 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Final, TextIO
 from uuid import UUID
+
+from structlog.contextvars import bind_contextvars, get_contextvars, reset_contextvars
 
 from runtime import _redaction
 from runtime._log_format import BASE_LOGGER_NAME, JsonFormatter, safe_extra
@@ -64,7 +66,6 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "REDACTED",
     "JsonFormatter",
-    "LogContextFilter",
     "LogRateLimiter",
     "PipelineLogger",
     "configure_logging",
@@ -85,13 +86,8 @@ _MAX_BYTES_LIMIT: Final = 10 * 1024 * 1024 * 1024
 _MAX_BACKUP_COUNT: Final = 100
 
 # ---------------------------------------------------------------------------------------------
-# Context
+# Context (held by structlog.contextvars; JsonFormatter merges it into each line)
 # ---------------------------------------------------------------------------------------------
-
-_EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
-_CONTEXT: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
-    "videogen_log_context", default=_EMPTY
-)
 
 
 @contextmanager
@@ -101,9 +97,10 @@ def log_context(
     """Attach ``job_id``, ``stage`` and other fields to every record logged inside the block.
 
     Contexts nest: an inner block adds to (and may override) the outer one, and the outer values
-    come back when the inner block ends. The values live in a :class:`contextvars.ContextVar`, so
-    ``asyncio`` tasks created inside the block inherit them and concurrent tasks do not see each
-    other's values.
+    come back when the inner block ends. The values are bound with
+    :func:`structlog.contextvars.bind_contextvars` (one :class:`contextvars.ContextVar` per
+    field), so ``asyncio`` tasks created inside the block inherit them and concurrent tasks do
+    not see each other's values.
 
     Args:
         job_id: The job being processed; ``None`` keeps the outer value.
@@ -114,17 +111,12 @@ def log_context(
     Yields:
         Nothing; log inside the ``with`` block.
     """
-    merged = dict(_CONTEXT.get())
-    if job_id is not None:
-        merged["job_id"] = job_id
-    if stage is not None:
-        merged["stage"] = stage
-    merged.update({key: value for key, value in fields.items() if value is not None})
-    token = _CONTEXT.set(MappingProxyType(merged))
+    given = {"job_id": job_id, "stage": stage, **fields}
+    tokens = bind_contextvars(**{key: value for key, value in given.items() if value is not None})
     try:
         yield
     finally:
-        _CONTEXT.reset(token)
+        reset_contextvars(**tokens)
 
 
 def current_log_context() -> dict[str, Any]:
@@ -133,28 +125,7 @@ def current_log_context() -> dict[str, Any]:
     Returns:
         The active context fields (empty outside any :func:`log_context` block).
     """
-    return dict(_CONTEXT.get())
-
-
-class LogContextFilter(logging.Filter):
-    """Copy the active :func:`log_context` fields onto each record that does not set them itself.
-
-    It runs on the handler, in the thread that logs, so the caller's context is the one used.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Add context fields missing from ``record`` (explicit ``extra`` fields win).
-
-        Args:
-            record: The record being handled.
-
-        Returns:
-            Always ``True``: the filter only enriches records.
-        """
-        for key, value in safe_extra(_CONTEXT.get()).items():
-            if key not in record.__dict__:
-                setattr(record, key, value)
-        return True
+    return get_contextvars()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,7 +289,6 @@ def configure_logging(
                 handler.handleError = _handle_error_redacted  # type: ignore[method-assign]
                 handler.setLevel(chosen_level)
                 handler.setFormatter(formatter)
-                handler.addFilter(LogContextFilter())
                 base.addHandler(handler)
             base.setLevel(chosen_level)
             _configured = True
