@@ -150,6 +150,43 @@ def test_non_json_values_are_rendered_safely() -> None:
     assert odd["loop"] == {"self": "[circular]"}
 
 
+def test_a_value_json_cannot_render_still_gives_one_line() -> None:
+    with capture_logs() as logs:
+        get_logger("t").info("huge", extra={"n": 10**5000})  # past int-to-text's 4,300 digits
+    (record,) = logs.records
+    assert (record["message"], record["log_error"]) == (
+        "huge",
+        "record could not be rendered: ValueError",
+    )
+
+
+def test_logging_needs_no_pydantic_until_the_caller_has_it(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from runtime.logging import configure_logging, get_logger\n"
+        "configure_logging(level='INFO', log_file=sys.argv[1])  # both given: no settings read\n"
+        "get_logger('t').info('plain', extra={'nested': {'a': [1]}})\n"
+        "assert 'pydantic' not in sys.modules\n"
+        "import pydantic\n"
+        "class Login(pydantic.BaseModel):\n"
+        "    user: str\n"
+        "    password: str\n"
+        "login = Login(user='u', password='hunter2hunter2')\n"
+        "get_logger('t').info('model', extra={'login': login})\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "t.log")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    plain, model = (json.loads(line) for line in done.stderr.splitlines())
+    assert plain["nested"] == {"a": [1]}
+    assert model["login"] == {"user": "u", "password": REDACTED}
+    assert "hunter2hunter2" not in done.stderr
+
+
 def test_exception_traceback_is_included() -> None:
     logger = get_logger("t")
     with capture_logs() as logs:
