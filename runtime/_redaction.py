@@ -276,7 +276,9 @@ def scrub_text(text: str) -> str:
     """Remove secrets from free text.
 
     Registered secret values, key- and token-shaped substrings, URL passwords, secret-named query
-    parameters and ``name=value`` pairs with a secret-like name become ``[REDACTED]``.
+    parameters and ``name=value`` pairs with a secret-like name become ``[REDACTED]``. Short
+    texts (field names, levels, stages repeat on every line) go through a bounded cache keyed by
+    the registered values in force.
 
     Args:
         text: Any text (a message, an exception message, a traceback, a serialised line).
@@ -285,6 +287,21 @@ def scrub_text(text: str) -> str:
         The text without secrets.
     """
     pattern = _secrets_pattern
+    if len(text) <= _CACHED_TEXT_CHARS:
+        return _scrub_cached(text, pattern)
+    return _scrub(text, pattern)
+
+
+#: Texts up to this length are scrubbed through :func:`_scrub_cached`.
+_CACHED_TEXT_CHARS: Final = 64
+
+
+@lru_cache(maxsize=4096)
+def _scrub_cached(text: str, pattern: re.Pattern[str] | None) -> str:
+    return _scrub(text, pattern)
+
+
+def _scrub(text: str, pattern: re.Pattern[str] | None) -> str:
     if pattern is not None:
         text = pattern.sub(REDACTED, text)
     for regex, replacement in _SHAPES:

@@ -4,17 +4,17 @@
 tuples, sets, pydantic models (field by field), dataclasses (field by field) and objects with
 attributes (``__dict__`` and ``__slots__``), with the containers on the current path remembered
 so cycles end as ``"[circular]"``. A value under a secret-like name (:func:`is_secret_name`)
-becomes ``[REDACTED]`` and is remembered so :meth:`Redactor.finish` removes it from the whole
-line. Every string is scrubbed (:func:`scrub_text`). Output is bounded: containers nested deeper
-than :data:`MAX_DEPTH` and values beyond :data:`MAX_NODES` become ``"[TRUNCATED]"``, never their
-content.
+becomes ``[REDACTED]`` and is remembered so :func:`redaction_processor` removes it from the
+whole event. Every string is scrubbed (:func:`scrub_text`). Output is bounded: containers nested
+deeper than :data:`MAX_DEPTH` and values beyond :data:`MAX_NODES` become ``"[TRUNCATED]"``, never
+their content.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time
@@ -25,13 +25,10 @@ from pathlib import PurePath
 from typing import Any, Final
 from uuid import UUID
 
-import pydantic
-
 from runtime._redaction import (
     MIN_SECRET_LENGTH,
     REDACTED,
     is_secret_name,
-    redact_known,
     scrub_text,
 )
 
@@ -44,9 +41,27 @@ MAX_NODES: Final = 10_000
 MAX_REPR_CHARS: Final = 2000
 
 
-_SECRET_TYPES: Final = (pydantic.SecretStr, pydantic.SecretBytes)
+#: Where the event dict of :func:`redaction_processor` may carry the :class:`Redactor` an earlier
+#: processor used (for ``%`` arguments), so what it found leaves the whole event too.
+REDACTOR_KEY: Final = "_redactor"
 _ATOMS: Final = (bool, int, type(None))
 Setter = Callable[[Any], None]
+_pydantic_types: tuple[type[Any], type[Any], type[Any]] | None = None
+
+
+def _pydantic() -> tuple[type[Any], type[Any], type[Any]] | None:
+    """Return ``BaseModel``, ``SecretStr``, ``SecretBytes`` once something imported pydantic.
+
+    No model or secret can exist before pydantic is imported, so importing it here would only
+    make ``import runtime.logging`` slower (about 50 ms).
+    """
+    global _pydantic_types
+    if _pydantic_types is None:
+        module = sys.modules.get("pydantic")
+        if module is None:
+            return None
+        _pydantic_types = (module.BaseModel, module.SecretStr, module.SecretBytes)
+    return _pydantic_types
 
 
 def _slot_names(cls: type) -> list[str]:
@@ -61,7 +76,8 @@ def _slot_names(cls: type) -> list[str]:
 
 def _attributes(value: Any) -> list[tuple[str, Any]] | None:
     """The named parts of a model, dataclass or plain object, or ``None`` for an opaque value."""
-    if isinstance(value, pydantic.BaseModel):
+    pydantic = _pydantic()
+    if pydantic is not None and isinstance(value, pydantic[0]):
         items = [(name, getattr(value, name, None)) for name in type(value).model_fields]
         extra = value.__pydantic_extra__ or {}
         return items + list(extra.items())
@@ -90,7 +106,7 @@ class Redactor:
     """Turn one record's values into JSON-safe values with every secret replaced.
 
     One instance per record: it remembers the secret values it met under secret names so
-    :meth:`finish` can remove them from the whole rendered line.
+    :func:`redaction_processor` can remove them from the whole event.
     """
 
     def __init__(self) -> None:
@@ -129,7 +145,8 @@ class Redactor:
             return True, value
         if isinstance(value, float):
             return True, value if math.isfinite(value) else str(value)
-        if isinstance(value, _SECRET_TYPES):
+        pydantic = _pydantic()
+        if pydantic is not None and isinstance(value, pydantic[1:]):
             return True, "**********"
         if isinstance(value, UUID | Decimal | PurePath):
             return True, self.text(str(value))
@@ -279,26 +296,6 @@ class Redactor:
             return self._hide(value)
         return self.value(value)
 
-    def finish(self, line: str) -> str:
-        """Remove registered values, key shapes and collected secret values from a whole line.
-
-        Args:
-            line: The rendered line.
-
-        Returns:
-            The line without secrets.
-        """
-        line = redact_known(line)
-        if self.found:
-            forms = {
-                form
-                for value in self.found
-                for form in (value, json.dumps(value, ensure_ascii=False)[1:-1])
-            }
-            for form in sorted(forms, key=len, reverse=True):
-                line = line.replace(form, REDACTED)
-        return line
-
 
 def _list_setter(target: list[Any], index: int) -> Setter:
     def put(value: Any) -> None:
@@ -315,22 +312,25 @@ def _dict_setter(target: dict[Any, Any], key: Any) -> Setter:
 
 
 def _replace_found(value: Any, found: list[str]) -> Any:
-    """Remove collected secret values from every string of an already-redacted plain value."""
-    stack: list[tuple[Any, Setter]] = []
+    """Remove collected secret values from every string and key of a redacted plain value."""
+
+    def clean(text: str) -> str:
+        for secret in found:
+            text = text.replace(secret, REDACTED)
+        return text
+
     holder: list[Any] = [value]
-    stack.append((value, _list_setter(holder, 0)))
+    stack: list[tuple[Any, Setter]] = [(value, _list_setter(holder, 0))]
     while stack:
         current, put = stack.pop()
         if isinstance(current, str):
-            for secret in found:
-                current = current.replace(secret, REDACTED)
-            put(current)
+            put(clean(current))
         elif isinstance(current, dict):
-            for key, item in current.items():
-                stack.append((item, _dict_setter(current, key)))
+            cleaned = {clean(k) if isinstance(k, str) else k: v for k, v in current.items()}
+            put(cleaned)
+            stack.extend((item, _dict_setter(cleaned, key)) for key, item in cleaned.items())
         elif isinstance(current, list):
-            for index, item in enumerate(current):
-                stack.append((item, _list_setter(current, index)))
+            stack.extend((item, _list_setter(current, i)) for i, item in enumerate(current))
     return holder[0]
 
 
@@ -339,9 +339,11 @@ def redaction_processor(
 ) -> dict[str, Any]:
     """The whole redaction as a structlog processor (``(logger, method_name, event_dict)``).
 
-    Every key and value of the event dict is redacted as :class:`Redactor` does for a record, and
-    values found under secret names are removed from every string of the result. structlog is
-    not needed to call it; it is the form the redaction takes when logging moves onto structlog.
+    Every key and value of the event dict is redacted (structures walked, secret names blanked,
+    text scrubbed), and values found under secret names are removed from every string and key
+    of the result. An earlier processor may hand over the :class:`Redactor` it used under
+    :data:`REDACTOR_KEY` (it is not rendered). :class:`runtime.logging.JsonFormatter` runs it on
+    every line; it needs no structlog configuration to be called.
 
     Args:
         logger: The wrapped logger (unused).
@@ -351,9 +353,12 @@ def redaction_processor(
     Returns:
         A new, JSON-safe event dict without secrets.
     """
-    redactor = Redactor()
+    handed = event_dict.get(REDACTOR_KEY)
+    redactor = handed if isinstance(handed, Redactor) else Redactor()
     result: dict[str, Any] = {}
     for key, value in event_dict.items():
+        if key == REDACTOR_KEY:
+            continue
         name = key if isinstance(key, str) else str(key)
         result[redactor.text(name)] = redactor.field(name, value)
     if redactor.found:

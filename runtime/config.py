@@ -163,7 +163,7 @@ class Settings(BaseSettings):
         Args:
             context: Pydantic's validation context (unused).
         """
-        from runtime.logging import register_secret
+        from runtime._redaction import register_secret
 
         for value in self.secret_values():
             register_secret(value)
@@ -338,7 +338,7 @@ def get_settings() -> Settings:
     if _cached is None:
         with _lock:
             if _cached is None:
-                from runtime.logging import register_secret
+                from runtime._redaction import register_secret
 
                 built = Settings()
                 for value in built.secret_values():  # the process's own secrets stay redacted

@@ -14,21 +14,16 @@ Usage::
     with log_context(job_id=job_id, stage="audio_analysis"):
         logger.info("Processing audio", extra={"duration": 180})
 
-* :func:`get_logger` returns a stdlib-compatible logger (a :class:`logging.LoggerAdapter`), so
-  ``logger.info("msg", extra={...})``, ``logger.exception(...)`` and ``%``-style arguments work.
-  Loggers live under the ``videogen`` logger, which does not propagate to the root logger (so an
-  application's own root configuration never prints our lines twice).
-* ``job_id`` and ``stage`` (and any other field given to :func:`log_context`) are taken from a
-  :class:`contextvars.ContextVar`, so they follow the code into ``asyncio`` tasks created inside the
-  context. Fields passed explicitly in ``extra`` win over the context.
-* Output goes to the console (``sys.stderr``) always and, optionally, to a file rotated at 100 MB
-  keeping 5 backups through ``concurrent-log-handler``, which is safe when several worker processes
-  write the same file.
-* Secrets never reach a line: every value is redacted by construction (secret-like names in any
-  case or separator style, pydantic models, dataclasses, objects, cycles, URLs, exception text,
-  ``%`` arguments, registered secret values); see ``docs/logging.md`` and
-  :mod:`runtime._redaction`. Caller fields named like ``LogRecord`` attributes (``message``,
-  ``args``...) are written as ``extra_<name>`` instead of raising.
+* :func:`get_logger` returns a stdlib :class:`logging.LoggerAdapter` (``extra=``, ``%``
+  arguments, ``exception()`` work) under the ``videogen`` logger, which does not propagate to the
+  root logger (an application's root configuration never prints our lines twice).
+* :func:`log_context` fields are held by :mod:`structlog.contextvars`, so they follow ``asyncio``
+  tasks; explicit ``extra`` wins over them.
+* :class:`JsonFormatter` renders each record through a chain of structlog processors, the
+  redaction being one of them: every value is redacted by construction (``docs/logging.md``).
+  Caller fields named like ``LogRecord`` attributes are written as ``extra_<name>``, never raise.
+* Output goes to ``sys.stderr`` and, optionally, to a file rotated at 100 MB keeping 5 backups
+  through ``concurrent-log-handler`` (safe when several processes write it).
 * :class:`LogRateLimiter` lets one line per key through per interval (repeated warnings).
 
 Logging configures itself on first use (level and file from :mod:`runtime.config` when the settings
@@ -38,18 +33,17 @@ explicitly. Importing this module reads no configuration.
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import os
 import sys
 import threading
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Final, TextIO
 from uuid import UUID
+
+from structlog.contextvars import bind_contextvars, get_contextvars, reset_contextvars
 
 from runtime import _redaction
 from runtime._log_format import BASE_LOGGER_NAME, JsonFormatter, safe_extra
@@ -64,7 +58,6 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "REDACTED",
     "JsonFormatter",
-    "LogContextFilter",
     "LogRateLimiter",
     "PipelineLogger",
     "configure_logging",
@@ -80,18 +73,13 @@ __all__ = [
 DEFAULT_MAX_BYTES: Final = 100 * 1024 * 1024
 DEFAULT_BACKUP_COUNT: Final = 5
 
-_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_LEVELS: Final = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 _MAX_BYTES_LIMIT: Final = 10 * 1024 * 1024 * 1024
 _MAX_BACKUP_COUNT: Final = 100
 
 # ---------------------------------------------------------------------------------------------
-# Context
+# Context (held by structlog.contextvars; JsonFormatter merges it into each line)
 # ---------------------------------------------------------------------------------------------
-
-_EMPTY: Final[Mapping[str, Any]] = MappingProxyType({})
-_CONTEXT: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
-    "videogen_log_context", default=_EMPTY
-)
 
 
 @contextmanager
@@ -101,9 +89,10 @@ def log_context(
     """Attach ``job_id``, ``stage`` and other fields to every record logged inside the block.
 
     Contexts nest: an inner block adds to (and may override) the outer one, and the outer values
-    come back when the inner block ends. The values live in a :class:`contextvars.ContextVar`, so
-    ``asyncio`` tasks created inside the block inherit them and concurrent tasks do not see each
-    other's values.
+    come back when the inner block ends. The values are bound with
+    :func:`structlog.contextvars.bind_contextvars` (one :class:`contextvars.ContextVar` per
+    field), so ``asyncio`` tasks created inside the block inherit them and concurrent tasks do
+    not see each other's values.
 
     Args:
         job_id: The job being processed; ``None`` keeps the outer value.
@@ -114,17 +103,12 @@ def log_context(
     Yields:
         Nothing; log inside the ``with`` block.
     """
-    merged = dict(_CONTEXT.get())
-    if job_id is not None:
-        merged["job_id"] = job_id
-    if stage is not None:
-        merged["stage"] = stage
-    merged.update({key: value for key, value in fields.items() if value is not None})
-    token = _CONTEXT.set(MappingProxyType(merged))
+    given = {"job_id": job_id, "stage": stage, **fields}
+    tokens = bind_contextvars(**{key: value for key, value in given.items() if value is not None})
     try:
         yield
     finally:
-        _CONTEXT.reset(token)
+        reset_contextvars(**tokens)
 
 
 def current_log_context() -> dict[str, Any]:
@@ -133,32 +117,11 @@ def current_log_context() -> dict[str, Any]:
     Returns:
         The active context fields (empty outside any :func:`log_context` block).
     """
-    return dict(_CONTEXT.get())
-
-
-class LogContextFilter(logging.Filter):
-    """Copy the active :func:`log_context` fields onto each record that does not set them itself.
-
-    It runs on the handler, in the thread that logs, so the caller's context is the one used.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Add context fields missing from ``record`` (explicit ``extra`` fields win).
-
-        Args:
-            record: The record being handled.
-
-        Returns:
-            Always ``True``: the filter only enriches records.
-        """
-        for key, value in safe_extra(_CONTEXT.get()).items():
-            if key not in record.__dict__:
-                setattr(record, key, value)
-        return True
+    return get_contextvars()
 
 
 # ---------------------------------------------------------------------------------------------
-# Redaction (the rules live in runtime._redaction, a processor-like module of their own)
+# Redaction (the rules: runtime._redaction; the processor: runtime._redaction_walk)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -198,12 +161,6 @@ class _StderrHandler(logging.StreamHandler[TextIO]):
         pass
 
 
-@dataclass(frozen=True, slots=True)
-class _Choice:
-    level: int
-    log_file: Path | None
-
-
 _config_lock = threading.RLock()
 _configured = False
 _configuring_thread: int | None = None  # the thread inside configure_logging, if any
@@ -216,27 +173,14 @@ def _base_logger() -> logging.Logger:
 
 
 def _parse_level(level: str | int) -> int:
-    if isinstance(level, bool) or not isinstance(level, str | int):
-        raise InvalidOptionError(f"log level must be one of {', '.join(_LEVELS)}, got {level!r}")
-    if isinstance(level, int):
-        if level not in (
-            logging.DEBUG,
-            logging.INFO,
-            logging.WARNING,
-            logging.ERROR,
-            logging.CRITICAL,
-        ):
-            raise InvalidOptionError(
-                f"log level must be one of {', '.join(_LEVELS)}, got {level!r}"
-            )
+    if isinstance(level, str) and level.strip().upper() in _LEVELS:
+        return _LEVELS[level.strip().upper()]
+    if isinstance(level, int) and not isinstance(level, bool) and level in _LEVELS.values():
         return level
-    name = level.strip().upper()
-    if name not in _LEVELS:
-        raise InvalidOptionError(f"log level must be one of {', '.join(_LEVELS)}, got {level!r}")
-    return logging.getLevelNamesMapping()[name]
+    raise InvalidOptionError(f"log level must be one of {', '.join(_LEVELS)}, got {level!r}")
 
 
-def _defaults_from_settings() -> _Choice:
+def _defaults_from_settings() -> tuple[int, Path | None]:
     """Level and file from the settings; ``INFO`` to the console when they are not usable."""
     from runtime.config import get_settings
     from runtime.errors import ConfigError
@@ -246,10 +190,16 @@ def _defaults_from_settings() -> _Choice:
     except ConfigError:
         env_level = os.environ.get("LOG_LEVEL", "INFO")
         try:
-            return _Choice(_parse_level(env_level), None)
+            return _parse_level(env_level), None
         except ValueError:
-            return _Choice(logging.INFO, None)
-    return _Choice(_parse_level(current.log_level), current.log_file)
+            return logging.INFO, None
+    return _parse_level(current.log_level), current.log_file
+
+
+def _remove_our_handlers(base: logging.Logger) -> None:
+    for old in [h for h in base.handlers if getattr(h, "_videogen_handler", False)]:
+        base.removeHandler(old)
+        old.close()
 
 
 def configure_logging(
@@ -290,9 +240,9 @@ def configure_logging(
         _configuring_thread = threading.get_ident()
         try:
             if chosen_level is None or log_file is None:
-                defaults = _defaults_from_settings()
-                chosen_level = defaults.level if chosen_level is None else chosen_level
-                log_file = defaults.log_file if log_file is None else log_file
+                default_level, default_file = _defaults_from_settings()
+                chosen_level = default_level if chosen_level is None else chosen_level
+                log_file = default_file if log_file is None else log_file
             handlers: list[logging.Handler] = [_StderrHandler()]
             if log_file is not None:
                 from concurrent_log_handler import ConcurrentRotatingFileHandler
@@ -309,16 +259,13 @@ def configure_logging(
                     )
                 )
             base = _base_logger()
-            for old in [h for h in base.handlers if getattr(h, "_videogen_handler", False)]:
-                base.removeHandler(old)
-                old.close()
+            _remove_our_handlers(base)
             formatter = JsonFormatter()
             for handler in handlers:
                 handler._videogen_handler = True  # type: ignore[attr-defined]
                 handler.handleError = _handle_error_redacted  # type: ignore[method-assign]
                 handler.setLevel(chosen_level)
                 handler.setFormatter(formatter)
-                handler.addFilter(LogContextFilter())
                 base.addHandler(handler)
             base.setLevel(chosen_level)
             _configured = True
@@ -340,9 +287,7 @@ def _reset_for_tests() -> None:
     global _configured
     with _config_lock:
         base = _base_logger()
-        for old in [h for h in base.handlers if getattr(h, "_videogen_handler", False)]:
-            base.removeHandler(old)
-            old.close()
+        _remove_our_handlers(base)
         base.setLevel(logging.NOTSET)
         _configured = False
 

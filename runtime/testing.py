@@ -138,7 +138,6 @@ class _CaptureHandler(logging.Handler):
         super().__init__(level)
         self._sink = sink
         self.setFormatter(_vlogging.JsonFormatter())
-        self.addFilter(_vlogging.LogContextFilter())
 
     def emit(self, record: logging.LogRecord) -> None:
         try:

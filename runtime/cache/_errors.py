@@ -24,7 +24,7 @@ from uuid import UUID
 
 import redis.exceptions as redis_exc
 
-from runtime._log_limiter import WarningLimiter
+from runtime._log_ratelimit import LogRateLimiter
 from runtime.errors import (
     CacheError,
     ConflictError,
@@ -55,7 +55,7 @@ __all__ = [
     "warn",
 ]
 
-LIMITER: Final = WarningLimiter(interval_seconds=10.0)
+LIMITER: Final = LogRateLimiter(interval_seconds=10.0)
 """The one rate limiter every repeated cache warning goes through (per process)."""
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import enum
+import importlib
 import json
 import logging
 import re
 import subprocess
 import sys
+import types
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -19,6 +22,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, SecretStr
 
+import runtime
 from runtime.config import Settings, override_settings
 from runtime.logging import (
     BASE_LOGGER_NAME,
@@ -144,6 +148,43 @@ def test_non_json_values_are_rendered_safely() -> None:
     assert values["error"] == "ValueError: bad"
     assert odd["nan"] == "nan"
     assert odd["loop"] == {"self": "[circular]"}
+
+
+def test_a_value_json_cannot_render_still_gives_one_line() -> None:
+    with capture_logs() as logs:
+        get_logger("t").info("huge", extra={"n": 10**5000})  # past int-to-text's 4,300 digits
+    (record,) = logs.records
+    assert (record["message"], record["log_error"]) == (
+        "huge",
+        "record could not be rendered: ValueError",
+    )
+
+
+def test_logging_needs_no_pydantic_until_the_caller_has_it(tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from runtime.logging import configure_logging, get_logger\n"
+        "configure_logging(level='INFO', log_file=sys.argv[1])  # both given: no settings read\n"
+        "get_logger('t').info('plain', extra={'nested': {'a': [1]}})\n"
+        "assert 'pydantic' not in sys.modules\n"
+        "import pydantic\n"
+        "class Login(pydantic.BaseModel):\n"
+        "    user: str\n"
+        "    password: str\n"
+        "login = Login(user='u', password='hunter2hunter2')\n"
+        "get_logger('t').info('model', extra={'login': login})\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "t.log")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    plain, model = (json.loads(line) for line in done.stderr.splitlines())
+    assert plain["nested"] == {"a": [1]}
+    assert model["login"] == {"user": "u", "password": REDACTED}
+    assert "hunter2hunter2" not in done.stderr
 
 
 def test_exception_traceback_is_included() -> None:
@@ -587,3 +628,33 @@ def test_two_processes_writing_one_rotating_file_lose_no_lines(tmp_path: Path) -
     records = _read_json_lines(*files)
     seen = sorted((r["writer"], r["seq"]) for r in records)
     assert seen == sorted((w, i) for w in ("a", "b") for i in range(lines_each))
+
+
+# ---------------------------------------------------------------------------------------------
+# Module boundaries
+# ---------------------------------------------------------------------------------------------
+
+
+def test_config_does_not_import_logging() -> None:
+    """The settings register secrets in ``runtime._redaction``: no config <-> logging cycle."""
+    tree = ast.parse((Path(runtime.__file__).parent / "config.py").read_text(encoding="utf-8"))
+    imported = {
+        node.module if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert "runtime.logging" not in imported
+    assert "runtime._redaction" in imported
+
+
+def test_runtime_modules_see_the_stdlib_logging_module() -> None:
+    """``runtime/logging.py`` shadows the stdlib name only as ``runtime.logging``, never inside."""
+    package = Path(runtime.__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        name = ".".join(path.relative_to(package.parent).with_suffix("").parts)
+        name = name.removesuffix(".__init__")
+        module = importlib.import_module(name)
+        # a package's ``logging`` attribute is its submodule (runtime.logging), not an import
+        if isinstance(getattr(module, "logging", None), types.ModuleType) and name != "runtime":
+            assert module.logging is logging, name

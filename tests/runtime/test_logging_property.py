@@ -7,7 +7,8 @@ registered (known) secret values, in URL credentials and query parameters, in ``
 text and in exception messages. Each structure is logged through a random channel (an ``extra``
 field, a ``%`` argument, a ``%(name)s`` mapping, a bound field, a ``log_context`` field, a
 logged exception, the message text) and every output is searched: the console (stderr), the
-rotating log file and ``capture_logs``.
+rotating log file and ``capture_logs``. A fourth test plants secrets holding punctuation, spaces and
+non-ASCII letters (the characters each place allows) and searches their raw and JSON-escaped forms.
 
 Example counts are constants (deterministic, bounded for CI); set
 ``VIDEOGEN_REDACTION_EXAMPLES`` to search longer locally.
@@ -336,3 +337,75 @@ def test_any_secret_name_style_is_redacted_in_a_flat_dict(
 def test_the_redaction_processor_never_returns_a_planted_secret(plant: Plant) -> None:
     result = redaction_processor(None, "warning", {"event": "planted", "payload": plant.value})
     _assert_no_secret([json.dumps(result, ensure_ascii=False)], plant.secrets)
+
+
+# ---------------------------------------------------------------------------------------------
+# Secrets with punctuation, spaces and non-ASCII letters
+# ---------------------------------------------------------------------------------------------
+
+#: What each place lets a secret hold besides letters and digits: anything for a named field or
+#: a registered value, RFC 3986 password characters in URL userinfo (``@`` and ``/`` included),
+#: query-value characters in a query, no whitespace in an unquoted ``name=value`` pair, anything
+#: but the quote in a quoted one. Quotes and backslashes are left out where ``%r`` or JSON would
+#: escape them (the search below would then not see a leak).
+PUNCTUATION = {
+    "named": " !#$%&()*+,-./:;<=>?@[]^_`{|}~éß€中",
+    "registered": " !#$%&()*+,-./:;<=>?@[]^_`{|}~éß€中",
+    "userinfo": "-._~!$&()*+,;=:@/",
+    "query": "-._~!$()*+,;:@/?=",
+    "pair": "-._~!$()*+,;:@/?=<>[]{}|^`éß€中",
+    "quoted_pair": " -._~!$()*+,;:@/?=<>[]{}|^`éß€中",
+}
+
+
+@st.composite
+def punctuated_secrets(draw: st.DrawFn, place: str) -> str:
+    """A distinctive alphanumeric core with 1 to 4 characters of ``place``'s punctuation in it."""
+    core = list(draw(secret_values))
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(3, len(core) - 1))  # after the "Q9" marker and one more character
+        core.insert(at, draw(st.sampled_from(PUNCTUATION[place])))
+    return "".join(core)
+
+
+@st.composite
+def punctuated_plants(draw: st.DrawFn) -> Plant:
+    place = draw(st.sampled_from(sorted(PUNCTUATION)))
+    secret = draw(punctuated_secrets(place))
+    name = draw(secret_names(TEXT_STYLES))
+    if place == "named":
+        kind = draw(st.sampled_from(["dict", "bytes_dict", "dataclass", "model", "object"]))
+        styles = KEY_STYLES if kind in ("dict", "bytes_dict", "object") else IDENTIFIER_STYLES
+        return Plant(_named_container(kind, draw(secret_names(styles)), secret), [secret])
+    if place == "registered":
+        register_secret(secret)
+        text = f"upstream said {secret} was wrong"
+    elif place == "userinfo":
+        text = f"connect postgresql://svc:{secret}@db.test:5432/app failed"
+    elif place == "query":
+        text = f"GET https://api.test/v1/x?page=2&{name}={secret}&limit=5 failed"
+    elif place == "pair":
+        text = f"failed with {name}={secret} and more"
+    else:
+        quote = draw(st.sampled_from(["'", '"']))
+        text = f"config {{{quote}{name}{quote}: {quote}{secret}{quote}, {quote}n{quote}: 1}}"
+    return Plant(RuntimeError(text) if draw(st.booleans()) else text, [secret])
+
+
+def _forms(secret: str) -> list[str]:
+    """The secret as it would appear in a line: raw, JSON-escaped, and its tail after the marker."""
+    forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    return sorted(forms | {form[2:] for form in forms})
+
+
+@PROPERTY_SETTINGS
+@given(plant=punctuated_plants(), wrap=wrappers(), channel=st.sampled_from(CHANNELS))
+def test_secrets_with_punctuation_spaces_and_non_ascii_never_reach_any_output(
+    log_file: Path, plant: Plant, wrap: Callable[[Any], Any], channel: str
+) -> None:
+    outputs = _outputs(log_file, channel, wrap(plant.value))
+    assert all(outputs), "every output received the line"
+    for output in outputs:
+        for secret in plant.secrets:
+            for form in _forms(secret):
+                assert form not in output, f"secret {secret!r} leaked: {output[:2000]}"

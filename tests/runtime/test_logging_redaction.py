@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import pytest
 from pydantic import BaseModel
 
+from runtime._log_ratelimit import MAX_KEYS
 from runtime._redaction import is_secret_name
 from runtime._redaction_walk import MAX_DEPTH, MAX_NODES, TRUNCATED, redaction_processor
 from runtime.logging import (
@@ -371,6 +372,47 @@ def test_rate_limiter_keys_are_independent() -> None:
 def test_rate_limiter_refuses_a_bad_interval(interval: Any) -> None:
     with pytest.raises(ValueError, match="interval_seconds"):
         LogRateLimiter(interval)
+
+
+def test_rate_limiter_warning_names_the_kind_and_the_suppressed_count() -> None:
+    clock = _Clock()
+    limiter = LogRateLimiter(10.0, clock=clock)
+    logger = get_logger("t")
+    with capture_logs() as logs:
+        for second in (0, 1, 2, 3, 12):
+            clock.now = float(second)
+            limiter.warning(logger, "cache_read_miss", "read failed: %s", "down", operation="get")
+    assert [(r["kind"], r["suppressed"], r["operation"]) for r in logs] == [
+        ("cache_read_miss", 0, "get"),
+        ("cache_read_miss", 3, "get"),
+    ]
+    assert logs.messages == [
+        "read failed: down",
+        "read failed: down (3 similar warnings suppressed in the last 10 s)",
+    ]
+    assert limiter.seen == {"cache_read_miss": 5}
+
+
+def test_rate_limiter_interval_can_change_and_reset_forgets() -> None:
+    limiter = LogRateLimiter(clock=_Clock())
+    assert limiter.interval_seconds == 10.0
+    assert [limiter.check("k"), limiter.check("k")] == [0, None]
+    limiter.interval_seconds = 0.5  # starts afresh
+    assert limiter.check("k") == 0
+    with pytest.raises(ValueError, match="interval_seconds"):
+        limiter.interval_seconds = 0
+    limiter.reset()
+    assert limiter.seen == {}
+    assert limiter.check("k") == 0
+
+
+def test_rate_limiter_forgets_the_least_recent_keys_and_their_counts() -> None:
+    limiter = LogRateLimiter(60.0, clock=_Clock())
+    for index in range(MAX_KEYS + 10):
+        limiter.check(f"key-{index}")
+    assert len(limiter.seen) == MAX_KEYS
+    assert "key-0" not in limiter.seen
+    assert limiter.check("key-0") == 0  # forgotten, so emitted again
 
 
 # ---------------------------------------------------------------------------------------------
