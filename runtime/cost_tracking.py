@@ -1,6 +1,6 @@
 """Per-job cost tracking and budget enforcement: the names as they were taught.
 
-The code lives in :mod:`runtime.db` (``runtime/db/_costs.py``); this
+The code lives in :mod:`runtime.db` (``runtime/db/_costs.py`` and its private modules); this
 module re-exports it so ``from runtime.cost_tracking import cost_tracker`` keeps working::
 
     from decimal import Decimal
@@ -26,7 +26,6 @@ from runtime.db._costs import (
     Reservation,
     ReservationHandle,
     cost_tracker,
-    get_cost_tracker,
 )
 
 __all__ = [
@@ -38,5 +37,4 @@ __all__ = [
     "Reservation",
     "ReservationHandle",
     "cost_tracker",
-    "get_cost_tracker",
 ]
