@@ -65,9 +65,9 @@ class Spending(CostCalls):
             "p_limit": enforced,
         }
         data = await self._call("record_cost", params, job)
+        if isinstance(data, dict) and data.get("limit") is None:
+            data = {**data, "limit": self._known_limit()}  # flagged against the default limit
         record = parse(CostRecord, data, "record_cost")
-        if record.limit is None:
-            record = record.model_copy(update={"limit": self._known_limit()})
         if record.over_limit:
             _logger.warning(
                 "Job over budget after a recorded spend",
