@@ -75,8 +75,10 @@ DROP FUNCTION IF EXISTS public.settle_cost(uuid, numeric);
 -- reserve_cost gained p_hold_seconds (holds expire).
 DROP FUNCTION IF EXISTS public.reserve_cost(uuid, text, text, numeric, numeric, text);
 
--- Release job p_job_id's expired holds (expires_at passed, still held); the caller holds the job
--- row lock (lock order everywhere: jobs row first, then reservations). Returns how many.
+-- Release job p_job_id's expired holds (expires_at passed, still held); returns how many. The one
+-- place that does it: when there is any, it takes the job row lock first (lock order everywhere:
+-- jobs row first, then reservations; a caller that holds it already takes it again at no cost).
+-- With none it returns 0 without locking.
 CREATE OR REPLACE FUNCTION public._vg_release_expired(p_job_id uuid)
 RETURNS integer
 LANGUAGE plpgsql
@@ -88,6 +90,13 @@ DECLARE
     v_count integer;
     v_amount numeric(18, 6);
 BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM public.cost_reservations AS r
+        WHERE r.job_id = p_job_id AND r.status = 'held' AND r.expires_at <= now()
+    ) THEN
+        RETURN 0;
+    END IF;
+    PERFORM 1 FROM public.jobs AS j WHERE j.id = p_job_id FOR NO KEY UPDATE;
     WITH expired AS (
         UPDATE public.cost_reservations AS r
         SET status = 'released', settled_at = now()
@@ -121,7 +130,6 @@ BEGIN
           AND (p_job_id IS NULL OR r.job_id = p_job_id)
         ORDER BY r.job_id
     LOOP
-        PERFORM 1 FROM public.jobs AS j WHERE j.id = v_job FOR NO KEY UPDATE;
         v_total := v_total + public._vg_release_expired(v_job);
     END LOOP;
     RETURN jsonb_build_object('released', v_total);
@@ -444,13 +452,7 @@ BEGIN
 
     -- Expired holds of this job stop counting first (under the job row lock, which the
     -- conditional UPDATE below takes anyway).
-    IF EXISTS (
-        SELECT 1 FROM public.cost_reservations AS r
-        WHERE r.job_id = p_job_id AND r.status = 'held' AND r.expires_at <= now()
-    ) THEN
-        PERFORM 1 FROM public.jobs AS j WHERE j.id = p_job_id FOR NO KEY UPDATE;
-        PERFORM public._vg_release_expired(p_job_id);
-    END IF;
+    PERFORM public._vg_release_expired(p_job_id);
 
     -- A retried call whose first attempt committed: answer from that reservation, hold nothing
     -- more. FOR SHARE waits for a concurrent settle/release of it and reads its final status.

@@ -1,7 +1,7 @@
 """Lists still written by hand outside the schemas are pinned to them.
 
 The apply_batch allow-list is generated (sql/generated/schema_batch_allow_list.sql); a few enum
-values remain spelled out by hand, in runtime/cost_tracking.py and in the cost functions. These
+values remain spelled out by hand, in runtime/db/_cost_results.py and in the cost functions. These
 tests fail when a schema enum changes and they do not follow.
 """
 

@@ -10,7 +10,7 @@ import pytest
 from db_support import fetch_all, job_money, make_job, settings_values
 
 from runtime.config import Settings, override_settings
-from runtime.cost_tracking import CostTracker, Reservation, cost_tracker, get_cost_tracker
+from runtime.cost_tracking import CostTracker, Reservation, cost_tracker
 from runtime.errors import BudgetExceededError, ConflictError, NotFoundError, ValidationError
 from runtime.postgres import PostgresDatabase
 from runtime.testing import capture_logs
@@ -515,7 +515,8 @@ def test_budget_limit_must_be_a_decimal(pg_db: PostgresDatabase) -> None:
 
 
 def test_module_tracker_uses_module_db() -> None:
+    import runtime.db
     from runtime.database import db
 
-    assert get_cost_tracker() is cost_tracker
+    assert runtime.db.cost_tracker is cost_tracker
     assert cost_tracker.database is db
