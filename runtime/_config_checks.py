@@ -126,7 +126,7 @@ def check_redis_url(value: str, *, production: bool) -> str:
         except ValueError:
             raise ValueError("has an invalid port") from None
     else:  # every node of a cluster or Sentinel URL is checked, not only the first
-        from runtime.cache._options import parse_nodes
+        from runtime._redis_urls import parse_nodes
 
         try:
             _user, _password, nodes, path = parse_nodes(value)

@@ -22,8 +22,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
-from urllib.parse import unquote
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
@@ -33,6 +32,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from runtime._redis_urls import SCHEMES, parse_nodes
 from runtime.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -41,48 +41,6 @@ if TYPE_CHECKING:
 __all__ = ["FAILED_ATTEMPTS", "SCHEMES", "Connection", "connect", "parse_nodes"]
 
 T = TypeVar("T")
-
-SCHEMES: Final = (
-    "redis://",
-    "rediss://",
-    "unix://",
-    "redis+cluster://",
-    "rediss+cluster://",
-    "redis+sentinel://",
-    "rediss+sentinel://",
-)
-"""The URL schemes :func:`connect` understands."""
-
-
-def parse_nodes(url: str) -> tuple[str | None, str | None, list[tuple[str, int]], str]:
-    """Split ``scheme://[user:password@]host:port[,host:port...]/path`` into its parts.
-
-    Args:
-        url: A cluster or Sentinel URL.
-
-    Returns:
-        ``(username, password, [(host, port), ...], path)``; the path without its leading ``/``.
-
-    Raises:
-        ConfigError: No node, or a node without a valid port.
-    """
-    rest = url.split("://", 1)[1]
-    netloc, _, path = rest.partition("/")
-    credentials, _, hosts = netloc.rpartition("@")
-    username = password = None
-    if credentials:
-        user, _, secret = credentials.partition(":")
-        username, password = unquote(user) or None, unquote(secret) or None
-    nodes: list[tuple[str, int]] = []
-    for node in filter(None, hosts.split(",")):
-        host, _, port = node.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ConfigError(f"Redis node {node!r} must be host:port")
-        nodes.append((host.strip("[]"), int(port)))
-    if not nodes:
-        raise ConfigError("a cluster or Sentinel Redis URL must name at least one host:port")
-    return username, password, nodes, path
-
 
 FAILED_ATTEMPTS: ContextVar[list[int] | None] = ContextVar(
     "videogen_redis_failed_attempts", default=None

@@ -17,7 +17,7 @@ from runtime._bounds import (
     RETRY_DELAY_CEILING_SECONDS,
     TIMEOUT_CEILING_SECONDS,
 )
-from runtime.cache._connect import SCHEMES, parse_nodes
+from runtime._redis_urls import SCHEMES, parse_nodes
 from runtime.cache._values import (
     DEFAULT_KEY_PREFIX,
     DEFAULT_OPERATION_TIMEOUT_SECONDS,

@@ -549,3 +549,22 @@ def test_override_settings_with_the_proxy_pins_the_current_settings(
     with override_settings(custom), override_settings(settings) as pinned:
         assert pinned is custom
         assert settings.cache_ttl_seconds == 7
+
+
+def test_a_cluster_url_is_checked_without_the_cache_extra(settings_values: dict[str, Any]) -> None:
+    script = (
+        "import sys\n"
+        "sys.modules['redis'] = None  # as if the [cache] extra were not installed\n"
+        "from runtime.config import Settings\n"
+        "values = dict(sys.argv[1:][i:i + 2] for i in range(0, len(sys.argv) - 1, 2))\n"
+        "settings = Settings(_env_file=None, **values)\n"
+        "print(settings.redis_url)\n"
+    )
+    values = {**settings_values, "redis_url": "redis+cluster://10.0.0.1:7000,10.0.0.2:7000"}
+    argv = [str(item) for pair in values.items() for item in pair]
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run(
+        [sys.executable, "-c", script, *argv], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == values["redis_url"]
