@@ -3,7 +3,7 @@
 :func:`class_for_status` is the one HTTP status rule (httpx, PostgREST, Storage, TUS),
 :func:`build` makes one of our :class:`~runtime.errors.ServiceError` with the message redacted,
 and :func:`from_httpx` translates an httpx error. Each backend's own translator
-(``runtime._pg_errors``, ``runtime.storage._errors``, ``runtime.cache._errors``) builds on these;
+(``runtime.db._errors``, ``runtime.storage._errors``, ``runtime.cache._errors``) builds on these;
 :mod:`runtime.error_mapping` picks the translator by the exception's library.
 """
 

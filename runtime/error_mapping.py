@@ -81,7 +81,7 @@ from typing import Final, NamedTuple
 from uuid import UUID
 
 from runtime._errors_http import build
-from runtime._pg_errors import BUDGET_EXCEEDED_SQLSTATE, INVALID_ARGUMENT_SQLSTATE
+from runtime.db._errors import BUDGET_EXCEEDED_SQLSTATE, INVALID_ARGUMENT_SQLSTATE
 from runtime.errors import PipelineError, ServiceUnavailableError
 from runtime.logging import redact
 
@@ -108,9 +108,9 @@ class _Backend(NamedTuple):
 #: a cache error imports no database or HTTP library. Checked in order: the first match wins.
 _BACKENDS: Final = (
     _Backend(
-        "postgrest.exceptions", ("APIError",), "database", "runtime._pg_errors:from_postgrest"
+        "postgrest.exceptions", ("APIError",), "database", "runtime.db._errors:from_postgrest"
     ),
-    _Backend("psycopg", ("Error",), "database", "runtime._pg_errors:from_psycopg"),
+    _Backend("psycopg", ("Error",), "database", "runtime.db._errors:from_psycopg"),
     _Backend(
         "storage3.utils", ("StorageException",), "storage", "runtime.storage._errors:from_storage"
     ),

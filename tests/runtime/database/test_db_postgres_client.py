@@ -13,7 +13,7 @@ from db_support import as_url, fetch_all, fetch_one, make_job, settings_values
 from fault_support import PgBouncer
 from pg_support import ADMIN_DSN
 
-from runtime._pg_pool import CappedPool
+from runtime.db._pool import CappedPool
 from runtime.config import Settings, override_settings
 from runtime.errors import (
     BudgetExceededError,

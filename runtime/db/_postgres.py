@@ -1,0 +1,481 @@
+"""The direct PostgreSQL path: our SQL functions over a pooled psycopg 3 connection.
+
+Usage::
+
+    from runtime.postgres import pg
+
+    result = await pg.call_function(
+        "reserve_cost",
+        {"p_job_id": job_id, "p_stage_name": "video_generation", "p_api_name": "svd",
+         "p_amount": Decimal("0.06"), "p_limit": Decimal("20.00"), "p_idempotency_key": key},
+        idempotent=True,
+    )
+    async with pg.transaction() as tx:
+        await tx.table("jobs").update({"status": "processing"}).eq("id", job_id).execute()
+    ok = await pg.health_check()
+
+Supabase gives backends a PostgreSQL connection string (``DATABASE_URL``); this path uses it
+with psycopg 3's ``AsyncConnectionPool`` (at most 10 connections by default, autocommit, a
+statement timeout, connections checked before use). It offers exactly what
+:class:`runtime.database.Database` offers for SQL functions (:class:`~runtime.database.
+FunctionCaller`): the same function names, the same arguments (converted by
+:func:`runtime.database.to_json_value`), the same JSON results (the call is
+``SELECT to_jsonb(public.<fn>(p_a => ..., ...))``, so a result looks exactly like PostgREST's
+response body, decoded the same way: :func:`runtime.database.loads_exact`, numbers with a fraction
+as ``Decimal``) and the same error translation
+(:func:`runtime.error_mapping.translate_exception`).
+:mod:`runtime.cost_tracking` and :class:`~runtime.database.Transaction` run unchanged on either.
+
+Every call has a deadline, ``call_deadline_seconds`` (5 s by default): pool wait, attempts and
+backoff included; once spent the call fails with ``ServiceUnavailableError``
+(``code="deadline_exceeded"``), and a statement still running then is cut off (its socket is
+shut down). The pool reconnects with a capped backoff (``reconnect_max_delay_seconds``, 0.25 s),
+so calls succeed again within about that of the server coming back. Connections carry no session
+state (the statement timeout travels as ``SET LOCAL`` with each statement, no prepared
+statements), so the same settings work through a transaction-mode pooler (PgBouncer, Supavisor);
+see ``docs/database.md``.
+
+Retries (up to 3 attempts, :func:`runtime.retry.retry_with_backoff`) follow the same rule as the
+PostgREST path: a failure is retried only if it is transient and repeating cannot apply a write
+twice, that is when no connection could be obtained (nothing was sent), when the server rolled
+the transaction back (``40001``, ``40P01``), or when the call is idempotent. A connection that
+breaks is discarded by the pool and replaced on the next call.
+
+``pg`` is lazy: importing this module opens nothing and reads no configuration.
+"""
+
+from __future__ import annotations
+
+from runtime import _extras
+
+if not _extras.installed("db"):  # pragma: no cover - tested in a base install
+    raise _extras.missing("db", __name__)
+
+import asyncio
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, Final, Self
+from uuid import UUID
+
+import psycopg
+from psycopg.types.json import Jsonb, set_json_loads
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from runtime.db._pool import CappedPool, checkout, function_call, watchdog
+from runtime.db._postgrest import (
+    MAX_CONNECTIONS,
+    Transaction,
+    _deadline_error,
+    _with_retries,
+    check_identifier,
+    loads_exact,
+    to_json_value,
+)
+from runtime.error_mapping import translate_exception
+from runtime.errors import ConfigError, DatabaseError, PipelineError, ValidationError
+from runtime.lifecycle import LazyClient, run_health_check
+from runtime.logging import get_logger
+
+__all__ = [
+    "PostgresDatabase",
+    "PostgresOptions",
+    "get_postgres",
+    "pg",
+    "repeat_is_safe",
+]
+
+_logger = get_logger("runtime.postgres")
+
+_ROLLED_BACK_STATES: Final = frozenset({"40001", "40P01"})
+_UNAVAILABLE_STATES: Final = frozenset({"57P01", "57P02", "57P03", "53300"})
+_DEFAULT_HEALTH_TIMEOUT_SECONDS: Final = 2.0
+
+
+def repeat_is_safe(exc: BaseException, *, connected: bool, idempotent: bool) -> bool:
+    """Decide whether a failed call may be made again.
+
+    Args:
+        exc: What the attempt raised.
+        connected: Whether a connection had been obtained (the statement may have been sent).
+        idempotent: Whether the call has the same effect when made twice.
+
+    Returns:
+        ``True`` for a transient failure that cannot cause a double write: no connection could be
+        obtained, the server rolled the transaction back, or an idempotent call lost its
+        connection; ``False`` otherwise.
+    """
+    if not isinstance(exc, psycopg.Error):
+        return False
+    if not connected:
+        return isinstance(exc, psycopg.OperationalError)
+    state = exc.sqlstate
+    if state in _ROLLED_BACK_STATES:
+        return True
+    transient = (
+        state in _UNAVAILABLE_STATES
+        or (state is not None and state.startswith("08"))
+        or (state is None and isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError))
+    )
+    return transient and idempotent
+
+
+class PostgresOptions(BaseModel):
+    """Connection and policy settings of a :class:`PostgresDatabase`, validated by pydantic.
+
+    Args:
+        dsn: The connection string (``postgresql://user:password@host:5432/postgres``), direct
+            or through a transaction-mode pooler (PgBouncer, Supavisor on port 6543): this
+            client keeps no session state, so both work with the same settings.
+        max_connections: Upper bound on pooled connections (1 to 10).
+        min_connections: Connections kept open while idle.
+        connect_timeout_seconds: Time allowed to open one connection.
+        pool_timeout_seconds: Most time one attempt waits for a free connection (never more
+            than what is left of the call deadline).
+        statement_timeout_seconds: Server-side limit per statement (``None``: the server's),
+            sent as ``SET LOCAL`` with the statement and lowered to what is left of the call
+            deadline.
+        call_deadline_seconds: Total time budget of one call, every attempt, pool wait and
+            backoff included (default 5 s). Once spent the call fails with
+            ``ServiceUnavailableError`` (``code="deadline_exceeded"``).
+        reconnect_max_delay_seconds: Longest wait between two connection attempts while the
+            server is unreachable (default 0.25 s; psycopg_pool's own doubles without a cap).
+        max_attempts: Tries per call for retryable failures (1 to 10).
+        retry_base_delay_seconds: Delay before the first retry; doubles for each further one.
+        retry_max_delay_seconds: Upper bound on one delay.
+        health_check_timeout_seconds: Time :meth:`PostgresDatabase.health_check` allows.
+        check_connections: Check each pooled connection before use. The check costs no round
+            trip: a round trip is made only when the idle connection's socket is readable
+            (the server closed it or terminated its backend).
+        prepare_statements: Use server-side prepared statements. Leave off (the default)
+            behind a transaction-mode pooler, which does not keep them between transactions.
+        application_name: Shown in ``pg_stat_activity``.
+
+    Raises:
+        ConfigError: A value is missing, of the wrong type or out of range.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    dsn: SecretStr
+    max_connections: int = Field(10, ge=1, le=MAX_CONNECTIONS)
+    min_connections: int = Field(1, ge=0, le=MAX_CONNECTIONS)
+    connect_timeout_seconds: float = Field(5.0, gt=0, le=300)
+    pool_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    statement_timeout_seconds: float | None = Field(30.0, gt=0, le=3600)
+    call_deadline_seconds: float = Field(5.0, gt=0, le=3600)
+    reconnect_max_delay_seconds: float = Field(0.25, gt=0, le=60)
+    max_attempts: int = Field(3, ge=1, le=10)
+    retry_base_delay_seconds: float = Field(0.1, ge=0, le=60)
+    retry_max_delay_seconds: float = Field(1.0, gt=0, le=300)
+    health_check_timeout_seconds: float = Field(2.0, gt=0, le=300)
+    check_connections: bool = True
+    prepare_statements: bool = False
+    application_name: str = Field("videogen-runtime", max_length=63)
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except PydanticValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc']) or 'options'}: {error['msg']}"
+                for error in exc.errors(include_input=False, include_url=False)
+            )
+            raise ConfigError(f"invalid PostgresOptions: {problems}") from None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        dsn = self.dsn.get_secret_value()
+        if not dsn.startswith(("postgresql://", "postgres://")) and "=" not in dsn:
+            raise ValueError("DATABASE_URL must be a postgresql:// URL or a libpq key=value string")
+        if self.min_connections > self.max_connections:
+            raise ValueError("min_connections must not exceed max_connections")
+        if self.retry_base_delay_seconds > self.retry_max_delay_seconds:
+            raise ValueError("retry_base_delay_seconds must not exceed retry_max_delay_seconds")
+        return self
+
+
+def _options_from_settings() -> PostgresOptions:
+    from runtime.config import get_settings
+
+    settings = get_settings()
+    if settings.database_url is None:
+        raise ConfigError(
+            "DATABASE_URL is not set; the direct PostgreSQL path needs it (Supabase: Project "
+            "Settings > Database > Connection string)"
+        )
+    return PostgresOptions(
+        dsn=settings.database_url, max_connections=settings.db_pool_max_connections
+    )
+
+
+async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Set up a new pooled connection: json/jsonb results decode numbers exactly (Decimal)."""
+    set_json_loads(loads_exact, conn)
+
+
+def _timeout_ms(seconds: float) -> int:
+    """``seconds`` in milliseconds, rounded up to a tenth of a second (few distinct statements)."""
+    return max(100, math.ceil(seconds * 10) * 100)
+
+
+def _argument(value: Any) -> Any:
+    converted = to_json_value(value)
+    if isinstance(converted, dict | list):
+        return Jsonb(converted)
+    return converted
+
+
+class PostgresDatabase(LazyClient[PostgresOptions]):
+    """Our SQL functions over a bounded psycopg 3 connection pool.
+
+    Args:
+        dsn: The connection string (``DATABASE_URL``), direct or through a transaction-mode
+            pooler.
+        **options: Any other field of :class:`PostgresOptions` (``max_connections``,
+            ``call_deadline_seconds``, ``statement_timeout_seconds``...).
+
+    Raises:
+        ConfigError: ``dsn`` is missing or an option is invalid.
+    """
+
+    def __init__(self, dsn: str | SecretStr | None = None, **options: Any) -> None:
+        if dsn is None:
+            raise ConfigError(
+                "PostgresDatabase needs a dsn (the module-level pg reads DATABASE_URL)"
+            )
+        secret = dsn if isinstance(dsn, SecretStr) else SecretStr(dsn)
+        self._setup(options=PostgresOptions(dsn=secret, **options), factory=None)
+
+    def _setup(
+        self, *, options: PostgresOptions | None, factory: Callable[[], PostgresOptions] | None
+    ) -> None:
+        super()._setup(options=options, factory=factory)
+        self._pool: CappedPool | None = None
+        self._opened = False
+        self._open_lock: asyncio.Lock | None = None
+        self._closed = False
+        self._reusable = factory is not None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def pool(self) -> AsyncConnectionPool[psycopg.AsyncConnection[Any]]:
+        """The connection pool, built (not yet opened) on first access.
+
+        Connections carry no session state: no startup ``options``, no session ``SET``, no
+        prepared statements unless ``prepare_statements`` (see :class:`PostgresOptions`).
+
+        Raises:
+            DatabaseError: ``code="client_closed"`` after :meth:`aclose` (non-lazy clients).
+            ConfigError: The settings are missing or invalid.
+        """
+        if self._pool is None:
+            if self._closed:
+                raise DatabaseError(
+                    "this PostgresDatabase is closed; build a new one", code="client_closed"
+                )
+            options = self.options
+            kwargs: dict[str, Any] = {
+                "autocommit": True,
+                "connect_timeout": max(2, math.ceil(options.connect_timeout_seconds)),
+                "application_name": options.application_name,
+                "cursor_factory": psycopg.AsyncClientCursor,
+                "prepare_threshold": 5 if options.prepare_statements else None,
+            }
+            self._pool = CappedPool(
+                options.dsn.get_secret_value(),
+                min_size=options.min_connections,
+                max_size=options.max_connections,
+                kwargs=kwargs,
+                timeout=options.pool_timeout_seconds,
+                configure=_configure,
+                name="videogen-postgres",
+                open=False,
+                reconnect_max_delay=options.reconnect_max_delay_seconds,
+            )
+        return self._pool
+
+    async def _open_pool(self) -> AsyncConnectionPool[psycopg.AsyncConnection[Any]]:
+        pool = self.pool
+        if not self._opened:
+            if self._open_lock is None:
+                self._open_lock = asyncio.Lock()
+            async with self._open_lock:
+                if not self._opened:
+                    await pool.open(wait=False)
+                    self._opened = True
+        return pool
+
+    async def aclose(self) -> None:
+        """Close the pool and its connections.
+
+        A closed client refuses further calls, except the lazy module-level ``pg``, which opens
+        a new pool on next use.
+        """
+        pool, self._pool = self._pool, None
+        opened, self._opened = self._opened, False
+        self._open_lock = None
+        if not self._reusable:
+            self._closed = True
+        if pool is not None and opened:
+            await pool.close(timeout=5.0)
+
+    async def __aenter__(self) -> Self:
+        await self._open_pool()
+        return self
+
+    # -- the API -----------------------------------------------------------------------------
+
+    async def call_function(
+        self,
+        name: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        idempotent: bool = False,
+        job_id: UUID | None = None,
+    ) -> Any:
+        """Call ``public.<name>`` with named arguments and return its result as JSON.
+
+        The call, every retry included, ends within ``call_deadline_seconds``.
+
+        Args:
+            name: The function's name in schema ``public`` (an identifier).
+            params: Named arguments (identifiers); values are converted by
+                :func:`runtime.database.to_json_value` (mappings and lists are sent as jsonb).
+            idempotent: Whether calling twice has the effect of calling once (allows retries
+                of a call whose outcome is unknown).
+            job_id: The job the call belongs to, for errors and logs.
+
+        Returns:
+            The function's single result, as PostgREST would return it (``to_jsonb``, decoded).
+
+        Raises:
+            ValidationError: A bad name, parameter name or value (nothing is sent).
+            ServiceUnavailableError: The database could not be reached, or the deadline was
+                spent (``code="deadline_exceeded"``); ``retryable`` is false when the call may
+                have been applied and is not idempotent.
+            PipelineError: The call failed (see :mod:`runtime.error_mapping`).
+        """
+        check_identifier(name, "function name")
+        if params is not None and not isinstance(params, Mapping):
+            raise ValidationError(f"params must be a mapping, got {type(params).__name__}")
+        arguments = dict(params or {})
+        for key in arguments:
+            check_identifier(key, "parameter name")
+        values = {key: _argument(value) for key, value in arguments.items()}
+        keys = tuple(arguments)
+        options = self.options
+        budget = options.call_deadline_seconds
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
+        statement_limit = options.statement_timeout_seconds
+
+        async def attempt() -> Any:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise _deadline_error(budget, sent=False, idempotent=idempotent, job_id=job_id)
+            limit = remaining if statement_limit is None else min(statement_limit, remaining)
+            query = function_call(name, keys, statement_timeout_ms=_timeout_ms(limit))
+            connected = False
+            fired = [False]
+            try:
+                pool = await self._open_pool()
+                wait = min(options.pool_timeout_seconds, remaining)
+                async with checkout(pool, wait, check=options.check_connections) as conn:
+                    connected = True
+                    async with watchdog(conn, deadline - loop.time()) as fired:
+                        cursor = await conn.execute(query, values)
+                        cursor.nextset()  # past the SET LOCAL's result
+                        row = await cursor.fetchone()
+            except Exception as exc:
+                if fired[0]:
+                    raise _deadline_error(
+                        budget, sent=True, idempotent=idempotent, job_id=job_id
+                    ) from exc
+                raise self._translate(
+                    exc, connected=connected, idempotent=idempotent, job_id=job_id
+                ) from exc
+            return None if row is None else row[0]
+
+        return await _with_retries(
+            attempt,
+            max_attempts=options.max_attempts,
+            base_delay_seconds=options.retry_base_delay_seconds,
+            max_delay_seconds=options.retry_max_delay_seconds,
+            deadline_seconds=budget,
+        )
+
+    def transaction(self, *, job_id: UUID | None = None) -> Transaction:
+        """Open an all-or-nothing batch of writes (see :class:`runtime.database.Transaction`).
+
+        Args:
+            job_id: The job the batch belongs to, for errors and logs.
+
+        Returns:
+            A transaction to use as ``async with pg.transaction() as tx:``.
+        """
+        return Transaction(self, job_id=job_id)
+
+    async def health_check(self, *, timeout_seconds: float | None = None) -> bool:
+        """Report whether the database answers, within a short timeout. Never raises.
+
+        Runs ``SELECT public.health()`` once (no retries).
+
+        Args:
+            timeout_seconds: Time allowed; defaults to ``health_check_timeout_seconds`` (2 s).
+
+        Returns:
+            ``True`` when the database answered and our schema is present; ``False`` on any
+            failure, including a timeout or missing configuration.
+        """
+        try:
+            limit = timeout_seconds or self.options.health_check_timeout_seconds
+        except PipelineError:
+            limit = timeout_seconds or _DEFAULT_HEALTH_TIMEOUT_SECONDS
+
+        async def probe() -> bool:
+            pool = await self._open_pool()
+            async with checkout(pool, limit) as conn, watchdog(conn, limit):
+                row = await (await conn.execute("SELECT public.health()")).fetchone()
+            data = row[0] if row else None
+            return isinstance(data, dict) and data.get("status") == "ok"
+
+        return await run_health_check(
+            probe, timeout_seconds=limit, logger=_logger, service="Direct database"
+        )
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _translate(
+        self, exc: Exception, *, connected: bool, idempotent: bool, job_id: UUID | None
+    ) -> PipelineError:
+        if isinstance(exc, PoolTimeout):
+            stats = self._pool.get_stats() if self._pool is not None else {}
+            _logger.warning(
+                "No database connection within %.1fs",
+                self.options.pool_timeout_seconds,
+                extra={"pool_size": stats.get("pool_size"), "pool_max": stats.get("pool_max")},
+            )
+        error = translate_exception(exc, service="database", job_id=job_id)
+        safe = repeat_is_safe(exc, connected=connected, idempotent=idempotent)
+        if error.retryable and not safe:
+            error.details["not_retried"] = (
+                "the statement may have reached the database and the call is not idempotent"
+            )
+        error.retryable = safe
+        return error
+
+
+def get_postgres() -> PostgresDatabase:
+    """Return the process-wide :data:`pg` (for dependency injection).
+
+    Returns:
+        The lazy module-level client.
+    """
+    return pg
+
+
+pg: PostgresDatabase = PostgresDatabase.lazy(_options_from_settings)
+"""The process-wide direct PostgreSQL client, built from ``DATABASE_URL`` on first use."""
