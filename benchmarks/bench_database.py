@@ -49,7 +49,7 @@ import psycopg
 
 from runtime.cost_tracking import CostTracker
 from runtime.errors import BudgetExceededError
-from runtime.postgres import PostgresDatabase
+from runtime.postgres import PostgresDatabase, PostgresOptions
 from runtime.resources import sql_scripts
 
 ADMIN_DSN = os.environ.get("VIDEOGEN_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -166,7 +166,9 @@ async def sql_rates(
 
 
 async def tracker_rates(dsn: str, jobs: list[uuid.UUID], callers: int) -> list[float]:
-    async with PostgresDatabase(dsn, max_connections=POOL, min_connections=POOL) as db:
+    async with PostgresDatabase(
+        options=PostgresOptions(dsn=dsn, max_connections=POOL, min_connections=POOL)
+    ) as db:
         trackers = [CostTracker(db, budget_limit=Decimal(1000000)) for _ in range(callers)]
 
         async def call(index: int, n: int) -> None:
@@ -267,7 +269,9 @@ async def race_sql(dsn: str, callers: int = 32) -> Race:
 async def race_tracker(dsn: str, callers: int = 32) -> Race:
     """``callers`` tasks reserving through CostTracker over one pool of 10 connections."""
     race = Race(dsn)
-    async with PostgresDatabase(dsn, max_connections=POOL, min_connections=POOL) as db:
+    async with PostgresDatabase(
+        options=PostgresOptions(dsn=dsn, max_connections=POOL, min_connections=POOL)
+    ) as db:
 
         def caller() -> Callable[[], Awaitable[None]]:
             tracker = CostTracker(db, budget_limit=race.limit)  # one per task: no local lock
@@ -349,7 +353,9 @@ async def raw_record_costs(dsn: str, jobs: list[uuid.UUID]) -> tuple[float, list
 
 async def tracker_record_costs(dsn: str, jobs: list[uuid.UUID]) -> tuple[float, list[float]]:
     """This library: ``CostTracker.track_cost`` over ``runtime.postgres``, same pool size."""
-    async with PostgresDatabase(dsn, max_connections=POOL, min_connections=POOL) as db:
+    async with PostgresDatabase(
+        options=PostgresOptions(dsn=dsn, max_connections=POOL, min_connections=POOL)
+    ) as db:
         tracker = CostTracker(db, budget_limit=Decimal(1000000))
 
         async def call(index: int, n: int) -> None:
@@ -396,14 +402,15 @@ FLEET_WORKER = r"""
 import asyncio, json, sys, time, uuid
 from decimal import Decimal
 from runtime.cost_tracking import CostTracker
-from runtime.postgres import PostgresDatabase
+from runtime.postgres import PostgresDatabase, PostgresOptions
 
 dsn, seconds, clients, jobs = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 jobs = [uuid.UUID(j) for j in jobs]
 
 
 async def main() -> None:
-    async with PostgresDatabase(dsn, max_connections=10, call_deadline_seconds=30.0) as db:
+    options = PostgresOptions(dsn=dsn, max_connections=10, call_deadline_seconds=30.0)
+    async with PostgresDatabase(options=options) as db:
         tracker = CostTracker(db, budget_limit=Decimal(1000000))
         await db.call_function("health")
         print("ready", flush=True)

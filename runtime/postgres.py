@@ -1,4 +1,12 @@
-"""Moved to :mod:`runtime.db` (interim re-export)."""
+"""The direct PostgreSQL path, under its former name: ``from runtime.postgres import pg``.
 
-from runtime.db._postgres import *  # noqa: F403
-from runtime.db._postgres import __all__, _options_from_settings  # noqa: F401
+A thin re-export: the client lives in :mod:`runtime.db` (``runtime/db/_postgres.py``). Importing
+this module opens no connection and reads no configuration.
+"""
+
+from __future__ import annotations
+
+from runtime.db._options import PostgresOptions
+from runtime.db._postgres import PostgresDatabase, pg, repeat_is_safe
+
+__all__ = ["PostgresDatabase", "PostgresOptions", "pg", "repeat_is_safe"]

@@ -108,14 +108,14 @@ async def _usable(conn: AsyncConn, seconds: float) -> bool:
 
 @asynccontextmanager
 async def checkout(
-    pool: AsyncConnectionPool[AsyncConn], wait_seconds: float, *, check: bool = True
+    pool: AsyncConnectionPool[AsyncConn], wait_seconds: float
 ) -> AsyncIterator[AsyncConn]:
     """Borrow a usable connection, discarding (and replacing) broken ones.
 
     Args:
         pool: The pool.
-        wait_seconds: Seconds to wait for a connection in all.
-        check: Check the connection first (see :func:`_usable`).
+        wait_seconds: Seconds to wait for a connection in all; each connection is checked
+            first (see :func:`_usable`).
 
     Yields:
         A connection believed usable.
@@ -127,7 +127,7 @@ async def checkout(
     end = loop.time() + wait_seconds
     while True:
         conn = await pool.getconn(timeout=max(0.001, end - loop.time()))
-        if not check or await _usable(conn, max(0.0, end - loop.time())):
+        if await _usable(conn, max(0.0, end - loop.time())):
             break
         with suppress(psycopg.Error):
             await conn.close()

@@ -2,7 +2,7 @@
 
 Usage::
 
-    from runtime.postgres import pg
+    from runtime.db import pg  # or: from runtime.postgres import pg
 
     result = await pg.call_function(
         "reserve_cost",
@@ -17,14 +17,16 @@ Usage::
 Supabase gives backends a PostgreSQL connection string (``DATABASE_URL``); this path uses it
 with psycopg 3's ``AsyncConnectionPool`` (at most 10 connections by default, autocommit, a
 statement timeout, connections checked before use). It offers exactly what
-:class:`runtime.database.Database` offers for SQL functions (:class:`~runtime.database.
-FunctionCaller`): the same function names, the same arguments (converted by
-:func:`runtime.database.to_json_value`), the same JSON results (the call is
+the PostgREST ``Database`` offers for SQL functions (``FunctionCaller``, in
+:mod:`runtime.db._common`): the same function names, the same arguments (converted by
+``to_json_value``), the same JSON results (the call is
 ``SELECT to_jsonb(public.<fn>(p_a => ..., ...))``, so a result looks exactly like PostgREST's
-response body, decoded the same way: :func:`runtime.database.loads_exact`, numbers with a fraction
+response body, decoded the same way: ``loads_exact``, numbers with a fraction
 as ``Decimal``) and the same error translation
 (:func:`runtime.error_mapping.translate_exception`).
-:mod:`runtime.cost_tracking` and :class:`~runtime.database.Transaction` run unchanged on either.
+Cost tracking and transactions (:mod:`runtime.db._transaction`) run unchanged on either.
+Options: ``PostgresDatabase(options=PostgresOptions(dsn=...))`` or
+``PostgresDatabase.from_settings()``.
 
 Every call has a deadline, ``call_deadline_seconds`` (5 s by default): pool wait, attempts and
 backoff included; once spent the call fails with ``ServiceUnavailableError``
@@ -35,7 +37,7 @@ state (the statement timeout travels as ``SET LOCAL`` with each statement, no pr
 statements), so the same settings work through a transaction-mode pooler (PgBouncer, Supavisor);
 see ``docs/database.md``.
 
-Retries (up to 3 attempts, :func:`runtime.retry.retry_with_backoff`) follow the same rule as the
+Retries (up to 3 attempts, :mod:`runtime.db._retries`) follow the same rule as the
 PostgREST path: a failure is retried only if it is transient and repeating cannot apply a write
 twice, that is when no connection could be obtained (nothing was sent), when the server rolled
 the transaction back (``40001``, ``40P01``), or when the call is idempotent. A connection that
@@ -60,31 +62,18 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb, set_json_loads
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
-from pydantic import ValidationError as PydanticValidationError
 
+from runtime.db._common import check_params, loads_exact, to_json_value
+from runtime.db._options import PostgresOptions
 from runtime.db._pool import CappedPool, checkout, function_call, watchdog
-from runtime.db._postgrest import (
-    MAX_CONNECTIONS,
-    Transaction,
-    _deadline_error,
-    _with_retries,
-    check_identifier,
-    loads_exact,
-    to_json_value,
-)
+from runtime.db._retries import deadline_error, mark_retryable, with_retries
+from runtime.db._transaction import Transaction
 from runtime.error_mapping import translate_exception
-from runtime.errors import ConfigError, DatabaseError, PipelineError, ValidationError
+from runtime.errors import ConfigError, DatabaseError, PipelineError
 from runtime.lifecycle import LazyClient, run_health_check
 from runtime.logging import get_logger
 
-__all__ = [
-    "PostgresDatabase",
-    "PostgresOptions",
-    "get_postgres",
-    "pg",
-    "repeat_is_safe",
-]
+__all__ = ["PostgresDatabase", "pg", "repeat_is_safe"]
 
 _logger = get_logger("runtime.postgres")
 
@@ -121,95 +110,6 @@ def repeat_is_safe(exc: BaseException, *, connected: bool, idempotent: bool) -> 
     return transient and idempotent
 
 
-class PostgresOptions(BaseModel):
-    """Connection and policy settings of a :class:`PostgresDatabase`, validated by pydantic.
-
-    Args:
-        dsn: The connection string (``postgresql://user:password@host:5432/postgres``), direct
-            or through a transaction-mode pooler (PgBouncer, Supavisor on port 6543): this
-            client keeps no session state, so both work with the same settings.
-        max_connections: Upper bound on pooled connections (1 to 10).
-        min_connections: Connections kept open while idle.
-        connect_timeout_seconds: Time allowed to open one connection.
-        pool_timeout_seconds: Most time one attempt waits for a free connection (never more
-            than what is left of the call deadline).
-        statement_timeout_seconds: Server-side limit per statement (``None``: the server's),
-            sent as ``SET LOCAL`` with the statement and lowered to what is left of the call
-            deadline.
-        call_deadline_seconds: Total time budget of one call, every attempt, pool wait and
-            backoff included (default 5 s). Once spent the call fails with
-            ``ServiceUnavailableError`` (``code="deadline_exceeded"``).
-        reconnect_max_delay_seconds: Longest wait between two connection attempts while the
-            server is unreachable (default 0.25 s; psycopg_pool's own doubles without a cap).
-        max_attempts: Tries per call for retryable failures (1 to 10).
-        retry_base_delay_seconds: Delay before the first retry; doubles for each further one.
-        retry_max_delay_seconds: Upper bound on one delay.
-        health_check_timeout_seconds: Time :meth:`PostgresDatabase.health_check` allows.
-        check_connections: Check each pooled connection before use. The check costs no round
-            trip: a round trip is made only when the idle connection's socket is readable
-            (the server closed it or terminated its backend).
-        prepare_statements: Use server-side prepared statements. Leave off (the default)
-            behind a transaction-mode pooler, which does not keep them between transactions.
-        application_name: Shown in ``pg_stat_activity``.
-
-    Raises:
-        ConfigError: A value is missing, of the wrong type or out of range.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
-
-    dsn: SecretStr
-    max_connections: int = Field(10, ge=1, le=MAX_CONNECTIONS)
-    min_connections: int = Field(1, ge=0, le=MAX_CONNECTIONS)
-    connect_timeout_seconds: float = Field(5.0, gt=0, le=300)
-    pool_timeout_seconds: float = Field(10.0, gt=0, le=300)
-    statement_timeout_seconds: float | None = Field(30.0, gt=0, le=3600)
-    call_deadline_seconds: float = Field(5.0, gt=0, le=3600)
-    reconnect_max_delay_seconds: float = Field(0.25, gt=0, le=60)
-    max_attempts: int = Field(3, ge=1, le=10)
-    retry_base_delay_seconds: float = Field(0.1, ge=0, le=60)
-    retry_max_delay_seconds: float = Field(1.0, gt=0, le=300)
-    health_check_timeout_seconds: float = Field(2.0, gt=0, le=300)
-    check_connections: bool = True
-    prepare_statements: bool = False
-    application_name: str = Field("videogen-runtime", max_length=63)
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except PydanticValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in error['loc']) or 'options'}: {error['msg']}"
-                for error in exc.errors(include_input=False, include_url=False)
-            )
-            raise ConfigError(f"invalid PostgresOptions: {problems}") from None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        dsn = self.dsn.get_secret_value()
-        if not dsn.startswith(("postgresql://", "postgres://")) and "=" not in dsn:
-            raise ValueError("DATABASE_URL must be a postgresql:// URL or a libpq key=value string")
-        if self.min_connections > self.max_connections:
-            raise ValueError("min_connections must not exceed max_connections")
-        if self.retry_base_delay_seconds > self.retry_max_delay_seconds:
-            raise ValueError("retry_base_delay_seconds must not exceed retry_max_delay_seconds")
-        return self
-
-
-def _options_from_settings() -> PostgresOptions:
-    from runtime.config import get_settings
-
-    settings = get_settings()
-    if settings.database_url is None:
-        raise ConfigError(
-            "DATABASE_URL is not set; the direct PostgreSQL path needs it (Supabase: Project "
-            "Settings > Database > Connection string)"
-        )
-    return PostgresOptions(
-        dsn=settings.database_url, max_connections=settings.db_pool_max_connections
-    )
-
-
 async def _configure(conn: psycopg.AsyncConnection[Any]) -> None:
     """Set up a new pooled connection: json/jsonb results decode numbers exactly (Decimal)."""
     set_json_loads(loads_exact, conn)
@@ -231,22 +131,33 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
     """Our SQL functions over a bounded psycopg 3 connection pool.
 
     Args:
-        dsn: The connection string (``DATABASE_URL``), direct or through a transaction-mode
-            pooler.
-        **options: Any other field of :class:`PostgresOptions` (``max_connections``,
-            ``call_deadline_seconds``, ``statement_timeout_seconds``...).
+        options: Connection and policy settings (:class:`~runtime.db.PostgresOptions`); the
+            module-level :data:`pg` reads them from ``DATABASE_URL`` on first use
+            (:meth:`PostgresOptions.from_settings`).
 
     Raises:
-        ConfigError: ``dsn`` is missing or an option is invalid.
+        ConfigError: ``options`` is not a :class:`~runtime.db.PostgresOptions`.
     """
 
-    def __init__(self, dsn: str | SecretStr | None = None, **options: Any) -> None:
-        if dsn is None:
+    def __init__(self, *, options: PostgresOptions) -> None:
+        if not isinstance(options, PostgresOptions):
             raise ConfigError(
-                "PostgresDatabase needs a dsn (the module-level pg reads DATABASE_URL)"
+                "PostgresDatabase needs options=PostgresOptions(dsn=...), got "
+                f"{type(options).__name__}"
             )
-        secret = dsn if isinstance(dsn, SecretStr) else SecretStr(dsn)
-        self._setup(options=PostgresOptions(dsn=secret, **options), factory=None)
+        self._setup(options=options, factory=None)
+
+    @classmethod
+    def from_settings(cls) -> PostgresDatabase:
+        """Build a client from ``DATABASE_URL`` now (the lazy :data:`pg` does it later).
+
+        Returns:
+            A new client; ``async with`` it or call :meth:`aclose`.
+
+        Raises:
+            ConfigError: ``DATABASE_URL`` is not set, or a setting is invalid.
+        """
+        return cls(options=PostgresOptions.from_settings())
 
     def _setup(
         self, *, options: PostgresOptions | None, factory: Callable[[], PostgresOptions] | None
@@ -265,7 +176,8 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
         """The connection pool, built (not yet opened) on first access.
 
         Connections carry no session state: no startup ``options``, no session ``SET``, no
-        prepared statements unless ``prepare_statements`` (see :class:`PostgresOptions`).
+        server-side prepared statements (client-side binding), so a transaction-mode pooler
+        works.
 
         Raises:
             DatabaseError: ``code="client_closed"`` after :meth:`aclose` (non-lazy clients).
@@ -282,7 +194,7 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
                 "connect_timeout": max(2, math.ceil(options.connect_timeout_seconds)),
                 "application_name": options.application_name,
                 "cursor_factory": psycopg.AsyncClientCursor,
-                "prepare_threshold": 5 if options.prepare_statements else None,
+                "prepare_threshold": None,
             }
             self._pool = CappedPool(
                 options.dsn.get_secret_value(),
@@ -343,7 +255,7 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
         Args:
             name: The function's name in schema ``public`` (an identifier).
             params: Named arguments (identifiers); values are converted by
-                :func:`runtime.database.to_json_value` (mappings and lists are sent as jsonb).
+                ``to_json_value`` (mappings and lists are sent as jsonb).
             idempotent: Whether calling twice has the effect of calling once (allows retries
                 of a call whose outcome is unknown).
             job_id: The job the call belongs to, for errors and logs.
@@ -358,12 +270,7 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
                 have been applied and is not idempotent.
             PipelineError: The call failed (see :mod:`runtime.error_mapping`).
         """
-        check_identifier(name, "function name")
-        if params is not None and not isinstance(params, Mapping):
-            raise ValidationError(f"params must be a mapping, got {type(params).__name__}")
-        arguments = dict(params or {})
-        for key in arguments:
-            check_identifier(key, "parameter name")
+        arguments = check_params(name, params)
         values = {key: _argument(value) for key, value in arguments.items()}
         keys = tuple(arguments)
         options = self.options
@@ -375,7 +282,7 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
         async def attempt() -> Any:
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise _deadline_error(budget, sent=False, idempotent=idempotent, job_id=job_id)
+                raise deadline_error(budget, sent=False, idempotent=idempotent, job_id=job_id)
             limit = remaining if statement_limit is None else min(statement_limit, remaining)
             query = function_call(name, keys, statement_timeout_ms=_timeout_ms(limit))
             connected = False
@@ -383,7 +290,7 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
             try:
                 pool = await self._open_pool()
                 wait = min(options.pool_timeout_seconds, remaining)
-                async with checkout(pool, wait, check=options.check_connections) as conn:
+                async with checkout(pool, wait) as conn:
                     connected = True
                     async with watchdog(conn, deadline - loop.time()) as fired:
                         cursor = await conn.execute(query, values)
@@ -391,7 +298,7 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
                         row = await cursor.fetchone()
             except Exception as exc:
                 if fired[0]:
-                    raise _deadline_error(
+                    raise deadline_error(
                         budget, sent=True, idempotent=idempotent, job_id=job_id
                     ) from exc
                 raise self._translate(
@@ -399,7 +306,7 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
                 ) from exc
             return None if row is None else row[0]
 
-        return await _with_retries(
+        return await with_retries(
             attempt,
             max_attempts=options.max_attempts,
             base_delay_seconds=options.retry_base_delay_seconds,
@@ -408,7 +315,7 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
         )
 
     def transaction(self, *, job_id: UUID | None = None) -> Transaction:
-        """Open an all-or-nothing batch of writes (see :class:`runtime.database.Transaction`).
+        """Open an all-or-nothing batch of writes (see :mod:`runtime.db._transaction`).
 
         Args:
             job_id: The job the batch belongs to, for errors and logs.
@@ -460,22 +367,8 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
             )
         error = translate_exception(exc, service="database", job_id=job_id)
         safe = repeat_is_safe(exc, connected=connected, idempotent=idempotent)
-        if error.retryable and not safe:
-            error.details["not_retried"] = (
-                "the statement may have reached the database and the call is not idempotent"
-            )
-        error.retryable = safe
-        return error
+        return mark_retryable(error, safe=safe)
 
 
-def get_postgres() -> PostgresDatabase:
-    """Return the process-wide :data:`pg` (for dependency injection).
-
-    Returns:
-        The lazy module-level client.
-    """
-    return pg
-
-
-pg: PostgresDatabase = PostgresDatabase.lazy(_options_from_settings)
+pg: PostgresDatabase = PostgresDatabase.lazy(PostgresOptions.from_settings)
 """The process-wide direct PostgreSQL client, built from ``DATABASE_URL`` on first use."""

@@ -24,9 +24,9 @@ from pg_support import SHIM_SQL, temporary_database
 from scratch_repo import copy_repository, function_scripts, node_modules_missing
 
 from runtime._http import new_http_client
-from runtime.database import Database
+from runtime.database import Database, DatabaseOptions
 from runtime.errors import ValidationError
-from runtime.postgres import PostgresDatabase
+from runtime.postgres import PostgresDatabase, PostgresOptions
 
 sys.path.append(str(REPO_ROOT / "tests" / "runtime" / "database"))
 from db_support import SERVICE_KEY, SUPABASE_URL, RpcGateway, fetch_one
@@ -89,14 +89,16 @@ def migrated(renamed: Path) -> Iterator[str]:
 @pytest.fixture
 async def rest_db(migrated: str) -> AsyncIterator[Database]:
     client = new_http_client(transport=httpx.MockTransport(RpcGateway(migrated)))
-    async with Database(url=SUPABASE_URL, service_key=SERVICE_KEY, http_client=client) as db:
+    async with Database(
+        options=DatabaseOptions(url=SUPABASE_URL, service_key=SERVICE_KEY), http_client=client
+    ) as db:
         yield db
     await client.aclose()
 
 
 @pytest.fixture
 async def direct_db(migrated: str) -> AsyncIterator[PostgresDatabase]:
-    async with PostgresDatabase(migrated, max_connections=2) as db:
+    async with PostgresDatabase(options=PostgresOptions(dsn=migrated, max_connections=2)) as db:
         yield db
 
 

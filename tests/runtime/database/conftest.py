@@ -16,12 +16,14 @@ from fault_support import PgBouncer
 from pg_support import ADMIN_DSN
 
 from runtime.cost_tracking import CostTracker
-from runtime.postgres import PostgresDatabase
+from runtime.postgres import PostgresDatabase, PostgresOptions
 
 
 @pytest.fixture
 async def pg_db(schema_database: str) -> AsyncIterator[PostgresDatabase]:
-    async with PostgresDatabase(schema_database, max_connections=10) as client:
+    async with PostgresDatabase(
+        options=PostgresOptions(dsn=schema_database, max_connections=10)
+    ) as client:
         yield client
 
 
@@ -41,5 +43,5 @@ async def tracker(
     dsn = schema_database
     if request.param == "pgbouncer":
         dsn = request.getfixturevalue("session_bouncer").dsn(schema_database)
-    async with PostgresDatabase(dsn, max_connections=10) as client:
+    async with PostgresDatabase(options=PostgresOptions(dsn=dsn, max_connections=10)) as client:
         yield CostTracker(client, budget_limit=Decimal("20.00"))

@@ -30,7 +30,7 @@ from uuid import UUID
 
 from runtime.cost_tracking import CostTracker
 from runtime.errors import BudgetExceededError
-from runtime.postgres import PostgresDatabase
+from runtime.postgres import PostgresDatabase, PostgresOptions
 
 dsn, budget_job, ledger_job, worker, calls, limit, connections = sys.argv[1:8]
 worker, calls, connections = int(worker), int(calls), int(connections)
@@ -38,9 +38,13 @@ AMOUNTS = [Decimal("0.35"), Decimal("0.415"), Decimal("0.5"), Decimal("0.123456"
 
 
 async def main() -> None:
-    async with PostgresDatabase(
-        dsn, max_connections=connections, min_connections=connections, call_deadline_seconds=30.0
-    ) as db:
+    options = PostgresOptions(
+        dsn=dsn,
+        max_connections=connections,
+        min_connections=connections,
+        call_deadline_seconds=30.0,
+    )
+    async with PostgresDatabase(options=options) as db:
         await db.call_function("health")
         print("ready", flush=True)
         sys.stdin.readline()

@@ -24,7 +24,7 @@ from pg_support import apply_schema
 
 from runtime.cost_tracking import CostTracker
 from runtime.errors import BudgetExceededError, PipelineError, ServiceUnavailableError
-from runtime.postgres import PostgresDatabase
+from runtime.postgres import PostgresDatabase, PostgresOptions
 from runtime.retry import retry_with_backoff
 
 DEADLINE = 1.0  # the call deadline the tests give the client
@@ -73,7 +73,9 @@ async def test_record_cost_without_key_whose_reply_is_lost_after_commit_charges_
     schema_database: str, proxy: PgProxy
 ) -> None:
     job = make_job(schema_database)
-    async with PostgresDatabase(proxy.dsn(schema_database), max_connections=2) as client:
+    async with PostgresDatabase(
+        options=PostgresOptions(dsn=proxy.dsn(schema_database), max_connections=2)
+    ) as client:
         await client.call_function("health")
 
         @retry_with_backoff(max_attempts=5, base_delay=0)
@@ -93,7 +95,9 @@ async def test_idempotent_record_cost_whose_reply_is_lost_is_retried_and_replaye
     schema_database: str, proxy: PgProxy
 ) -> None:
     job = make_job(schema_database)
-    async with PostgresDatabase(proxy.dsn(schema_database), max_connections=2) as client:
+    async with PostgresDatabase(
+        options=PostgresOptions(dsn=proxy.dsn(schema_database), max_connections=2)
+    ) as client:
         await client.call_function("health")
         proxy.drop_reply_after_commit(b"record_cost")
         result = await client.call_function(
@@ -108,7 +112,9 @@ async def test_tracker_spend_whose_reply_is_lost_is_recorded_once(
     schema_database: str, proxy: PgProxy
 ) -> None:
     job = make_job(schema_database)
-    async with PostgresDatabase(proxy.dsn(schema_database), max_connections=2) as client:
+    async with PostgresDatabase(
+        options=PostgresOptions(dsn=proxy.dsn(schema_database), max_connections=2)
+    ) as client:
         await client.call_function("health")
         proxy.drop_reply_after_commit(b"record_cost")
         record = await CostTracker(client, budget_limit=LIMIT).track_cost(
@@ -125,7 +131,7 @@ async def test_call_fails_fast_when_the_server_is_down(
     schema_database: str, proxy: PgProxy
 ) -> None:
     async with PostgresDatabase(
-        proxy.dsn(schema_database), call_deadline_seconds=DEADLINE
+        options=PostgresOptions(dsn=proxy.dsn(schema_database), call_deadline_seconds=DEADLINE)
     ) as client:
         await client.call_function("health")
         proxy.cut()
@@ -141,7 +147,9 @@ async def test_call_on_a_frozen_server_ends_at_its_deadline(
 ) -> None:
     job = make_job(schema_database)
     async with PostgresDatabase(
-        proxy.dsn(schema_database), call_deadline_seconds=DEADLINE, min_connections=1
+        options=PostgresOptions(
+            dsn=proxy.dsn(schema_database), call_deadline_seconds=DEADLINE, min_connections=1
+        )
     ) as client:
         await client.call_function("health")
         proxy.freeze()
@@ -159,7 +167,9 @@ async def test_call_succeeds_within_one_second_of_the_server_coming_back(
     schema_database: str, proxy: PgProxy
 ) -> None:
     async with PostgresDatabase(
-        proxy.dsn(schema_database), call_deadline_seconds=DEADLINE, max_connections=4
+        options=PostgresOptions(
+            dsn=proxy.dsn(schema_database), call_deadline_seconds=DEADLINE, max_connections=4
+        )
     ) as client:
         await asyncio.gather(*(client.call_function("health") for _ in range(4)))
         proxy.cut()
@@ -208,7 +218,9 @@ async def test_backend_kills_during_cost_calls_never_overspend_or_double_charge(
     stop = asyncio.Event()
 
     async with PostgresDatabase(
-        schema_database, application_name=app, max_connections=6, call_deadline_seconds=2.0
+        options=PostgresOptions(
+            dsn=schema_database, application_name=app, max_connections=6, call_deadline_seconds=2.0
+        )
     ) as client:
         tracker = CostTracker(client, budget_limit=LIMIT)
 
@@ -284,7 +296,9 @@ async def test_a_restarted_server_serves_calls_within_one_second(
     # One connection: its reconnect attempts are the only way back (psycopg_pool's own backoff,
     # 1 s doubling, would next try about 3 s after a 4 s outage; the capped one within 0.25 s).
     async with PostgresDatabase(
-        scratch_server.dsn, call_deadline_seconds=DEADLINE, max_connections=1
+        options=PostgresOptions(
+            dsn=scratch_server.dsn, call_deadline_seconds=DEADLINE, max_connections=1
+        )
     ) as client:
         tracker = CostTracker(client, budget_limit=LIMIT)
         await tracker.track_cost(job, "video_generation", "svd", Decimal("1.00"))

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from runtime.cost_tracking import CostTracker
 from runtime.errors import BudgetExceededError, PipelineError, ValidationError
-from runtime.postgres import PostgresDatabase
+from runtime.postgres import PostgresDatabase, PostgresOptions
 
 EXAMPLES = 100
 FUZZ = settings(
@@ -58,7 +58,9 @@ class Harness:
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
         self.runner = asyncio.Runner()
-        self.client = PostgresDatabase(dsn, max_connections=2, call_deadline_seconds=5.0)
+        self.client = PostgresDatabase(
+            options=PostgresOptions(dsn=dsn, max_connections=2, call_deadline_seconds=5.0)
+        )
         self.tracker = CostTracker(self.client, budget_limit=LIMIT)
         self.job = make_job(dsn)
 

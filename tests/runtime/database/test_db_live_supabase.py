@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 
 from runtime.cost_tracking import CostTracker
-from runtime.database import Database
+from runtime.database import Database, DatabaseOptions
 from runtime.errors import BudgetExceededError, NotFoundError
 
 pytestmark = [
@@ -31,7 +31,9 @@ pytestmark = [
 @pytest.fixture
 async def live_db() -> AsyncIterator[Database]:
     async with Database(
-        url=os.environ["SUPABASE_URL"], service_key=os.environ["SUPABASE_SERVICE_KEY"]
+        options=DatabaseOptions(
+            url=os.environ["SUPABASE_URL"], service_key=os.environ["SUPABASE_SERVICE_KEY"]
+        )
     ) as db:
         yield db
 

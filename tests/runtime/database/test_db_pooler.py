@@ -20,7 +20,7 @@ from fault_support import PgBouncer
 from test_db_concurrency_processes import run_race
 
 from runtime.cost_tracking import CostTracker
-from runtime.postgres import PostgresDatabase
+from runtime.postgres import PostgresDatabase, PostgresOptions
 
 RACE_WORKERS = 4
 RACE_CLIENTS = 10
@@ -90,7 +90,9 @@ async def test_cost_tracking_works_through_the_pooler(
     bouncer: PgBouncer, schema_database: str
 ) -> None:
     job = make_job(schema_database)
-    async with PostgresDatabase(bouncer.dsn(schema_database)) as client:
+    async with PostgresDatabase(
+        options=PostgresOptions(dsn=bouncer.dsn(schema_database))
+    ) as client:
         tracker = CostTracker(client, budget_limit=Decimal("20.00"))
         await tracker.track_cost(job, "audio_analysis", "whisper", Decimal("0.006"))
         async with tracker.reserved(job, "video_generation", "svd", Decimal("0.10")) as hold:
@@ -104,7 +106,10 @@ async def test_transactions_work_through_the_pooler(
     bouncer: PgBouncer, schema_database: str
 ) -> None:
     job = make_job(schema_database)
-    async with PostgresDatabase(bouncer.dsn(schema_database)) as client, client.transaction() as tx:
+    async with (
+        PostgresDatabase(options=PostgresOptions(dsn=bouncer.dsn(schema_database))) as client,
+        client.transaction() as tx,
+    ):
         await tx.table("jobs").update({"status": "processing"}).eq("id", job).execute()
         await (
             tx.table("job_stages")
@@ -124,7 +129,9 @@ async def test_the_statement_timeout_does_not_leak_to_other_clients(
     single_bouncer: PgBouncer, schema_database: str
 ) -> None:
     dsn = single_bouncer.dsn(schema_database)
-    async with PostgresDatabase(dsn, statement_timeout_seconds=1.5, max_connections=1) as client:
+    async with PostgresDatabase(
+        options=PostgresOptions(dsn=dsn, statement_timeout_seconds=1.5, max_connections=1)
+    ) as client:
         await client.call_function("health")
         with psycopg.connect(dsn, autocommit=True) as other:
             row = other.execute("SHOW statement_timeout").fetchone()

@@ -13,8 +13,8 @@ from db_support import as_url, fetch_all, fetch_one, make_job, settings_values
 from fault_support import PgBouncer
 from pg_support import ADMIN_DSN
 
-from runtime.db._pool import CappedPool
 from runtime.config import Settings, override_settings
+from runtime.db._pool import CappedPool
 from runtime.errors import (
     BudgetExceededError,
     ConfigError,
@@ -24,7 +24,7 @@ from runtime.errors import (
     ServiceUnavailableError,
     ValidationError,
 )
-from runtime.postgres import PostgresDatabase, _options_from_settings, repeat_is_safe
+from runtime.postgres import PostgresDatabase, PostgresOptions, repeat_is_safe
 from runtime.testing import capture_logs
 
 
@@ -48,7 +48,7 @@ async def pg_db(
     dsn = schema_database
     if request.param == "pgbouncer":
         dsn = request.getfixturevalue("module_bouncer").dsn(schema_database)
-    async with PostgresDatabase(dsn, max_connections=10) as client:
+    async with PostgresDatabase(options=PostgresOptions(dsn=dsn, max_connections=10)) as client:
         yield client
 
 
@@ -234,12 +234,14 @@ async def test_health_check_true_on_ready_database(pg_db: PostgresDatabase) -> N
 
 
 async def test_health_check_false_without_schema(fresh_database: str) -> None:
-    async with PostgresDatabase(fresh_database) as client:
+    async with PostgresDatabase(options=PostgresOptions(dsn=fresh_database)) as client:
         assert await client.health_check() is False
 
 
 async def test_health_check_false_quickly_when_server_unreachable() -> None:
-    client = PostgresDatabase(UNREACHABLE_DSN, connect_timeout_seconds=2, min_connections=0)
+    client = PostgresDatabase(
+        options=PostgresOptions(dsn=UNREACHABLE_DSN, connect_timeout_seconds=2, min_connections=0)
+    )
     try:
         started = asyncio.get_running_loop().time()
         with capture_logs() as logs:
@@ -252,7 +254,9 @@ async def test_health_check_false_quickly_when_server_unreachable() -> None:
 
 async def test_unreachable_server_raises_service_unavailable_after_retries() -> None:
     client = PostgresDatabase(
-        UNREACHABLE_DSN, pool_timeout_seconds=0.3, min_connections=0, max_attempts=3
+        options=PostgresOptions(
+            dsn=UNREACHABLE_DSN, pool_timeout_seconds=0.3, min_connections=0, max_attempts=3
+        )
     )
     try:
         with capture_logs() as logs, pytest.raises(ServiceUnavailableError) as caught:
@@ -295,7 +299,7 @@ async def wait_until_gone(dsn: str, application_name: str) -> None:
 
 async def test_pool_never_opens_more_than_max_connections(schema_database: str) -> None:
     async with PostgresDatabase(
-        schema_database, max_connections=3, application_name="vg-bound"
+        options=PostgresOptions(dsn=schema_database, max_connections=3, application_name="vg-bound")
     ) as client:
         results = await asyncio.gather(*(client.call_function("health") for _ in range(30)))
         stats = client.pool.get_stats()
@@ -305,7 +309,7 @@ async def test_pool_never_opens_more_than_max_connections(schema_database: str) 
 
 
 async def test_closed_client_refuses_calls(schema_database: str) -> None:
-    client = PostgresDatabase(schema_database)
+    client = PostgresDatabase(options=PostgresOptions(dsn=schema_database))
     await client.call_function("health")
     await client.aclose()
     with pytest.raises(DatabaseError, match="closed") as caught:
@@ -314,7 +318,7 @@ async def test_closed_client_refuses_calls(schema_database: str) -> None:
 
 
 async def test_lazy_client_reads_database_url_from_settings(schema_database: str) -> None:
-    lazy = PostgresDatabase.lazy(_options_from_settings)
+    lazy = PostgresDatabase.lazy(PostgresOptions.from_settings)
     settings = Settings(_env_file=None, **settings_values(database_url=as_url(schema_database)))
     with override_settings(settings):
         assert await lazy.health_check() is True
@@ -326,7 +330,7 @@ async def test_lazy_client_reads_database_url_from_settings(schema_database: str
 def test_module_pg_without_database_url_raises_config_error() -> None:
     settings = Settings(_env_file=None, **settings_values())
     with override_settings(settings), pytest.raises(ConfigError, match="DATABASE_URL"):
-        _options_from_settings()
+        PostgresOptions.from_settings()
 
 
 @pytest.mark.parametrize(
@@ -343,14 +347,14 @@ def test_module_pg_without_database_url_raises_config_error() -> None:
 )
 def test_bad_bounds_raise_config_error(kwargs: dict[str, float]) -> None:
     with pytest.raises(ConfigError):
-        PostgresDatabase("postgresql://localhost/x", **kwargs)  # type: ignore[arg-type]
+        PostgresDatabase(options=PostgresOptions(dsn="postgresql://localhost/x", **kwargs))  # type: ignore[arg-type]
 
 
 def test_missing_dsn_raises_config_error() -> None:
     with pytest.raises(ConfigError):
-        PostgresDatabase()
+        PostgresOptions()  # type: ignore[call-arg]
     with pytest.raises(ConfigError, match="postgresql://"):
-        PostgresDatabase("mysql://x")
+        PostgresDatabase(options=PostgresOptions(dsn="mysql://x"))
 
 
 @pytest.mark.parametrize(
@@ -395,10 +399,12 @@ async def test_reconnect_backoff_starts_small_and_never_exceeds_its_cap() -> Non
 )
 def test_options_are_validated_by_one_model(kwargs: dict[str, object]) -> None:
     with pytest.raises(ConfigError, match="invalid PostgresOptions"):
-        PostgresDatabase("postgresql://localhost/x", **kwargs)
+        PostgresDatabase(options=PostgresOptions(dsn="postgresql://localhost/x", **kwargs))
 
 
 def test_invalid_options_never_echo_the_dsn() -> None:
     with pytest.raises(ConfigError) as caught:
-        PostgresDatabase("postgresql://user:hunter2@localhost/x", max_connections=0)
+        PostgresDatabase(
+            options=PostgresOptions(dsn="postgresql://user:hunter2@localhost/x", max_connections=0)
+        )
     assert "hunter2" not in str(caught.value)

@@ -26,8 +26,7 @@ from runtime.database import (
     MAX_BATCH_OPERATIONS,
     MAX_CONNECTIONS,
     Database,
-    _options_from_settings,
-    get_database,
+    DatabaseOptions,
     repeat_is_safe,
     to_json_value,
 )
@@ -50,7 +49,10 @@ ROW = {"id": str(JOB), "status": "queued", "progress": 0}
 
 def database(recorder: Recorder, **kwargs: Any) -> Database:
     client = new_http_client(transport=httpx.MockTransport(recorder))
-    return Database(url=SUPABASE_URL, service_key=SERVICE_KEY, http_client=client, **kwargs)
+    return Database(
+        options=DatabaseOptions(url=SUPABASE_URL, service_key=SERVICE_KEY, **kwargs),
+        http_client=client,
+    )
 
 
 @pytest.fixture
@@ -351,7 +353,9 @@ async def test_health_check_false_within_timeout_when_server_hangs(recorder: Rec
         return httpx.Response(200, json={"status": "ok"})
 
     client = new_http_client(transport=httpx.MockTransport(hang))
-    slow = Database(url=SUPABASE_URL, service_key=SERVICE_KEY, http_client=client)
+    slow = Database(
+        options=DatabaseOptions(url=SUPABASE_URL, service_key=SERVICE_KEY), http_client=client
+    )
     started = asyncio.get_running_loop().time()
     assert await slow.health_check(timeout_seconds=0.2) is False
     assert asyncio.get_running_loop().time() - started < 1.0
@@ -534,7 +538,7 @@ async def test_transaction_holds_at_most_max_operations(db: Database) -> None:
 
 
 async def test_aclose_closes_the_client_it_built() -> None:
-    client = Database(url=SUPABASE_URL, service_key=SERVICE_KEY)
+    client = Database(options=DatabaseOptions(url=SUPABASE_URL, service_key=SERVICE_KEY))
     http = client.http_client
     limits = http._transport._pool  # type: ignore[attr-defined]
     assert limits._max_connections == 10
@@ -549,14 +553,16 @@ async def test_aclose_closes_the_client_it_built() -> None:
 
 async def test_aclose_leaves_an_injected_client_open(recorder: Recorder) -> None:
     injected = new_http_client(transport=httpx.MockTransport(recorder))
-    async with Database(url=SUPABASE_URL, service_key=SERVICE_KEY, http_client=injected) as client:
+    async with Database(
+        options=DatabaseOptions(url=SUPABASE_URL, service_key=SERVICE_KEY), http_client=injected
+    ) as client:
         assert client.http_client is injected
     assert not injected.is_closed
     await injected.aclose()
 
 
 async def test_lazy_client_reads_settings_on_first_use_and_reopens_after_close() -> None:
-    lazy = Database.lazy(_options_from_settings)
+    lazy = Database.lazy(DatabaseOptions.from_settings)
     assert lazy._options is None
     settings = Settings(
         _env_file=None, **settings_values(db_pool_max_connections=4, http_timeout_seconds=3.5)
@@ -574,9 +580,10 @@ async def test_lazy_client_reads_settings_on_first_use_and_reopens_after_close()
 
 
 def test_module_db_is_the_lazy_singleton() -> None:
+    import runtime.db
     from runtime.database import db
 
-    assert get_database() is db
+    assert runtime.db.db is db
 
 
 def test_importing_opens_nothing_and_reads_no_configuration() -> None:
@@ -603,9 +610,15 @@ def test_settings_refuse_more_than_ten_database_connections() -> None:
 
 
 def test_client_refuses_more_than_ten_connections() -> None:
-    assert Database(url=SUPABASE_URL, service_key=SERVICE_KEY, max_connections=MAX_CONNECTIONS)
+    assert Database(
+        options=DatabaseOptions(
+            url=SUPABASE_URL, service_key=SERVICE_KEY, max_connections=MAX_CONNECTIONS
+        )
+    )
     with pytest.raises(ConfigError, match="max_connections"):
-        Database(url=SUPABASE_URL, service_key=SERVICE_KEY, max_connections=11)
+        Database(
+            options=DatabaseOptions(url=SUPABASE_URL, service_key=SERVICE_KEY, max_connections=11)
+        )
 
 
 @pytest.mark.parametrize(
@@ -615,21 +628,21 @@ def test_client_refuses_more_than_ten_connections() -> None:
         {"max_attempts": 11},
         {"timeout_seconds": 0},
         {"retry_base_delay_seconds": -1},
-        {"schema": ""},
+        {"schema": "public"},  # an option nobody set, deleted: refused like any unknown one
     ],
 )
 def test_bad_bounds_raise_config_error(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ConfigError):
-        Database(url=SUPABASE_URL, service_key=SERVICE_KEY, **kwargs)
+        Database(options=DatabaseOptions(url=SUPABASE_URL, service_key=SERVICE_KEY, **kwargs))
 
 
 def test_missing_url_or_key_raises_config_error() -> None:
     with pytest.raises(ConfigError):
-        Database(url=SUPABASE_URL)
+        Database(options=DatabaseOptions(url=SUPABASE_URL))
     with pytest.raises(ConfigError, match="http"):
-        Database(url="localhost:54321", service_key=SERVICE_KEY)
+        Database(options=DatabaseOptions(url="localhost:54321", service_key=SERVICE_KEY))
     with pytest.raises(ConfigError, match="empty"):
-        Database(url=SUPABASE_URL, service_key="")
+        Database(options=DatabaseOptions(url=SUPABASE_URL, service_key=""))
 
 
 # -- JSON values ----------------------------------------------------------------------------
@@ -668,7 +681,10 @@ def slow_database(seconds: float, **kwargs: Any) -> Database:
         return httpx.Response(200, json=[ROW])
 
     client = new_http_client(transport=httpx.MockTransport(handler))
-    return Database(url=SUPABASE_URL, service_key=SERVICE_KEY, http_client=client, **kwargs)
+    return Database(
+        options=DatabaseOptions(url=SUPABASE_URL, service_key=SERVICE_KEY, **kwargs),
+        http_client=client,
+    )
 
 
 async def test_a_read_that_outlives_the_deadline_fails_at_the_deadline() -> None:

@@ -20,7 +20,8 @@ import pytest
 from db_support import SERVICE_KEY, SUPABASE_URL, Recorder, make_job, make_stage
 
 from generated.job import CostReservation, Job, JobCost, JobStage
-from runtime.database import MONEY_FIELDS, Database, loads_exact, to_json_value
+from runtime.database import Database, DatabaseOptions, loads_exact, to_json_value
+from runtime.db import money_fields
 from runtime.errors import ValidationError
 from runtime.http import new_http_client
 from runtime.postgres import PostgresDatabase
@@ -61,7 +62,9 @@ def answer(body: bytes) -> httpx.Response:
 async def served() -> AsyncIterator[tuple[Database, Recorder]]:
     recorder = Recorder()
     client = new_http_client(transport=httpx.MockTransport(recorder))
-    async with Database(url=SUPABASE_URL, service_key=SERVICE_KEY, http_client=client) as db:
+    async with Database(
+        options=DatabaseOptions(url=SUPABASE_URL, service_key=SERVICE_KEY), http_client=client
+    ) as db:
         yield db, recorder
     await client.aclose()
 
@@ -221,7 +224,7 @@ def test_to_json_value_accepts_floats_outside_money_fields() -> None:
 def test_money_fields_cover_every_money_column_of_the_generated_models(model: Any) -> None:
     money = {name for name, info in model.model_fields.items() if "Decimal" in str(info.annotation)}
     assert money
-    assert money <= MONEY_FIELDS
+    assert money <= money_fields()
 
 
 def test_loads_exact_reads_fractions_and_exponents_as_decimal() -> None:

@@ -27,7 +27,7 @@ from db_support import (
 )
 
 from runtime.cost_tracking import CostTracker
-from runtime.database import Database
+from runtime.database import Database, DatabaseOptions
 from runtime.errors import BudgetExceededError, ConflictError, NotFoundError
 from runtime.http import new_http_client
 from runtime.postgres import PostgresDatabase
@@ -37,7 +37,9 @@ from runtime.postgres import PostgresDatabase
 async def rest_db(schema_database: str) -> AsyncIterator[Database]:
     gateway = RpcGateway(schema_database)
     client = new_http_client(transport=httpx.MockTransport(gateway))
-    async with Database(url=SUPABASE_URL, service_key=SERVICE_KEY, http_client=client) as db:
+    async with Database(
+        options=DatabaseOptions(url=SUPABASE_URL, service_key=SERVICE_KEY), http_client=client
+    ) as db:
         yield db
     await client.aclose()
 
@@ -238,7 +240,10 @@ class FlakyServer:
 
 async def test_reconnects_after_broken_and_stale_connections() -> None:
     flaky = FlakyServer()
-    async with flaky as url, Database(url=url, service_key=SERVICE_KEY) as db:
+    async with (
+        flaky as url,
+        Database(options=DatabaseOptions(url=url, service_key=SERVICE_KEY)) as db,
+    ):
         first = await db.table("jobs").select("*").execute()  # 1st connection dropped: retried
         await asyncio.sleep(0.05)  # the server has closed the pooled connection meanwhile
         second = await db.table("jobs").select("*").execute()
