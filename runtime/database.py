@@ -8,6 +8,11 @@ parts both paths share. Importing this module opens no connection and reads no c
 
 from __future__ import annotations
 
+from runtime import _extras
+
+if not _extras.installed("db"):  # pragma: no cover - tested in a base install
+    raise _extras.missing("db", __name__)
+
 from typing import Any
 
 from runtime.db._common import (

@@ -6,6 +6,11 @@ this module opens no connection and reads no configuration.
 
 from __future__ import annotations
 
+from runtime import _extras
+
+if not _extras.installed("db"):  # pragma: no cover - tested in a base install
+    raise _extras.missing("db", __name__)
+
 from runtime.db._options import PostgresOptions
 from runtime.db._postgres import PostgresDatabase, pg, repeat_is_safe
 

@@ -14,7 +14,7 @@ import json
 import math
 import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Final, Protocol
@@ -76,11 +76,15 @@ def money_fields() -> frozenset[str]:
 
 
 def _money_ints_as_decimal(obj: dict[str, Any]) -> dict[str, Any]:
-    money = money_fields()
-    for key, value in obj.items():
-        if type(value) is int and key in money:  # not bool: type() is exact
+    for key in money_fields().intersection(obj):  # the scan over the keys runs in C
+        value = obj[key]
+        if type(value) is int:  # not bool: type() is exact
             obj[key] = Decimal(value)
     return obj
+
+
+# One decoder for every call: json.loads builds a new one per call when given hooks.
+_DECODER: Final = json.JSONDecoder(parse_float=Decimal, object_hook=_money_ints_as_decimal)
 
 
 def loads_exact(data: str | bytes) -> Any:
@@ -101,7 +105,9 @@ def loads_exact(data: str | bytes) -> Any:
     Raises:
         ValueError: Not JSON.
     """
-    return json.loads(data, parse_float=Decimal, object_hook=_money_ints_as_decimal)
+    if isinstance(data, bytes | bytearray):  # as json.loads reads bytes
+        data = data.decode(json.detect_encoding(data), "surrogatepass")
+    return _DECODER.decode(data)
 
 
 _IDENTIFIER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
@@ -198,19 +204,34 @@ def to_json_value(value: Any) -> Any:
         ) from None
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+def _float(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValidationError(f"cannot send {value!r} to the database: not a finite number")
+    return value
+
+
+def _decimal(value: Decimal) -> str:
+    if not value.is_finite():
+        raise ValidationError(f"cannot send Decimal({value}) to the database: not finite")
+    return str(value)
+
+
 def _convert(value: Any) -> Any:
+    exact = _BY_TYPE.get(type(value))  # the common types in one lookup; subclasses below
+    if exact is not None:
+        return exact(value)
     if isinstance(value, str):
         return _text(value)
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValidationError(f"cannot send {value!r} to the database: not a finite number")
-        return value
+        return _float(value)
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValidationError(f"cannot send Decimal({value}) to the database: not finite")
-        return str(value)
+        return _decimal(value)
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime | date | time):
@@ -222,7 +243,7 @@ def _convert(value: Any) -> Any:
     if isinstance(value, Mapping):
         return _convert_mapping(value)
     if isinstance(value, list | tuple):
-        return [_convert(item) for item in value]
+        return _convert_list(value)
     raise ValidationError(f"cannot send a {type(value).__name__} to the database as JSON")
 
 
@@ -243,6 +264,23 @@ def _convert_mapping(value: Mapping[Any, Any]) -> dict[str, Any]:
             )
         result[key] = _convert(item)
     return result
+
+
+def _convert_list(value: list[Any] | tuple[Any, ...]) -> list[Any]:
+    return [_convert(item) for item in value]
+
+
+_BY_TYPE: Final[dict[type, Callable[[Any], Any]]] = {
+    str: _text,
+    int: _same,
+    bool: _same,
+    type(None): _same,
+    float: _float,
+    Decimal: _decimal,
+    UUID: str,
+    dict: _convert_mapping,
+    list: _convert_list,
+}
 
 
 class FunctionCaller(Protocol):

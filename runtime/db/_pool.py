@@ -11,17 +11,18 @@ What psycopg_pool does not do, and this adds:
   :data:`RECONNECT_INITIAL_DELAY_SECONDS` and never waits more than ``reconnect_max_delay``
   between attempts, so a call succeeds within about that delay (plus one connect) of the server
   coming back.
-* **A check with no round trip.** :func:`checkout` hands out a pooled connection after a
+* **A check with no round trip.** :func:`acquire` hands out a pooled connection after a
   zero-timeout ``select`` on its socket: an idle connection has nothing to read unless the
   server closed it or terminated its backend (or sent a notice), so a readable socket is checked
   for real (one empty query) and a broken connection is closed and replaced, without the pool's
   own check-failure backoff (which also starts at 1 s).
-* **A hard bound on a call in flight.** :func:`watchdog` shuts the connection's socket down at
+* **A hard bound on a call in flight.** :class:`Watchdog` shuts the connection's socket down at
   the call's deadline, so a frozen or vanished server makes the read fail at once instead of
   waiting for TCP to notice (or for psycopg's cancellation, which may wait 10 s).
-* **No session state.** :func:`function_call` builds ``SET LOCAL statement_timeout = ...;
-  SELECT to_jsonb(public.<fn>(...))``: one simple-protocol round trip (client-side binding), the
-  timeout scoped to that implicit transaction, nothing left on the connection. This is what a
+* **No session state.** :func:`with_timeout` and :func:`select_call` build
+  ``SET LOCAL statement_timeout = ...; SELECT to_jsonb(public.<fn>(...))``: one simple-protocol
+  round trip (client-side binding), the timeout scoped to that implicit transaction, nothing left
+  on the connection. This is what a
   transaction-mode pooler (PgBouncer, Supavisor) needs: no startup ``options``, no session
   ``SET``, no server-side prepared statement.
 """
@@ -106,18 +107,17 @@ async def _usable(conn: AsyncConn, seconds: float) -> bool:
     return True
 
 
-@asynccontextmanager
-async def checkout(
-    pool: AsyncConnectionPool[AsyncConn], wait_seconds: float
-) -> AsyncIterator[AsyncConn]:
+async def acquire(pool: AsyncConnectionPool[AsyncConn], wait_seconds: float) -> AsyncConn:
     """Borrow a usable connection, discarding (and replacing) broken ones.
+
+    Give it back with ``pool.putconn``.
 
     Args:
         pool: The pool.
         wait_seconds: Seconds to wait for a connection in all; each connection is checked
             first (see :func:`_usable`).
 
-    Yields:
+    Returns:
         A connection believed usable.
 
     Raises:
@@ -128,10 +128,26 @@ async def checkout(
     while True:
         conn = await pool.getconn(timeout=max(0.001, end - loop.time()))
         if await _usable(conn, max(0.0, end - loop.time())):
-            break
+            return conn
         with suppress(psycopg.Error):
             await conn.close()
         await pool.putconn(conn)  # a closed connection is dropped and replaced by the pool
+
+
+@asynccontextmanager
+async def checkout(
+    pool: AsyncConnectionPool[AsyncConn], wait_seconds: float
+) -> AsyncIterator[AsyncConn]:
+    """:func:`acquire` as a context manager: the connection goes back to the pool on exit.
+
+    Args:
+        pool: The pool.
+        wait_seconds: Seconds to wait for a connection in all.
+
+    Yields:
+        A connection believed usable.
+    """
+    conn = await acquire(pool, wait_seconds)
     try:
         yield conn
     finally:
@@ -148,60 +164,86 @@ def _shutdown(conn: AsyncConn) -> None:
             dup.close()
 
 
-@asynccontextmanager
-async def watchdog(conn: AsyncConn, seconds: float) -> AsyncIterator[list[bool]]:
-    """Shut ``conn``'s socket down if the block is still running after ``seconds``.
+class Watchdog:
+    """Shuts ``conn``'s socket down at loop time ``when`` unless cancelled first.
 
     The pending read then fails at once (``OperationalError``) and the pool replaces the
-    connection.
+    connection. Armed on construction; :meth:`cancel` disarms it.
+
+    Args:
+        conn: The connection in use.
+        when: The event loop time (``loop.time()``) at which to fire.
+    """
+
+    __slots__ = ("_conn", "_handle", "fired")
+
+    def __init__(self, conn: AsyncConn, when: float) -> None:
+        self._conn = conn
+        self.fired = False
+        self._handle = asyncio.get_running_loop().call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        self.fired = True
+        _shutdown(self._conn)
+
+    def cancel(self) -> None:
+        """Disarm the watchdog (the block finished in time)."""
+        self._handle.cancel()
+
+
+@asynccontextmanager
+async def watchdog(conn: AsyncConn, seconds: float) -> AsyncIterator[Watchdog]:
+    """Shut ``conn``'s socket down if the block is still running after ``seconds``.
 
     Args:
         conn: The connection in use.
         seconds: Time allowed.
 
     Yields:
-        A one-item list, ``[True]`` once the watchdog has fired.
+        The :class:`Watchdog`; its ``fired`` is true once it has fired.
     """
-    fired = [False]
-
-    def fire() -> None:
-        fired[0] = True
-        _shutdown(conn)
-
-    handle = asyncio.get_running_loop().call_later(max(0.0, seconds), fire)
+    dog = Watchdog(conn, asyncio.get_running_loop().time() + max(0.0, seconds))
     try:
-        yield fired
+        yield dog
     finally:
-        handle.cancel()
+        dog.cancel()
 
 
 @functools.lru_cache(maxsize=512)
-def function_call(name: str, params: tuple[str, ...], *, statement_timeout_ms: int) -> bytes:
-    """The statement for one call: ``SET LOCAL statement_timeout = ...; SELECT to_jsonb(...)``.
+def select_call(name: str, params: tuple[str, ...]) -> bytes:
+    """The ``SELECT to_jsonb(public.<fn>(p_a => %(p_a)s, ...))`` of one call (cached).
 
-    Built once per function, parameter names and timeout (cached): composing and quoting the
-    identifiers on every call cost more than the rest of the client side together.
+    Built once per function and parameter names: composing and quoting the identifiers on every
+    call cost more than the rest of the client side together.
 
     Args:
         name: The function in schema ``public`` (already checked).
         params: Named arguments' names (already checked); values are bound client-side.
-        statement_timeout_ms: The server-side limit for this statement.
 
     Returns:
         The statement text, with one ``%(name)s`` placeholder per parameter.
     """
-    select_sql = sql.SQL("SELECT to_jsonb({fn}({args}))").format(
-        fn=sql.Identifier("public", name),
-        args=sql.SQL(", ").join(
-            sql.SQL("{} => {}").format(sql.Identifier(key), sql.Placeholder(key)) for key in params
-        ),
-    )
-    statement = sql.Composed(
-        [
-            sql.SQL("SET LOCAL statement_timeout = {}; ").format(
-                sql.Literal(max(1, statement_timeout_ms))
+    return (
+        sql.SQL("SELECT to_jsonb({fn}({args}))")
+        .format(
+            fn=sql.Identifier("public", name),
+            args=sql.SQL(", ").join(
+                sql.SQL("{} => {}").format(sql.Identifier(key), sql.Placeholder(key))
+                for key in params
             ),
-            select_sql,
-        ]
+        )
+        .as_bytes(None)
     )
-    return statement.as_bytes(None)
+
+
+def with_timeout(select: bytes, statement_timeout_ms: int) -> bytes:
+    """``SET LOCAL statement_timeout = ...;`` in front of a call's ``SELECT``.
+
+    Args:
+        select: The call, from :func:`select_call`.
+        statement_timeout_ms: The server-side limit for this statement.
+
+    Returns:
+        The statement text: one simple-protocol message, one implicit transaction.
+    """
+    return b"SET LOCAL statement_timeout = %d; " % max(1, int(statement_timeout_ms)) + select

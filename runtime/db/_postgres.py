@@ -54,6 +54,7 @@ if not _extras.installed("db"):  # pragma: no cover - tested in a base install
     raise _extras.missing("db", __name__)
 
 import asyncio
+import functools
 import math
 from collections.abc import Callable, Mapping
 from typing import Any, Final, Self
@@ -63,13 +64,21 @@ import psycopg
 from psycopg.types.json import Jsonb, set_json_loads
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from runtime.db._common import check_params, loads_exact, to_json_value
+from runtime.db._common import check_identifier, loads_exact, to_json_value
 from runtime.db._options import PostgresOptions
-from runtime.db._pool import CappedPool, checkout, function_call, watchdog
+from runtime.db._pool import (
+    CappedPool,
+    Watchdog,
+    acquire,
+    checkout,
+    select_call,
+    watchdog,
+    with_timeout,
+)
 from runtime.db._retries import deadline_error, mark_retryable, with_retries
 from runtime.db._transaction import Transaction
 from runtime.error_mapping import translate_exception
-from runtime.errors import ConfigError, DatabaseError, PipelineError
+from runtime.errors import ConfigError, DatabaseError, PipelineError, ValidationError
 from runtime.lifecycle import LazyClient, run_health_check
 from runtime.logging import get_logger
 
@@ -120,11 +129,53 @@ def _timeout_ms(seconds: float) -> int:
     return max(100, math.ceil(seconds * 10) * 100)
 
 
-def _argument(value: Any) -> Any:
-    converted = to_json_value(value)
-    if isinstance(converted, dict | list):
-        return Jsonb(converted)
-    return converted
+@functools.lru_cache(maxsize=512)
+def _checked_select(name: str, keys: tuple[str, ...]) -> bytes:
+    for key in keys:
+        check_identifier(key, "parameter name")
+    return select_call(name, keys)
+
+
+def _select(name: str, keys: tuple[Any, ...]) -> bytes:
+    """The call's ``SELECT``, once its parameter names are checked (both cached per signature)."""
+    for key in keys:
+        if type(key) is not str:  # not hashable for the cache, or not a name: refused here
+            check_identifier(key, "parameter name")
+    return _checked_select(name, keys)
+
+
+def _arguments(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The values to bind, converted as the PostgREST path converts them.
+
+    A float for a money argument is refused; mappings and lists are sent as jsonb.
+    """
+    converted: dict[str, Any] = to_json_value(params)
+    return {
+        key: Jsonb(value) if type(value) is dict or type(value) is list else value
+        for key, value in converted.items()
+    }
+
+
+def _new_pool(options: PostgresOptions) -> CappedPool:
+    """The pool (not yet opened): autocommit, client-side binding, no prepared statements."""
+    kwargs: dict[str, Any] = {
+        "autocommit": True,
+        "connect_timeout": max(2, math.ceil(options.connect_timeout_seconds)),
+        "application_name": options.application_name,
+        "cursor_factory": psycopg.AsyncClientCursor,
+        "prepare_threshold": None,
+    }
+    return CappedPool(
+        options.dsn.get_secret_value(),
+        min_size=options.min_connections,
+        max_size=options.max_connections,
+        kwargs=kwargs,
+        timeout=options.pool_timeout_seconds,
+        configure=_configure,
+        name="videogen-postgres",
+        open=False,
+        reconnect_max_delay=options.reconnect_max_delay_seconds,
+    )
 
 
 class PostgresDatabase(LazyClient[PostgresOptions]):
@@ -188,25 +239,7 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
                 raise DatabaseError(
                     "this PostgresDatabase is closed; build a new one", code="client_closed"
                 )
-            options = self.options
-            kwargs: dict[str, Any] = {
-                "autocommit": True,
-                "connect_timeout": max(2, math.ceil(options.connect_timeout_seconds)),
-                "application_name": options.application_name,
-                "cursor_factory": psycopg.AsyncClientCursor,
-                "prepare_threshold": None,
-            }
-            self._pool = CappedPool(
-                options.dsn.get_secret_value(),
-                min_size=options.min_connections,
-                max_size=options.max_connections,
-                kwargs=kwargs,
-                timeout=options.pool_timeout_seconds,
-                configure=_configure,
-                name="videogen-postgres",
-                open=False,
-                reconnect_max_delay=options.reconnect_max_delay_seconds,
-            )
+            self._pool = _new_pool(self.options)
         return self._pool
 
     async def _open_pool(self) -> AsyncConnectionPool[psycopg.AsyncConnection[Any]]:
@@ -270,9 +303,14 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
                 have been applied and is not idempotent.
             PipelineError: The call failed (see :mod:`runtime.error_mapping`).
         """
-        arguments = check_params(name, params)
-        values = {key: _argument(value) for key, value in arguments.items()}
-        keys = tuple(arguments)
+        check_identifier(name, "function name")
+        if params is None:
+            params = {}
+        elif not isinstance(params, Mapping):
+            raise ValidationError(f"params must be a mapping, got {type(params).__name__}")
+        keys = tuple(params)
+        select = _select(name, keys)
+        values = _arguments(params)
         options = self.options
         budget = options.call_deadline_seconds
         loop = asyncio.get_running_loop()
@@ -284,20 +322,25 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
             if remaining <= 0:
                 raise deadline_error(budget, sent=False, idempotent=idempotent, job_id=job_id)
             limit = remaining if statement_limit is None else min(statement_limit, remaining)
-            query = function_call(name, keys, statement_timeout_ms=_timeout_ms(limit))
+            query = with_timeout(select, _timeout_ms(limit))
             connected = False
-            fired = [False]
+            dog: Watchdog | None = None
             try:
                 pool = await self._open_pool()
-                wait = min(options.pool_timeout_seconds, remaining)
-                async with checkout(pool, wait) as conn:
-                    connected = True
-                    async with watchdog(conn, deadline - loop.time()) as fired:
+                conn = await acquire(pool, min(options.pool_timeout_seconds, remaining))
+                connected = True
+                try:
+                    dog = Watchdog(conn, deadline)
+                    try:
                         cursor = await conn.execute(query, values)
                         cursor.nextset()  # past the SET LOCAL's result
                         row = await cursor.fetchone()
+                    finally:
+                        dog.cancel()
+                finally:
+                    await pool.putconn(conn)
             except Exception as exc:
-                if fired[0]:
+                if dog is not None and dog.fired:
                     raise deadline_error(
                         budget, sent=True, idempotent=idempotent, job_id=job_id
                     ) from exc

@@ -139,6 +139,27 @@ async def test_bad_parameter_name_is_a_validation_error(pg_db: PostgresDatabase)
         await pg_db.call_function("health", {"": 1})
 
 
+@pytest.mark.parametrize("params", [{"": 1}, {"a)": 1}, {1: "x"}, {"p_a": 1, "bad name": 2}])
+async def test_bad_parameter_names_are_refused_every_time(
+    pg_db: PostgresDatabase, params: dict[object, object]
+) -> None:
+    # A checked signature is cached; a refused one never is, so the second call refuses too.
+    for _ in range(2):
+        with pytest.raises(ValidationError, match="parameter name"):
+            await pg_db.call_function("health", params)  # type: ignore[arg-type]
+
+
+async def test_a_float_for_a_money_argument_is_refused_before_any_io(
+    pg_db: PostgresDatabase,
+) -> None:
+    # As on the PostgREST path; sent, the unknown job would be a NotFoundError instead.
+    with pytest.raises(ValidationError, match="p_cost is money"):
+        await pg_db.call_function(
+            "record_cost",
+            {"p_job_id": uuid.uuid4(), "p_stage_name": "x", "p_api_name": "y", "p_cost": 0.1},
+        )
+
+
 async def test_transaction_commits_every_write(
     pg_db: PostgresDatabase, schema_database: str
 ) -> None:

@@ -105,6 +105,21 @@ async def test_insert_sends_json_with_exact_values(db: Database, recorder: Recor
     }
 
 
+async def test_values_given_as_the_json_keyword_are_sent_exactly(
+    db: Database, recorder: Recorder
+) -> None:
+    recorder.queue.append(httpx.Response(201, json=[ROW]))
+    await db.table("jobs").upsert(json={"id": JOB, "total_cost": Decimal("1.50")}).execute()
+    assert recorder.body() == {"id": str(JOB), "total_cost": "1.50"}
+
+
+def test_query_forwards_the_builders_attributes(db: Database) -> None:
+    query = db.table("jobs").select("id")
+    assert query.negate_next is False  # a plain attribute of the builder, passed through
+    assert query.request is query.builder.request
+    assert repr(query) == f"<Query {type(query.builder).__name__}>"
+
+
 async def test_update_sends_patch_with_filter(db: Database, recorder: Recorder) -> None:
     recorder.queue.append(httpx.Response(200, json=[ROW]))
     await db.table("jobs").update({"progress": 50}).eq("id", str(JOB)).execute()
@@ -127,6 +142,14 @@ async def test_rpc_sends_post_with_named_arguments(db: Database, recorder: Recor
     assert (request.method, request.url.path) == ("POST", "/rest/v1/rpc/reserve_cost")
     assert recorder.body() == {"p_job_id": str(JOB), "p_amount": "0.10"}
     assert data == {"status": "ok"}
+
+
+async def test_call_function_without_params_sends_an_empty_object(
+    db: Database, recorder: Recorder
+) -> None:
+    recorder.queue.append(httpx.Response(200, json={"status": "ok"}))
+    assert await db.call_function("health") == {"status": "ok"}
+    assert recorder.body() == {}
 
 
 async def test_query_without_operation_cannot_execute(db: Database) -> None:
@@ -664,6 +687,29 @@ def test_to_json_value_converts_exactly() -> None:
         "a": [str(JOB), "1.10", "red", [1, 2.5]],
         "m": {"amount": "2.5"},
     }
+
+
+def test_to_json_value_converts_subclasses_as_their_base() -> None:
+    class Text(str):
+        pass
+
+    class Number(float):
+        pass
+
+    class Amount(Decimal):
+        pass
+
+    class Count(int):
+        pass
+
+    class Id(uuid.UUID):
+        pass
+
+    values = [Text("a"), Number(1.5), Amount("2.50"), Count(3), Id(str(JOB)), (1, Text("b"))]
+    assert to_json_value(values) == ["a", 1.5, "2.50", 3, str(JOB), [1, "b"]]
+    for bad in (Text("a\x00"), Number("nan"), Amount("NaN")):
+        with pytest.raises(ValidationError):
+            to_json_value(bad)
 
 
 @pytest.mark.parametrize("value", [float("nan"), Decimal("Infinity"), {1: "x"}, {"x": object()}])
