@@ -88,7 +88,9 @@ _logger = get_logger("runtime.postgres")
 
 _ROLLED_BACK_STATES: Final = frozenset({"40001", "40P01"})
 _UNAVAILABLE_STATES: Final = frozenset({"57P01", "57P02", "57P03", "53300"})
-_DEFAULT_HEALTH_TIMEOUT_SECONDS: Final = 2.0
+_DEFAULT_HEALTH_TIMEOUT_SECONDS: Final[float] = PostgresOptions.model_fields[
+    "health_check_timeout_seconds"
+].default
 
 
 def repeat_is_safe(exc: BaseException, *, connected: bool, idempotent: bool) -> bool:

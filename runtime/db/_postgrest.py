@@ -87,7 +87,9 @@ __all__ = ["Database", "db"]
 
 _logger = get_logger("runtime.database")
 
-_DEFAULT_HEALTH_TIMEOUT_SECONDS: Final = 2.0
+_DEFAULT_HEALTH_TIMEOUT_SECONDS: Final[float] = DatabaseOptions.model_fields[
+    "health_check_timeout_seconds"
+].default
 
 
 def _new_http_client(options: DatabaseOptions) -> httpx.AsyncClient:

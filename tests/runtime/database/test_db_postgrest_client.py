@@ -15,6 +15,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -603,10 +604,39 @@ async def test_lazy_client_reads_settings_on_first_use_and_reopens_after_close()
 
 
 def test_module_db_is_the_lazy_singleton() -> None:
+    import runtime.database
     import runtime.db
     from runtime.database import db
 
     assert runtime.db.db is db
+    assert set(runtime.db.__all__) <= set(dir(runtime.db))
+    assert runtime.db.money_fields() == runtime.database.MONEY_FIELDS  # the former constant
+    with pytest.raises(AttributeError):
+        runtime.db.get_database  # noqa: B018 - deleted: it only returned db
+    with pytest.raises(AttributeError):
+        runtime.database.get_database  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    ("name", "loaded", "not_loaded"),
+    [
+        ("pg", {"psycopg", "psycopg_pool"}, {"postgrest", "supabase", "httpx", "generated"}),
+        ("db", {"postgrest", "httpx"}, {"psycopg", "psycopg_pool", "supabase", "generated"}),
+        ("Transaction", set(), {"psycopg", "postgrest", "supabase", "httpx", "generated"}),
+    ],
+)
+def test_each_path_loads_only_its_own_backend(
+    name: str, loaded: set[str], not_loaded: set[str]
+) -> None:
+    script = (
+        f"import sys\nfrom runtime.db import {name}\n"
+        f"print(sorted(m for m in {sorted(loaded | not_loaded)!r} if m in sys.modules))\n"
+    )
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=root
+    )
+    assert done.stdout.strip() == repr(sorted(loaded)), done.stderr
 
 
 def test_importing_opens_nothing_and_reads_no_configuration() -> None:
