@@ -43,6 +43,17 @@ from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 from psycopg_pool.base import AttemptWithBackoff
 
+__all__ = [
+    "RECONNECT_INITIAL_DELAY_SECONDS",
+    "CappedPool",
+    "Watchdog",
+    "acquire",
+    "checkout",
+    "select_call",
+    "watchdog",
+    "with_timeout",
+]
+
 RECONNECT_INITIAL_DELAY_SECONDS: Final = 0.05
 """First wait after a failed connection attempt (psycopg_pool's own: 1 s)."""
 
