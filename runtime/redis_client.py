@@ -16,7 +16,6 @@ from runtime.cache import (
     MAX_KEY_LENGTH,
     MAX_TTL_SECONDS,
     RedisCache,
-    get_redis,
     redis,
 )
 
@@ -31,7 +30,6 @@ __all__ = [
     "MAX_TTL_SECONDS",
     "CacheOptions",
     "RedisCache",
-    "get_redis",
     "redis",
 ]
 

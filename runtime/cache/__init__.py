@@ -50,7 +50,7 @@ if not _extras.installed("cache"):  # pragma: no cover - tested in a base instal
 
 from typing import TYPE_CHECKING, Any
 
-from runtime.cache._client import RedisCache, get_redis, redis
+from runtime.cache._client import RedisCache, redis
 from runtime.cache._values import (
     DEFAULT_KEY_PREFIX,
     DEFAULT_OPERATION_TIMEOUT_SECONDS,
@@ -70,7 +70,6 @@ __all__ = [
     "MAX_TTL_SECONDS",
     "CacheOptions",
     "RedisCache",
-    "get_redis",
     "redis",
 ]
 

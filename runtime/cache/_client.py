@@ -20,7 +20,7 @@ from runtime.cache._values import (
 )
 from runtime.errors import ValidationError
 
-__all__ = ["RedisCache", "get_redis", "redis"]
+__all__ = ["RedisCache", "redis"]
 
 T = TypeVar("T")
 
@@ -278,12 +278,3 @@ class RedisCache(CacheCore):
 
 #: The process-wide cache, configured from :mod:`runtime.config` on first use.
 redis: RedisCache = RedisCache.lazy(options_from_settings)
-
-
-def get_redis() -> RedisCache:
-    """Return the process-wide cache (the same object as :data:`redis`).
-
-    Returns:
-        The lazy, settings-backed :class:`RedisCache`.
-    """
-    return redis

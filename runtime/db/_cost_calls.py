@@ -8,8 +8,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from runtime.database import FunctionCaller
 from runtime.db import _cost_inputs as check
+from runtime.db._common import FunctionCaller
 from runtime.db._cost_results import add_budget_figures
 from runtime.errors import BudgetExceededError, ConfigError
 
@@ -40,7 +40,7 @@ class CostCalls:
         """The function caller in use."""
         if self._database is not None:
             return self._database
-        from runtime.database import db
+        from runtime.db._postgrest import db
 
         return db
 

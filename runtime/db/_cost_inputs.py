@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 from uuid import UUID, uuid4
 
-from runtime.database import to_json_value
+from runtime.db._common import to_json_value
 from runtime.errors import ConfigError, ValidationError
 
 MONEY_QUANTUM: Final = Decimal("0.000001")

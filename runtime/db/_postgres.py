@@ -64,6 +64,7 @@ import psycopg
 from psycopg.types.json import Jsonb, set_json_loads
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from runtime._lifecycle import LazyClient, run_health_check
 from runtime.db._common import check_identifier, loads_exact, to_json_value
 from runtime.db._options import PostgresOptions
 from runtime.db._pool import (
@@ -79,7 +80,6 @@ from runtime.db._retries import deadline_error, mark_retryable, with_retries
 from runtime.db._transaction import Transaction
 from runtime.error_mapping import translate_exception
 from runtime.errors import ConfigError, DatabaseError, PipelineError, ValidationError
-from runtime.lifecycle import LazyClient, run_health_check
 from runtime.logging import get_logger
 
 __all__ = ["PostgresDatabase", "pg", "repeat_is_safe"]

@@ -19,7 +19,7 @@ Usage::
 ``db`` is lazy: importing this module opens no connection and reads no configuration. The first
 use reads :mod:`runtime.config` (``SUPABASE_URL``, ``SUPABASE_SERVICE_KEY``,
 ``DB_POOL_MAX_CONNECTIONS``, ``HTTP_TIMEOUT_SECONDS``) and builds supabase-py's ``AsyncClient``
-around one :func:`runtime.http.new_http_client` (at most 10 connections, explicit timeouts), which
+around one :func:`runtime._http.new_http_client` (at most 10 connections, explicit timeouts), which
 :meth:`Database.aclose` closes. Workers call ``await db.aclose()`` before their event loop ends;
 the module-level ``db`` rebuilds itself on next use, in the then-running loop. Other clients:
 ``Database(options=DatabaseOptions(url=..., service_key=...))`` or ``Database.from_settings()``.
@@ -70,14 +70,14 @@ from uuid import UUID
 import httpx
 from postgrest.types import CountMethod
 
+from runtime._http import new_http_client
+from runtime._lifecycle import LazyClient, run_health_check
 from runtime.db._common import check_params, to_json_value
 from runtime.db._options import DatabaseOptions
 from runtime.db._query import Query
 from runtime.db._requests import install_probe
 from runtime.db._transaction import Transaction
 from runtime.errors import ConfigError, DatabaseError, PipelineError, ValidationError
-from runtime.http import new_http_client
-from runtime.lifecycle import LazyClient, run_health_check
 from runtime.logging import get_logger
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ class Database(LazyClient[DatabaseOptions]):
             (:meth:`DatabaseOptions.from_settings`).
         http_client: An ``httpx.AsyncClient`` to send requests with; the caller keeps ownership
             (:meth:`aclose` leaves it open) and its limits and timeouts apply. By default one is
-            built with :func:`runtime.http.new_http_client` from ``options`` and closed by
+            built with :func:`runtime._http.new_http_client` from ``options`` and closed by
             :meth:`aclose`.
 
     Raises:

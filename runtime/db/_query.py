@@ -17,8 +17,8 @@ from runtime.db._transaction import ACTIVE_TRANSACTION
 from runtime.errors import ValidationError
 
 if TYPE_CHECKING:
+    from runtime._lifecycle import LazyClient
     from runtime.db._options import DatabaseOptions
-    from runtime.lifecycle import LazyClient
 
 __all__ = ["Query"]
 

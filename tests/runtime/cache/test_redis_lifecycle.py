@@ -16,7 +16,7 @@ from runtime._bounds import (
     RETRY_DELAY_CEILING_SECONDS,
     TIMEOUT_CEILING_SECONDS,
 )
-from runtime.cache import CacheOptions, RedisCache, get_redis, redis
+from runtime.cache import CacheOptions, RedisCache, redis
 from runtime.config import override_settings
 from runtime.errors import CacheError, ConfigError
 
@@ -39,10 +39,6 @@ def test_importing_the_module_reads_no_settings_and_connects_nowhere(
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "lazy"
-
-
-def test_get_redis_returns_the_module_cache() -> None:
-    assert get_redis() is redis
 
 
 async def test_the_module_cache_is_configured_from_settings(prefix: str) -> None:

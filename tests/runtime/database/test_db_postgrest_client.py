@@ -22,6 +22,7 @@ import httpx
 import pytest
 from db_support import SERVICE_KEY, SUPABASE_URL, Recorder, pgrst_error, settings_values
 
+from runtime._http import new_http_client
 from runtime.config import Settings, override_settings
 from runtime.database import (
     MAX_BATCH_OPERATIONS,
@@ -41,7 +42,6 @@ from runtime.errors import (
     ServiceUnavailableError,
     ValidationError,
 )
-from runtime.http import new_http_client
 from runtime.testing import capture_logs
 
 JOB = uuid.UUID("6f1c1b0e-8d1c-4a58-9b8e-2f7e4c1d2a10")

@@ -20,10 +20,10 @@ import pytest
 from db_support import SERVICE_KEY, SUPABASE_URL, Recorder, make_job, make_stage
 
 from generated.job import CostReservation, Job, JobCost, JobStage
+from runtime._http import new_http_client
 from runtime.database import Database, DatabaseOptions, loads_exact, to_json_value
 from runtime.db import money_fields
 from runtime.errors import ValidationError
-from runtime.http import new_http_client
 from runtime.postgres import PostgresDatabase
 
 JOB = uuid.UUID("6f1c1b0e-8d1c-4a58-9b8e-2f7e4c1d2a10")

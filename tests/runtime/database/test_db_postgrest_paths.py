@@ -26,10 +26,10 @@ from db_support import (
     pgrst_status,
 )
 
+from runtime._http import new_http_client
 from runtime.cost_tracking import CostTracker
 from runtime.database import Database, DatabaseOptions
 from runtime.errors import BudgetExceededError, ConflictError, NotFoundError
-from runtime.http import new_http_client
 from runtime.postgres import PostgresDatabase
 
 
