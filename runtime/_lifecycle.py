@@ -21,10 +21,43 @@ from typing import Any, Generic, Self, TypeVar
 
 from runtime.errors import ConfigError
 
-__all__ = ["LazyClient", "OptionsT", "check_bound", "run_health_check"]
+__all__ = ["LazyClient", "OptionsT", "check_bound", "resolve_options", "run_health_check"]
 
 OptionsT = TypeVar("OptionsT")
 """The type of a client's options object."""
+
+
+def resolve_options(
+    cls: type[OptionsT], options: OptionsT | None, fields: dict[str, Any], *, client: str
+) -> OptionsT:
+    """A client's options: ``options=`` as given, or built from its keyword fields.
+
+    Every client takes either ``options=Options(...)`` or the same fields as keywords
+    (``PostgresDatabase(dsn, max_connections=5)``); the options model validates them either way,
+    so no constructor repeats a field or a default.
+
+    Args:
+        cls: The client's options model.
+        options: The options given, if any.
+        fields: The keyword fields given (``None`` values already left out by the caller).
+        client: The client's name, for the error.
+
+    Returns:
+        The options to use.
+
+    Raises:
+        ConfigError: Both were given, ``options`` is not a ``cls``, or a field is invalid,
+            unknown or missing (raised by the model).
+    """
+    if options is None:
+        return cls(**fields)
+    if fields:
+        raise ConfigError(f"give {client} either options= or keyword options, not both")
+    if not isinstance(options, cls):
+        raise ConfigError(
+            f"{client} needs options={cls.__name__}(...), got {type(options).__name__}"
+        )
+    return options
 
 
 def check_bound(

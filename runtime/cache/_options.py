@@ -16,6 +16,7 @@ from runtime._bounds import (
     MAX_ATTEMPTS_CEILING,
     RETRY_DELAY_CEILING_SECONDS,
     TIMEOUT_CEILING_SECONDS,
+    options_error,
 )
 from runtime._redis_urls import SCHEMES, parse_nodes
 from runtime.cache._values import (
@@ -79,11 +80,7 @@ class CacheOptions(BaseModel):
         try:
             return handler(data)
         except pydantic.ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in error['loc']) or 'options'}: {error['msg']}"
-                for error in exc.errors()
-            )
-            raise ConfigError(f"invalid Redis cache options: {problems}") from exc
+            raise options_error("Redis cache options", exc) from None
 
     @field_validator("url")
     @classmethod

@@ -14,7 +14,7 @@ from typing import Any, Self
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from runtime._bounds import MAX_ATTEMPTS_CEILING, RETRY_DELAY_CEILING_SECONDS
+from runtime._bounds import MAX_ATTEMPTS_CEILING, RETRY_DELAY_CEILING_SECONDS, options_error
 from runtime._bounds import TIMEOUT_CEILING_SECONDS as _TIMEOUT
 from runtime.db._common import MAX_CONNECTIONS
 from runtime.errors import ConfigError
@@ -33,11 +33,7 @@ class _Options(BaseModel):
         try:
             super().__init__(**data)
         except pydantic.ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in error['loc']) or 'options'}: {error['msg']}"
-                for error in exc.errors(include_input=False, include_url=False)
-            )
-            raise ConfigError(f"invalid {type(self).__name__}: {problems}") from None
+            raise options_error(type(self).__name__, exc) from None
 
     def _check_backoff(self, base: float, cap: float) -> None:
         if base > cap:  # never above the cap, which would make every delay the cap

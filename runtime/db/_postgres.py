@@ -25,8 +25,8 @@ response body, decoded the same way: ``loads_exact``, numbers with a fraction
 as ``Decimal``) and the same error translation
 (:func:`runtime.error_mapping.translate_exception`).
 Cost tracking and transactions (:mod:`runtime.db._transaction`) run unchanged on either.
-Options: ``PostgresDatabase(options=PostgresOptions(dsn=...))`` or
-``PostgresDatabase.from_settings()``.
+Options: ``PostgresDatabase(dsn, max_connections=5)``,
+``PostgresDatabase(options=PostgresOptions(dsn=...))`` or ``PostgresDatabase.from_settings()``.
 
 Every call has a deadline, ``call_deadline_seconds`` (5 s by default): pool wait, attempts and
 backoff included; once spent the call fails with ``ServiceUnavailableError``
@@ -63,8 +63,9 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb, set_json_loads
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from pydantic import SecretStr
 
-from runtime._lifecycle import LazyClient, run_health_check
+from runtime._lifecycle import LazyClient, resolve_options, run_health_check
 from runtime.db._common import check_identifier, loads_exact, to_json_value
 from runtime.db._options import PostgresOptions
 from runtime.db._pool import (
@@ -184,20 +185,30 @@ class PostgresDatabase(LazyClient[PostgresOptions]):
     """Our SQL functions over a bounded psycopg 3 connection pool.
 
     Args:
-        options: Connection and policy settings (:class:`~runtime.db.PostgresOptions`); the
-            module-level :data:`pg` reads them from ``DATABASE_URL`` on first use
-            (:meth:`PostgresOptions.from_settings`).
+        dsn: The connection string (``postgresql://...``), with any other
+            :class:`~runtime.db.PostgresOptions` field as a keyword
+            (``PostgresDatabase(dsn, max_connections=5)``).
+        options: Or the options whole; the module-level :data:`pg` reads them from
+            ``DATABASE_URL`` on first use (:meth:`PostgresOptions.from_settings`).
+        **fields: Other :class:`~runtime.db.PostgresOptions` fields, with ``dsn``.
 
     Raises:
-        ConfigError: ``options`` is not a :class:`~runtime.db.PostgresOptions`.
+        ConfigError: Neither a dsn nor options, both options and fields, or an invalid field.
     """
 
-    def __init__(self, *, options: PostgresOptions) -> None:
-        if not isinstance(options, PostgresOptions):
+    def __init__(
+        self,
+        dsn: str | SecretStr | None = None,
+        *,
+        options: PostgresOptions | None = None,
+        **fields: Any,
+    ) -> None:
+        given = fields if dsn is None else {"dsn": dsn, **fields}
+        if options is None and "dsn" not in given:
             raise ConfigError(
-                "PostgresDatabase needs options=PostgresOptions(dsn=...), got "
-                f"{type(options).__name__}"
+                "PostgresDatabase needs a dsn or options= (the module-level pg reads DATABASE_URL)"
             )
+        options = resolve_options(PostgresOptions, options, given, client="PostgresDatabase")
         self._setup(options=options, factory=None)
 
     @classmethod

@@ -71,13 +71,13 @@ import httpx
 from postgrest.types import CountMethod
 
 from runtime._http import new_http_client
-from runtime._lifecycle import LazyClient, run_health_check
+from runtime._lifecycle import LazyClient, resolve_options, run_health_check
 from runtime.db._common import check_params, to_json_value
 from runtime.db._options import DatabaseOptions
 from runtime.db._query import Query
 from runtime.db._requests import install_probe
 from runtime.db._transaction import Transaction
-from runtime.errors import ConfigError, DatabaseError, PipelineError, ValidationError
+from runtime.errors import DatabaseError, PipelineError, ValidationError
 from runtime.logging import get_logger
 
 if TYPE_CHECKING:
@@ -122,25 +122,28 @@ class Database(LazyClient[DatabaseOptions]):
     """Supabase (PostgREST) database access with bounded connections and our error policy.
 
     Args:
-        options: Connection and policy settings (:class:`~runtime.db.DatabaseOptions`); the
-            module-level :data:`db` reads them from :mod:`runtime.config` on first use
+        options: Connection and policy settings (:class:`~runtime.db.DatabaseOptions`), whole;
+            the module-level :data:`db` reads them from :mod:`runtime.config` on first use
             (:meth:`DatabaseOptions.from_settings`).
         http_client: An ``httpx.AsyncClient`` to send requests with; the caller keeps ownership
             (:meth:`aclose` leaves it open) and its limits and timeouts apply. By default one is
             built with :func:`runtime._http.new_http_client` from ``options`` and closed by
             :meth:`aclose`.
+        **fields: Or the options' fields as keywords (``Database(url=..., service_key=...)``).
 
     Raises:
-        ConfigError: ``options`` is not a :class:`~runtime.db.DatabaseOptions`.
+        ConfigError: Both options and fields, ``options`` not a ``DatabaseOptions``, or an
+            invalid, unknown or missing field.
     """
 
     def __init__(
-        self, *, options: DatabaseOptions, http_client: httpx.AsyncClient | None = None
+        self,
+        *,
+        options: DatabaseOptions | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        **fields: Any,
     ) -> None:
-        if not isinstance(options, DatabaseOptions):
-            raise ConfigError(
-                f"Database needs options=DatabaseOptions(...), got {type(options).__name__}"
-            )
+        options = resolve_options(DatabaseOptions, options, fields, client="Database")
         self._setup(options=options, factory=None, http_client=http_client)
 
     @classmethod

@@ -11,7 +11,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 from urllib.parse import quote
 from uuid import UUID
 
@@ -21,7 +21,7 @@ from storage3 import AsyncStorageClient
 from storage3.utils import StorageException
 
 from runtime._http import new_http_client
-from runtime._lifecycle import LazyClient
+from runtime._lifecycle import LazyClient, resolve_options
 from runtime.error_mapping import translate_exception
 from runtime.errors import ServiceUnavailableError, StorageError, ValidationError
 from runtime.retry import retry_with_backoff
@@ -45,15 +45,25 @@ class StorageBase(LazyClient[StorageOptions]):
     """The base every storage operation stands on (see :class:`runtime.storage.StorageClient`).
 
     Args:
-        options: The client's policy (URL, key, timeouts, retries).
+        options: The client's policy (URL, key, timeouts, retries), whole; or give its fields as
+            keywords (``StorageClient(url=..., service_key=..., max_attempts=5)``).
         http_client: An ``httpx.AsyncClient`` to use (the caller keeps ownership; a response hook
             that drops connections after upload errors is added to it). When omitted one is built
             with :func:`runtime._http.new_http_client` and closed by :meth:`aclose`.
+        **fields: :class:`~runtime.storage.StorageOptions` fields, instead of ``options``.
+
+    Raises:
+        ConfigError: Both options and fields, or an invalid, unknown or missing field.
     """
 
     def __init__(
-        self, *, options: StorageOptions, http_client: httpx.AsyncClient | None = None
+        self,
+        *,
+        options: StorageOptions | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        **fields: Any,
     ) -> None:
+        options = resolve_options(StorageOptions, options, fields, client=type(self).__name__)
         self._setup(options=options, factory=None, http_client=http_client)
 
     @classmethod

@@ -16,6 +16,7 @@ from runtime._bounds import (
     MAX_ATTEMPTS_CEILING,
     RETRY_DELAY_CEILING_SECONDS,
     TIMEOUT_CEILING_SECONDS,
+    options_error,
 )
 from runtime.errors import ConfigError
 from runtime.storage._tus import TUS_CHUNK_SIZE_BYTES
@@ -71,11 +72,7 @@ class StorageOptions(BaseModel):
         try:
             return handler(data)
         except pydantic.ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in error['loc']) or 'options'}: {error['msg']}"
-                for error in exc.errors(include_input=False, include_url=False)
-            )
-            raise ConfigError(f"invalid Storage options: {problems}") from exc
+            raise options_error("Storage options", exc) from None
 
     @field_validator("url")
     @classmethod

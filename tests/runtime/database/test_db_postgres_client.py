@@ -429,3 +429,25 @@ def test_invalid_options_never_echo_the_dsn() -> None:
             options=PostgresOptions(dsn="postgresql://user:hunter2@localhost/x", max_connections=0)
         )
     assert "hunter2" not in str(caught.value)
+
+
+def test_a_dsn_and_keyword_options_build_the_same_options_as_options() -> None:
+    dsn = "postgresql://localhost/x"
+    client = PostgresDatabase(dsn, max_connections=5, call_deadline_seconds=2.0)
+    assert client.options == PostgresOptions(dsn=dsn, max_connections=5, call_deadline_seconds=2.0)
+
+
+def test_keyword_options_are_validated_like_options() -> None:
+    with pytest.raises(ConfigError, match="invalid PostgresOptions: max_connections"):
+        PostgresDatabase("postgresql://localhost/x", max_connections=0)
+
+
+def test_options_and_keyword_options_together_are_refused() -> None:
+    options = PostgresOptions(dsn="postgresql://localhost/x")
+    with pytest.raises(ConfigError, match="either options= or keyword options"):
+        PostgresDatabase(options=options, max_connections=5)
+
+
+def test_a_client_without_dsn_or_options_is_refused() -> None:
+    with pytest.raises(ConfigError, match="needs a dsn or options="):
+        PostgresDatabase()

@@ -782,3 +782,15 @@ async def test_a_write_that_outlives_the_deadline_is_not_retryable() -> None:
     await slow.http_client.aclose()
     assert caught.value.code == "deadline_exceeded"
     assert caught.value.retryable is False  # it may have been applied
+
+
+def test_keyword_options_build_the_same_options_as_options() -> None:
+    client = Database(url=SUPABASE_URL, service_key=SERVICE_KEY, max_attempts=5)
+    assert client.options == DatabaseOptions(
+        url=SUPABASE_URL, service_key=SERVICE_KEY, max_attempts=5
+    )
+
+
+def test_a_client_missing_a_required_option_is_refused() -> None:
+    with pytest.raises(ConfigError, match="service_key"):
+        Database(url=SUPABASE_URL)

@@ -142,3 +142,15 @@ def test_options_default_once_and_accept_a_plain_key() -> None:
     assert (OPTIONS.max_attempts, OPTIONS.timeout_seconds) == (3, 10.0)
     with pytest.raises(ConfigError, match="invalid Storage options: max_attempts"):
         StorageOptions(url=PROJECT_URL, service_key=SERVICE_KEY, max_attempts=0)
+
+
+def test_keyword_options_build_the_same_options_as_options() -> None:
+    client = StorageClient(url=PROJECT_URL, service_key=SERVICE_KEY, max_attempts=5)
+    assert client.options == StorageOptions(
+        url=PROJECT_URL, service_key=SERVICE_KEY, max_attempts=5
+    )
+
+
+def test_options_and_keyword_options_together_are_refused() -> None:
+    with pytest.raises(ConfigError, match="either options= or keyword options"):
+        StorageClient(options=OPTIONS, max_attempts=5)
