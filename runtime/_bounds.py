@@ -1,4 +1,4 @@
-"""The bounds every client's options share, and the error they raise, defined once.
+"""The bounds and defaults every client's options and the settings share, defined once.
 
 Each client's pydantic options object validates its retry settings against these, so a delay or
 an attempt count means the same thing for the database, the cache and storage.
@@ -14,7 +14,16 @@ if TYPE_CHECKING:
     import pydantic
 
 __all__ = [
+    "CACHE_KEY_PREFIX",
+    "CACHE_MAX_TTL_SECONDS",
+    "CACHE_TTL_SECONDS",
+    "DB_MAX_CONNECTIONS",
+    "HTTP_TIMEOUT_SECONDS",
     "MAX_ATTEMPTS_CEILING",
+    "REDIS_MAX_CONNECTIONS",
+    "REDIS_MAX_CONNECTIONS_CEILING",
+    "REDIS_OPERATION_TIMEOUT_SECONDS",
+    "REDIS_SOCKET_TIMEOUT_SECONDS",
     "RETRY_DELAY_CEILING_SECONDS",
     "TIMEOUT_CEILING_SECONDS",
     "options_error",
@@ -28,6 +37,22 @@ MAX_ATTEMPTS_CEILING: Final = 10
 
 TIMEOUT_CEILING_SECONDS: Final = 300.0
 """The longest any single timeout or deadline option may be set to."""
+
+# -- defaults that both a client's options and runtime.config's settings give ------------------
+
+HTTP_TIMEOUT_SECONDS: Final = 10.0
+"""One HTTP request to Supabase (PostgREST, Storage): ``HTTP_TIMEOUT_SECONDS``."""
+
+DB_MAX_CONNECTIONS: Final = 10
+"""The default and the most connections a database client holds (``DB_POOL_MAX_CONNECTIONS``)."""
+
+CACHE_KEY_PREFIX: Final = "videogen:cache:"
+CACHE_TTL_SECONDS: Final = 3600
+CACHE_MAX_TTL_SECONDS: Final = 30 * 24 * 3600
+REDIS_MAX_CONNECTIONS: Final = 20
+REDIS_MAX_CONNECTIONS_CEILING: Final = 1000
+REDIS_SOCKET_TIMEOUT_SECONDS: Final = 1.0
+REDIS_OPERATION_TIMEOUT_SECONDS: Final = 3.0
 
 
 def options_error(what: str, exc: pydantic.ValidationError) -> ConfigError:

@@ -18,12 +18,13 @@ if find_spec("httpx") is None:  # pragma: no cover - tested in a base install
 
 import httpx
 
+from runtime._bounds import HTTP_TIMEOUT_SECONDS
 from runtime._lifecycle import check_bound
 
 __all__ = ["DEFAULT_MAX_CONNECTIONS", "DEFAULT_TIMEOUT_SECONDS", "new_http_client"]
 
 DEFAULT_MAX_CONNECTIONS = 10
-DEFAULT_TIMEOUT_SECONDS = 10.0
+DEFAULT_TIMEOUT_SECONDS = HTTP_TIMEOUT_SECONDS
 
 
 def new_http_client(

@@ -50,6 +50,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings.sources import ENV_FILE_SENTINEL, DotenvType
 
+from runtime import _bounds as _b
 from runtime import _config_checks as checks
 from runtime.errors import ConfigError
 
@@ -137,13 +138,23 @@ class Settings(BaseSettings):
 
     database_url: SecretStr | None = None
     job_budget_limit: Decimal = Field(default=Decimal("20.00"), gt=0, le=10000, decimal_places=4)
-    cache_ttl_seconds: int = Field(default=3600, ge=1, le=30 * 24 * 3600)
-    cache_key_prefix: str = "videogen:cache:"
-    db_pool_max_connections: int = Field(default=10, ge=1, le=10)
-    http_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
-    redis_max_connections: int = Field(default=20, ge=1, le=1000)
-    redis_socket_timeout_seconds: float = Field(default=1.0, gt=0, le=300)
-    redis_operation_timeout_seconds: float = Field(default=3.0, gt=0, le=300)
+    cache_ttl_seconds: int = Field(default=_b.CACHE_TTL_SECONDS, ge=1, le=_b.CACHE_MAX_TTL_SECONDS)
+    cache_key_prefix: str = _b.CACHE_KEY_PREFIX
+    db_pool_max_connections: int = Field(
+        default=_b.DB_MAX_CONNECTIONS, ge=1, le=_b.DB_MAX_CONNECTIONS
+    )
+    http_timeout_seconds: float = Field(
+        default=_b.HTTP_TIMEOUT_SECONDS, gt=0, le=_b.TIMEOUT_CEILING_SECONDS
+    )
+    redis_max_connections: int = Field(
+        default=_b.REDIS_MAX_CONNECTIONS, ge=1, le=_b.REDIS_MAX_CONNECTIONS_CEILING
+    )
+    redis_socket_timeout_seconds: float = Field(
+        default=_b.REDIS_SOCKET_TIMEOUT_SECONDS, gt=0, le=_b.TIMEOUT_CEILING_SECONDS
+    )
+    redis_operation_timeout_seconds: float = Field(
+        default=_b.REDIS_OPERATION_TIMEOUT_SECONDS, gt=0, le=_b.TIMEOUT_CEILING_SECONDS
+    )
     log_file: Path | None = None
 
     def __init__(self, _env_file: DotenvType | None = ENV_FILE_SENTINEL, **values: Any) -> None:

@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from runtime._bounds import (
     MAX_ATTEMPTS_CEILING,
+    REDIS_MAX_CONNECTIONS,
+    REDIS_MAX_CONNECTIONS_CEILING,
+    REDIS_SOCKET_TIMEOUT_SECONDS,
     RETRY_DELAY_CEILING_SECONDS,
     TIMEOUT_CEILING_SECONDS,
     options_error,
@@ -64,9 +67,11 @@ class CacheOptions(BaseModel):
     key_prefix: str = DEFAULT_KEY_PREFIX
     default_ttl_seconds: int = Field(default=DEFAULT_TTL_SECONDS, ge=1, le=MAX_TTL_SECONDS)
     operation_timeout_seconds: _Seconds = DEFAULT_OPERATION_TIMEOUT_SECONDS
-    max_connections: int = Field(default=20, ge=1, le=1000)
+    max_connections: int = Field(
+        default=REDIS_MAX_CONNECTIONS, ge=1, le=REDIS_MAX_CONNECTIONS_CEILING
+    )
     pool_timeout_seconds: _Seconds | None = None
-    socket_timeout_seconds: _Seconds = 1.0
+    socket_timeout_seconds: _Seconds = REDIS_SOCKET_TIMEOUT_SECONDS
     connect_timeout_seconds: _Seconds = 1.0
     max_attempts: int = Field(default=3, ge=1, le=MAX_ATTEMPTS_CEILING)
     retry_base_delay_seconds: _Delay = 0.05

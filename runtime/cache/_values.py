@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
+from runtime import _bounds
 from runtime.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -39,10 +40,10 @@ __all__ = [
     "validator_for",
 ]
 
-DEFAULT_KEY_PREFIX: Final = "videogen:cache:"
-DEFAULT_TTL_SECONDS: Final = 3600
-DEFAULT_OPERATION_TIMEOUT_SECONDS: Final = 3.0
-MAX_TTL_SECONDS: Final = 30 * 24 * 3600
+DEFAULT_KEY_PREFIX: Final = _bounds.CACHE_KEY_PREFIX
+DEFAULT_TTL_SECONDS: Final = _bounds.CACHE_TTL_SECONDS
+DEFAULT_OPERATION_TIMEOUT_SECONDS: Final = _bounds.REDIS_OPERATION_TIMEOUT_SECONDS
+MAX_TTL_SECONDS: Final = _bounds.CACHE_MAX_TTL_SECONDS
 MAX_KEY_LENGTH: Final = 1024
 RESERVED_KEY_START: Final = "__"
 MISS: Final = object()

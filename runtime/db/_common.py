@@ -22,6 +22,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
+from runtime._bounds import DB_MAX_CONNECTIONS
 from runtime.errors import ValidationError
 
 __all__ = [
@@ -34,7 +35,7 @@ __all__ = [
     "to_json_value",
 ]
 
-MAX_CONNECTIONS: Final = 10
+MAX_CONNECTIONS: Final = DB_MAX_CONNECTIONS
 """The most connections either database path may open (PRD: "max 10 connections"); the upper
 bound of ``max_connections`` on both paths and of ``DB_POOL_MAX_CONNECTIONS``."""
 

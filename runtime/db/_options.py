@@ -14,7 +14,12 @@ from typing import Any, Self
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from runtime._bounds import MAX_ATTEMPTS_CEILING, RETRY_DELAY_CEILING_SECONDS, options_error
+from runtime._bounds import (
+    HTTP_TIMEOUT_SECONDS,
+    MAX_ATTEMPTS_CEILING,
+    RETRY_DELAY_CEILING_SECONDS,
+    options_error,
+)
 from runtime._bounds import TIMEOUT_CEILING_SECONDS as _TIMEOUT
 from runtime.db._common import MAX_CONNECTIONS
 from runtime.errors import ConfigError
@@ -64,8 +69,8 @@ class DatabaseOptions(_Options):
 
     url: str
     service_key: SecretStr
-    max_connections: int = Field(10, ge=1, le=MAX_CONNECTIONS)
-    timeout_seconds: float = Field(10.0, gt=0, le=_TIMEOUT)
+    max_connections: int = Field(MAX_CONNECTIONS, ge=1, le=MAX_CONNECTIONS)
+    timeout_seconds: float = Field(HTTP_TIMEOUT_SECONDS, gt=0, le=_TIMEOUT)
     connect_timeout_seconds: float = Field(5.0, gt=0, le=_TIMEOUT)
     pool_timeout_seconds: float = Field(10.0, gt=0, le=_TIMEOUT)
     max_attempts: int = Field(3, ge=1, le=MAX_ATTEMPTS_CEILING)
@@ -149,7 +154,7 @@ class PostgresOptions(_Options):
     """
 
     dsn: SecretStr
-    max_connections: int = Field(10, ge=1, le=MAX_CONNECTIONS)
+    max_connections: int = Field(MAX_CONNECTIONS, ge=1, le=MAX_CONNECTIONS)
     min_connections: int = Field(1, ge=0, le=MAX_CONNECTIONS)
     connect_timeout_seconds: float = Field(5.0, gt=0, le=_TIMEOUT)
     pool_timeout_seconds: float = Field(10.0, gt=0, le=_TIMEOUT)

@@ -13,6 +13,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from runtime._bounds import (
+    HTTP_TIMEOUT_SECONDS,
     MAX_ATTEMPTS_CEILING,
     RETRY_DELAY_CEILING_SECONDS,
     TIMEOUT_CEILING_SECONDS,
@@ -57,7 +58,7 @@ class StorageOptions(BaseModel):
 
     url: str
     service_key: SecretStr
-    timeout_seconds: float = Field(10.0, ge=0.1, le=TIMEOUT_CEILING_SECONDS)
+    timeout_seconds: float = Field(HTTP_TIMEOUT_SECONDS, ge=0.1, le=TIMEOUT_CEILING_SECONDS)
     max_connections: int = Field(10, ge=1, le=100)
     max_attempts: int = Field(3, ge=1, le=MAX_ATTEMPTS_CEILING)
     retry_base_delay_seconds: float = Field(0.5, ge=0, le=RETRY_DELAY_CEILING_SECONDS)

@@ -568,3 +568,27 @@ def test_a_cluster_url_is_checked_without_the_cache_extra(settings_values: dict[
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == values["redis_url"]
+
+
+def test_each_settings_default_is_the_client_options_default() -> None:
+    from runtime.cache import CacheOptions
+    from runtime.db import DatabaseOptions, PostgresOptions
+    from runtime.storage import StorageOptions
+
+    pairs = [
+        ("cache_ttl_seconds", CacheOptions, "default_ttl_seconds"),
+        ("cache_key_prefix", CacheOptions, "key_prefix"),
+        ("redis_max_connections", CacheOptions, "max_connections"),
+        ("redis_socket_timeout_seconds", CacheOptions, "socket_timeout_seconds"),
+        ("redis_operation_timeout_seconds", CacheOptions, "operation_timeout_seconds"),
+        ("db_pool_max_connections", DatabaseOptions, "max_connections"),
+        ("db_pool_max_connections", PostgresOptions, "max_connections"),
+        ("http_timeout_seconds", DatabaseOptions, "timeout_seconds"),
+        ("http_timeout_seconds", StorageOptions, "timeout_seconds"),
+    ]
+    differing = [
+        (setting, options.__name__, field)
+        for setting, options, field in pairs
+        if Settings.model_fields[setting].default != options.model_fields[field].default
+    ]
+    assert differing == []
