@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CACHE_KEY_PREFIX",
+    "DECORATOR_MAX_ATTEMPTS",
+    "DECORATOR_MAX_DELAY_SECONDS",
     "CACHE_MAX_TTL_SECONDS",
     "CACHE_TTL_SECONDS",
     "DB_MAX_CONNECTIONS",
@@ -37,6 +39,12 @@ MAX_ATTEMPTS_CEILING: Final = 10
 
 TIMEOUT_CEILING_SECONDS: Final = 300.0
 """The longest any single timeout or deadline option may be set to."""
+
+DECORATOR_MAX_ATTEMPTS: Final = 20
+DECORATOR_MAX_DELAY_SECONDS: Final = 3600.0
+"""The wider ceilings of :func:`runtime.retry.retry_with_backoff`, which wraps a caller's own
+operation (an AI provider's API waiting out its rate limit may back off for minutes), where the
+client ceilings above bound our clients' per-call retries, which must fit a deadline of seconds."""
 
 # -- defaults that both a client's options and runtime.config's settings give ------------------
 

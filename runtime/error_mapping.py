@@ -77,13 +77,15 @@ import importlib
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 from uuid import UUID
 
 from runtime._errors_http import build
-from runtime.db._errors import BUDGET_EXCEEDED_SQLSTATE, INVALID_ARGUMENT_SQLSTATE
 from runtime.errors import PipelineError, ServiceUnavailableError
 from runtime.logging import redact
+
+if TYPE_CHECKING:
+    from runtime.db._errors import BUDGET_EXCEEDED_SQLSTATE, INVALID_ARGUMENT_SQLSTATE
 
 __all__ = [
     "BUDGET_EXCEEDED_SQLSTATE",
@@ -117,6 +119,16 @@ _BACKENDS: Final = (
     _Backend("redis.exceptions", ("RedisError",), "cache", "runtime.cache._errors:from_redis"),
     _Backend("httpx", ("HTTPError", "InvalidURL"), "http", "runtime._errors_http:from_httpx"),
 )
+
+
+def __getattr__(name: str) -> Any:
+    """Return a SQLSTATE constant from the database's translator, loaded on first use.
+
+    1.0 exported them here; importing this module loads no backend's translator.
+    """
+    if name in ("BUDGET_EXCEEDED_SQLSTATE", "INVALID_ARGUMENT_SQLSTATE"):
+        return getattr(importlib.import_module("runtime.db._errors"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _backend_of(exc: BaseException) -> _Backend | None:

@@ -43,6 +43,7 @@ from typing import Any, Final, ParamSpec, TypeVar
 
 import tenacity
 
+from runtime._bounds import DECORATOR_MAX_ATTEMPTS, DECORATOR_MAX_DELAY_SECONDS
 from runtime.errors import InvalidOptionError, InvalidOptionTypeError, PipelineError
 
 __all__ = [
@@ -57,8 +58,8 @@ __all__ = [
 P = ParamSpec("P")
 R = TypeVar("R")
 
-MAX_ATTEMPTS_LIMIT: Final = 20
-MAX_DELAY_LIMIT_SECONDS: Final = 3600.0
+MAX_ATTEMPTS_LIMIT: Final = DECORATOR_MAX_ATTEMPTS
+MAX_DELAY_LIMIT_SECONDS: Final = DECORATOR_MAX_DELAY_SECONDS
 DEFAULT_MAX_DELAY_SECONDS: Final = 30.0
 
 _testing = False

@@ -241,7 +241,6 @@ def unavailable(operation: str, exc: Exception, *, outcome_known: bool) -> Servi
         upstream_code=type(exc).__name__,
         details={"operation": operation, "outcome": "repeatable" if outcome_known else "unknown"},
     )
-    error.retryable = outcome_known  # RetryableError's constructor may force True
     return error
 
 

@@ -15,7 +15,9 @@ loads no backend library and reads no configuration::
 
 Both paths offer the same ``call_function`` and ``transaction()`` (:class:`FunctionCaller`);
 their options are :class:`DatabaseOptions` and :class:`PostgresOptions` (``options=`` or
-``from_settings()``). See ``docs/database.md``.
+``from_settings()``). See ``docs/database.md``. The plumbing both paths share (``to_json_value``,
+``loads_exact``, ``check_identifier``, the money fields) stays private; :mod:`runtime.database`
+still re-exports what 1.0 exported.
 """
 
 from __future__ import annotations
@@ -24,14 +26,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from runtime.db._common import (
-        MAX_CONNECTIONS,
-        FunctionCaller,
-        check_identifier,
-        loads_exact,
-        money_fields,
-        to_json_value,
-    )
+    from runtime.db._common import FunctionCaller
     from runtime.db._costs import (
         DEFAULT_HOLD_SECONDS,
         MONEY_QUANTUM,
@@ -46,17 +41,11 @@ if TYPE_CHECKING:
     from runtime.db._postgres import PostgresDatabase, pg
     from runtime.db._postgrest import Database, db
     from runtime.db._query import Query
-    from runtime.db._transaction import (
-        MAX_BATCH_OPERATIONS,
-        PendingWrite,
-        TableWriter,
-        Transaction,
-    )
+    from runtime.db._transaction import MAX_BATCH_OPERATIONS, Transaction
 
 __all__ = [
     "DEFAULT_HOLD_SECONDS",
     "MAX_BATCH_OPERATIONS",
-    "MAX_CONNECTIONS",
     "MONEY_QUANTUM",
     "CostRecord",
     "CostSummary",
@@ -64,27 +53,20 @@ __all__ = [
     "Database",
     "DatabaseOptions",
     "FunctionCaller",
-    "PendingWrite",
     "PostgresDatabase",
     "PostgresOptions",
     "Query",
     "Reservation",
     "ReservationHandle",
-    "TableWriter",
     "Transaction",
-    "check_identifier",
     "cost_tracker",
     "db",
-    "loads_exact",
-    "money_fields",
     "pg",
-    "to_json_value",
 ]
 
 _LAZY: dict[str, str] = {
     "DEFAULT_HOLD_SECONDS": "runtime.db._costs",
     "MAX_BATCH_OPERATIONS": "runtime.db._transaction",
-    "MAX_CONNECTIONS": "runtime.db._common",
     "MONEY_QUANTUM": "runtime.db._costs",
     "CostRecord": "runtime.db._costs",
     "CostSummary": "runtime.db._costs",
@@ -92,21 +74,15 @@ _LAZY: dict[str, str] = {
     "Database": "runtime.db._postgrest",
     "DatabaseOptions": "runtime.db._options",
     "FunctionCaller": "runtime.db._common",
-    "PendingWrite": "runtime.db._transaction",
     "PostgresDatabase": "runtime.db._postgres",
     "PostgresOptions": "runtime.db._options",
     "Query": "runtime.db._query",
     "Reservation": "runtime.db._costs",
     "ReservationHandle": "runtime.db._costs",
-    "TableWriter": "runtime.db._transaction",
     "Transaction": "runtime.db._transaction",
-    "check_identifier": "runtime.db._common",
     "cost_tracker": "runtime.db._costs",
     "db": "runtime.db._postgrest",
-    "loads_exact": "runtime.db._common",
-    "money_fields": "runtime.db._common",
     "pg": "runtime.db._postgres",
-    "to_json_value": "runtime.db._common",
 }
 
 

@@ -38,9 +38,9 @@ __all__ = [
 ]
 
 BUDGET_EXCEEDED_SQLSTATE: Final = "VGB01"
+"""The SQLSTATE our SQL functions raise when a charge would take a job past its budget."""
 INVALID_ARGUMENT_SQLSTATE: Final = "22023"
 """invalid_parameter_value: raised by our SQL functions for a bad argument; a ValidationError."""
-"""The SQLSTATE our SQL functions raise when a charge would take a job past its budget."""
 
 _SQLSTATE_CLASSES: Final[dict[str, type[ServiceError]]] = {
     "23505": ConflictError,  # unique_violation

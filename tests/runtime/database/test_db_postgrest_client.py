@@ -610,7 +610,10 @@ def test_module_db_is_the_lazy_singleton() -> None:
 
     assert runtime.db.db is db
     assert set(runtime.db.__all__) <= set(dir(runtime.db))
-    assert runtime.db.money_fields() == runtime.database.MONEY_FIELDS  # the former constant
+    from runtime.db._common import money_fields
+
+    assert money_fields() == runtime.database.MONEY_FIELDS  # the former constant
+    assert not hasattr(runtime.db, "to_json_value")  # plumbing: private, or runtime.database
     with pytest.raises(AttributeError):
         runtime.db.get_database  # noqa: B018 - deleted: it only returned db
     with pytest.raises(AttributeError):

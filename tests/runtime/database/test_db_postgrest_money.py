@@ -22,7 +22,7 @@ from db_support import SERVICE_KEY, SUPABASE_URL, Recorder, make_job, make_stage
 from generated.job import CostReservation, Job, JobCost, JobStage
 from runtime._http import new_http_client
 from runtime.database import Database, DatabaseOptions, loads_exact, to_json_value
-from runtime.db import money_fields
+from runtime.db._common import money_fields
 from runtime.errors import ValidationError
 from runtime.postgres import PostgresDatabase
 

@@ -343,5 +343,6 @@ def test_the_1_0_module_name_still_imports_the_tus_client() -> None:
     import runtime.storage._tus as tus
     import runtime.storage_tus as old
 
-    assert old.__all__ == tus.__all__
-    assert all(getattr(old, name) is getattr(tus, name) for name in tus.__all__)
+    assert old.__all__ == ["TUS_CHUNK_SIZE_BYTES", "TUS_VERSION", "TusUpload"]
+    assert all(getattr(old, name) is getattr(tus, name) for name in old.__all__)
+    assert not hasattr(old, "drop_connection_after_upload_error")  # plumbing, private now
