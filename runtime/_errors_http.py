@@ -10,7 +10,6 @@ and :func:`from_httpx` translates an httpx error. Each backend's own translator
 from __future__ import annotations
 
 import re
-import sys
 from typing import TYPE_CHECKING, Any, Final
 from uuid import UUID
 
@@ -27,7 +26,7 @@ from runtime.errors import (
 )
 from runtime.logging import redact
 
-__all__ = ["build", "class_for_status", "from_httpx", "instance_of", "status_int"]
+__all__ = ["build", "class_for_status", "from_httpx", "status_int"]
 
 _MAX_BODY_CHARS: Final = 500
 
@@ -59,17 +58,6 @@ def class_for_status(status: int, default: type[ServiceError]) -> type[ServiceEr
     if 500 <= status <= 599 and status not in _NOT_TRANSIENT_5XX:
         return ServiceUnavailableError
     return default
-
-
-def instance_of(exc: BaseException, module: str, *names: str) -> bool:
-    """Whether ``exc`` is an instance of one of ``module``'s classes ``names``.
-
-    A library that is not imported cannot have raised anything, so the module is looked up in
-    ``sys.modules`` instead of being imported: translating a cache error loads no database or
-    HTTP library.
-    """
-    loaded = sys.modules.get(module)
-    return loaded is not None and isinstance(exc, tuple(getattr(loaded, n) for n in names))
 
 
 def status_int(value: object) -> int | None:
@@ -132,9 +120,7 @@ def _upstream_code_from_body(response: httpx.Response) -> str | None:
     return None
 
 
-def _url_without_query(request: httpx.Request | None) -> str:
-    if request is None:
-        return "?"
+def _url_without_query(request: httpx.Request) -> str:
     return str(request.url.copy_with(query=None, fragment=None))
 
 

@@ -901,3 +901,37 @@ def test_translate_errors_does_nothing_when_the_block_succeeds() -> None:
     with translate_errors(service="cache"):
         value = 1 + 1
     assert value == 2
+
+
+async def test_httpx_status_error_of_an_unread_streamed_body_keeps_no_body_or_code() -> None:
+    body = b'{"code": "E42"}'
+    reply = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    reply += b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    async with (
+        tcp_server(reply) as port,
+        httpx.AsyncClient(timeout=2.0) as client,
+        client.stream("GET", f"http://127.0.0.1:{port}/v1/stream") as response,
+    ):
+        with pytest.raises(httpx.HTTPStatusError) as info:
+            response.raise_for_status()
+        error = translate_exception(info.value)
+    assert type(error) is ServiceUnavailableError
+    assert error.upstream_code is None  # the body was never read: nothing is guessed
+    assert "body" not in error.details
+
+
+async def test_httpx_status_error_with_a_non_json_body_has_no_upstream_code() -> None:
+    async with httpx.AsyncClient(transport=_mock(502, text="<html>bad gateway</html>")) as client:
+        response = await client.get("https://api.example.test/v1/things")
+        with pytest.raises(httpx.HTTPStatusError) as info:
+            response.raise_for_status()
+    error = translate_exception(info.value)
+    assert error.upstream_code is None
+    assert error.details["body"] == "<html>bad gateway</html>"
+
+
+def test_httpx_error_without_a_request_names_no_url() -> None:
+    error = translate_exception(httpx.InvalidURL("no scheme in this url"))
+    assert type(error) is ServiceError
+    assert error.message == "InvalidURL: no scheme in this url"
+    assert error.retryable is False
