@@ -216,21 +216,33 @@ def _scrub_userinfo(match: re.Match[str]) -> str:
 _SECRET_QUERY_NAMES: Final = frozenset(
     {"key", "sig", "signature", "code", "x_amz_credential", "x_amz_security_token"}
 )
-_QUERY_PARAM: Final = re.compile(r"([?&;])([^=&;#\s\"'?]+)=([^&;#\s\"']*)")
-#: ``name=value``, ``name: value``, ``"name": "value"``, ``'name': 'value'`` in free text: the
-#: name and separator; the value is read by :data:`_VALUE` only when the name is secret-like.
+#: A query value ends at ``&``, ``#``, a blank or a quote (``;`` may be part of it, RFC 3986).
+_QUERY_PARAM: Final = re.compile(r"([?&;])([^=&;#\s\"'?]+)=([^&#\s\"']*)")
+#: ``name=value``, ``name: value``, ``"name": "value"``, ``'name': 'value'``, ``('name', 'value')``
+#: and ``'name', 'value': 'v'`` (a name/value record) in free text: the name and separator; the
+#: value is read by :data:`_VALUE` only when the name is secret-like. Fullwidth ``：`` and ``＝``
+#: count as separators (NFKC folds them to ``:`` and ``=``).
 _KEY_SEP: Final = re.compile(
-    r"""(?:(?P<q1>['"])(?P<qkey>[^'"\n]{1,80})(?P=q1)|(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*+))"""
-    r"""[ \t]*[:=][ \t]*"""
+    r"""(?:(?P<q1>['"])(?P<qkey>[^'"\n]{1,80})(?P=q1)"""
+    r"""(?:[ \t]*[:=：＝]|[ \t]*,(?:[ \t]*(?P<q3>['"])(?i:[a-z]*value|val|data)(?P=q3)[ \t]*:)?)"""
+    r"""|(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*+)[ \t]*[:=：＝])"""
+    r"""[ \t]*"""
 )
+#: A character of an unquoted value: anything but whitespace; a quote only inside a word (a
+#: closing quote is followed by punctuation or the end, a quote in a secret by more of it).
+_BARE_CHAR: Final = r"""(?:[^\s'"]|['"](?=[^\W_]))"""
 _VALUE: Final = re.compile(
-    r"""(?P<q2>['"])(?P<quoted>(?:\\.|(?!(?P=q2)).)*)(?P=q2)"""
-    # A bare value runs to the end of the line or the next delimiter, spaces included: a
-    # passphrase ("correct horse battery") is one value; trailing blanks are left out.
+    # A value on the next, indented line (YAML ``password:\n  value``).
+    r"""(?:[ \t]*\r?\n[ \t]+)?"""
+    # A quoted value runs to its closing quote; one never closed (a text cut short) to the end.
+    r"""(?:(?P<q2>['"])(?P<quoted>(?:\\[\s\S]|(?!(?P=q2))[^\\])*+)(?:(?P=q2)|\Z)"""
+    # An unquoted value runs over every character but line breaks (``,;)]}&`` included: they
+    # may be part of the secret) and over blanks (a passphrase is one value) up to the next
+    # ``name=`` / ``name:`` pair of the line. Trailing blanks are left out.
     r"""|(?P<scheme>(?i:bearer|basic|token|digest)[ \t]+)?"""
-    r"""(?P<bare>\[REDACTED\]|[^\s,;&'"}\])][^\n\r,;&'"}\])]*)"""
+    rf"""(?P<bare>{_BARE_CHAR}(?:{_BARE_CHAR}"""
+    r"""|[ \t]++(?![A-Za-z_][A-Za-z0-9_.\-]*[ \t]*[:=：＝]))*+))"""
 )
-
 
 #: Every secret-like name contains one of these, lower-cased (ASCII text without any needs no
 #: pair scan; case-insensitive alternation is slow in ``re``, so the text is lower-cased).
@@ -246,6 +258,14 @@ def _scrub_query(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+def _redacted_already(value: str) -> bool:
+    """Whether an earlier rule (query, ``Bearer``, a known value) already blanked ``value``."""
+    if not value.startswith(REDACTED):
+        return not value
+    rest = value[len(REDACTED) :]
+    return not rest or not rest[0].isalnum()  # "[REDACTED]tail" is only partly blanked
+
+
 def _scrub_key_values(text: str) -> str:
     """Blank the value after every secret-like ``name=`` or ``name:`` in ``text``."""
     parts: list[str] = []
@@ -256,15 +276,15 @@ def _scrub_key_values(text: str) -> str:
         value = _VALUE.match(text, match.end())
         if value is None:
             continue
-        shown = value.group("quoted") if value.group("q2") else value.group("bare")
-        if shown is None or shown.startswith(REDACTED):
+        quote = value.group("q2")
+        shown = value.group("quoted") if quote else value.group("bare")
+        if shown is None or _redacted_already(shown):
             continue
-        parts.append(text[done : match.end()])
-        if value.group("q2"):
-            parts.append(f"{value.group('q2')}{REDACTED}{value.group('q2')}")
+        if quote:
+            parts.append(text[done : value.start("q2")] + f"{quote}{REDACTED}{quote}")
             done = value.end()
         else:
-            parts.append((value.group("scheme") or "") + REDACTED)
+            parts.append(text[done : value.start("bare")] + REDACTED)
             done = value.start("bare") + len(value.group("bare").rstrip())
     if not parts:
         return text
@@ -308,7 +328,9 @@ def _scrub(text: str, pattern: re.Pattern[str] | None) -> str:
         text = regex.sub(replacement, text)
     if "@" in text:
         text = _URL_USERINFO.sub(_scrub_userinfo, text)
-    if ("=" in text or ":" in text) and (not text.isascii() or _NAME_HINT.search(text.lower())):
+    if not text.isascii() or (
+        ("=" in text or ":" in text or "," in text) and _NAME_HINT.search(text.lower())
+    ):
         text = _QUERY_PARAM.sub(_scrub_query, text)
         text = _scrub_key_values(text)
     return text
