@@ -220,12 +220,13 @@ _SECRET_QUERY_NAMES: Final = frozenset(
 _QUERY_PARAM: Final = re.compile(r"([?&;])([^=&;#\s\"'?]+)=([^&#\s\"']*)")
 #: ``name=value``, ``name: value``, ``"name": "value"``, ``'name': 'value'``, ``('name', 'value')``
 #: and ``'name', 'value': 'v'`` (a name/value record) in free text: the name and separator; the
-#: value is read by :data:`_VALUE` only when the name is secret-like. Fullwidth ``：`` and ``＝``
-#: count as separators (NFKC folds them to ``:`` and ``=``).
+#: value is read by :data:`_VALUE` only when the name is secret-like. Fullwidth colon and equals
+#: signs (U+FF1A, U+FF1D) count as separators (NFKC folds them to ``:`` and ``=``).
+_SEP: Final = r"[:=\uff1a\uff1d]"
 _KEY_SEP: Final = re.compile(
     r"""(?:(?P<q1>['"])(?P<qkey>[^'"\n]{1,80})(?P=q1)"""
-    r"""(?:[ \t]*[:=：＝]|[ \t]*,(?:[ \t]*(?P<q3>['"])(?i:[a-z]*value|val|data)(?P=q3)[ \t]*:)?)"""
-    r"""|(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*+)[ \t]*[:=：＝])"""
+    rf"""(?:[ \t]*{_SEP}|[ \t]*,(?:[ \t]*(?P<q3>['"])(?i:[a-z]*value|val|data)(?P=q3)[ \t]*:)?)"""
+    rf"""|(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*+)[ \t]*{_SEP})"""
     r"""[ \t]*"""
 )
 #: A character of an unquoted value: anything but whitespace; a quote only inside a word (a
@@ -241,7 +242,7 @@ _VALUE: Final = re.compile(
     # ``name=`` / ``name:`` pair of the line. Trailing blanks are left out.
     r"""|(?P<scheme>(?i:bearer|basic|token|digest)[ \t]+)?"""
     rf"""(?P<bare>{_BARE_CHAR}(?:{_BARE_CHAR}"""
-    r"""|[ \t]++(?![A-Za-z_][A-Za-z0-9_.\-]*[ \t]*[:=：＝]))*+))"""
+    rf"""|[ \t]++(?![A-Za-z_][A-Za-z0-9_.\-]*[ \t]*{_SEP}))*+))"""
 )
 
 #: Every secret-like name contains one of these, lower-cased (ASCII text without any needs no

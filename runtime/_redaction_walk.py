@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -29,6 +30,7 @@ from runtime._redaction import (
     MIN_SECRET_LENGTH,
     REDACTED,
     is_secret_name,
+    normalise_name,
     scrub_text,
 )
 
@@ -39,6 +41,15 @@ MAX_DEPTH: Final = 200
 #: At most this many values (containers and leaves) are rendered per logged value.
 MAX_NODES: Final = 10_000
 MAX_REPR_CHARS: Final = 2000
+#: A ``repr`` is scrubbed up to this many characters, then cut to :data:`MAX_REPR_CHARS`.
+MAX_SCRUB_CHARS: Final = 64 * 1024
+#: Keys of a name/value record (``{"name": "DB_PASSWORD", "value": ...}``), compact lower-case.
+_RECORD_NAME_KEYS: Final = frozenset(
+    {"name", "key", "parametername", "parameterkey", "optionname", "header", "field", "variable"}
+)
+#: A record of more items than this is not read as a name/value record.
+_RECORD_MAX_ITEMS: Final = 8
+_WORD: Final = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
 
 
 #: Where the event dict of :func:`redaction_processor` may carry the :class:`Redactor` an earlier
@@ -96,10 +107,62 @@ def _attributes(value: Any) -> list[tuple[str, Any]] | None:
 
 
 def safe_repr(value: Any) -> str:
+    """The ``repr`` of ``value``, scrubbed, then cut to :data:`MAX_REPR_CHARS` characters.
+
+    Scrubbing comes first (on at most :data:`MAX_SCRUB_CHARS`), so a cut never separates a
+    secret from the name or the closing quote that marks it.
+
+    Args:
+        value: Anything.
+
+    Returns:
+        The scrubbed text, or ``<unrepresentable TYPE>`` when ``repr`` raises.
+    """
     try:
-        return repr(value)[:MAX_REPR_CHARS]
+        text = repr(value)
     except Exception:
         return f"<unrepresentable {type(value).__name__}>"
+    return scrub_text(text[:MAX_SCRUB_CHARS])[:MAX_REPR_CHARS]
+
+
+def _is_secret_key(key: Any, shown: object) -> bool:
+    """Whether a mapping key names a secret; a tuple or object key by any word of its text."""
+    if isinstance(key, str | bytes | bytearray | Enum):
+        return is_secret_name(key)
+    if isinstance(key, int | float | type(None)):
+        return False
+    return any(is_secret_name(word) for word in _WORD.findall(str(shown)))
+
+
+def _compact(key: Any) -> str:
+    return normalise_name(key).replace("_", "") if isinstance(key, str) and len(key) < 40 else ""
+
+
+def _record_value_keys(pairs: list[tuple[Any, Any]]) -> set[Any]:
+    """The value keys of a name/value record naming a secret (``{"Name": "DB_PASSWORD", ...}``)."""
+    if len(pairs) > _RECORD_MAX_ITEMS or not any(
+        _compact(key) in _RECORD_NAME_KEYS and is_secret_name(item) for key, item in pairs
+    ):
+        return set()
+    return {
+        key
+        for key, _ in pairs
+        if _compact(key).endswith("value") or _compact(key) in ("val", "data")
+    }
+
+
+def _hidden_items(items: list[Any]) -> set[int]:
+    """Indexes of the items a secret name names: ``("password", S)``, ``[..., "--password", S]``."""
+    hidden: set[int] = set()
+    for index, item in enumerate(items[:-1]):
+        if (
+            isinstance(item, str | bytes)
+            and (len(items) == 2 or item[:1] in ("-", b"-"))
+            and len(item) <= 80
+            and is_secret_name(item)
+        ):
+            hidden.add(index + 1)
+    return hidden
 
 
 class Redactor:
@@ -247,22 +310,30 @@ class Redactor:
             put(out_list)
             on_path.add(id(current))
             stack.append(("leave", id(current)))
+            hidden = _hidden_items(items) if not isinstance(current, set | frozenset) else set()
             for index in range(len(items) - 1, -1, -1):
-                stack.append(("enter", items[index], _list_setter(out_list, index), depth + 1))
+                if index in hidden and items[index] is not None:
+                    out_list[index] = self._hide(items[index])
+                else:
+                    stack.append(("enter", items[index], _list_setter(out_list, index), depth + 1))
             return
         else:
             pairs = _attributes(current)
             if pairs is None:
-                put(self.text(safe_repr(current)))
+                put(safe_repr(current))
                 return
         out: dict[Any, Any] = {}
         put(out)
         on_path.add(id(current))
         stack.append(("leave", id(current)))
         children: list[tuple[Any, Setter]] = []
+        pairs = list(pairs)
+        record_values = _record_value_keys(pairs)
         for key, item in pairs:
             out_key = self._key(key)
-            if item is not None and is_secret_name(key):
+            if item is not None and (
+                (record_values and key in record_values) or _is_secret_key(key, out_key)
+            ):
                 out[out_key] = self._hide(item)
             else:
                 out[out_key] = None  # a placeholder keeps the source order
@@ -280,7 +351,7 @@ class Redactor:
         if isinstance(key, float):
             return key if math.isfinite(key) else str(key)
         done, rendered = self._leaf(key)
-        return str(rendered) if done else self.text(safe_repr(key))
+        return str(rendered) if done else safe_repr(key)
 
     def field(self, name: str, value: Any) -> Any:
         """Render a top-level record field: blanked when its name is secret-like.
