@@ -219,13 +219,13 @@ _SECRET_QUERY_NAMES: Final = frozenset(
 #: A query value ends at ``&``, ``#``, a blank or a quote (``;`` may be part of it, RFC 3986).
 _QUERY_PARAM: Final = re.compile(r"([?&;])([^=&;#\s\"'?]+)=([^&#\s\"']*)")
 #: ``name=value``, ``name: value``, ``"name": "value"``, ``'name': 'value'``, ``('name', 'value')``
-#: and ``'name', 'value': 'v'`` (a name/value record) in free text: the name and separator; the
-#: value is read by :data:`_VALUE` only when the name is secret-like. Fullwidth colon and equals
-#: signs (U+FF1A, U+FF1D) count as separators (NFKC folds them to ``:`` and ``=``).
+#: and ``('name',): 'v'`` (a tuple key) in free text: the name and separator; the value is read
+#: by :data:`_VALUE` only when the name is secret-like. Fullwidth colon and equals signs
+#: (U+FF1A, U+FF1D) count as separators (NFKC folds them to ``:`` and ``=``).
 _SEP: Final = r"[:=\uff1a\uff1d]"
 _KEY_SEP: Final = re.compile(
-    r"""(?:(?P<q1>['"])(?P<qkey>[^'"\n]{1,80})(?P=q1)"""
-    rf"""(?:[ \t]*{_SEP}|[ \t]*,(?:[ \t]*(?P<q3>['"])(?i:[a-z]*value|val|data)(?P=q3)[ \t]*:)?)"""
+    r"""(?:(?P<q1>['"])(?P<qkey>[\w .\-]{1,80})(?P=q1)"""
+    rf"""(?:[ \t]*,?[ \t]*\)[ \t]*:|[ \t]*{_SEP}|[ \t]*(?P<comma>,))"""
     rf"""|(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*+)[ \t]*{_SEP})"""
     r"""[ \t]*"""
 )
@@ -244,6 +244,38 @@ _VALUE: Final = re.compile(
     rf"""(?P<bare>{_BARE_CHAR}(?:{_BARE_CHAR}"""
     rf"""|[ \t]++(?![A-Za-z_][A-Za-z0-9_.\-]*[ \t]*{_SEP}))*+))"""
 )
+
+#: ``'value': `` in the text of a name/value record (``{'Name': 'DB_PASSWORD', 'Value': ...}``).
+_RECORD_VALUE_KEY: Final = re.compile(r"""(['"])(?i:[a-z]*value|val|data)\1[ \t]*:[ \t]*""")
+#: ``'name': 'DB_PASSWORD'`` (or ``key``, ``ParameterName``...) in the same record.
+_RECORD_NAME: Final = re.compile(
+    r"""(['"])(?i:name|key|parameter_?name|parameter_?key|option_?name|header|field|variable)\1"""
+    r"""[ \t]*:[ \t]*(['"])(?P<name>[^'"\n]{1,80})\2"""
+)
+
+
+def _scrub_records(text: str) -> str:
+    """Blank the value of every name/value record whose name is secret-like, in either order."""
+    parts: list[str] = []
+    done = 0
+    for match in _RECORD_VALUE_KEY.finditer(text):
+        start, end = text.rfind("{", 0, match.start()), text.find("}", match.end())
+        if match.start() < done or start < 0 or end < 0:
+            continue
+        names = _RECORD_NAME.finditer(text, start, end)
+        if not any(is_secret_name(name.group("name")) for name in names):
+            continue
+        value = _VALUE.match(text, match.end())
+        if value is None or value.group("q2") is None:
+            continue  # an unquoted value (a number, None) is no secret text
+        parts.append(text[done : value.start("q2")] + f"{value.group('q2')}{REDACTED}")
+        parts.append(value.group("q2"))
+        done = value.end()
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
+
 
 #: Every secret-like name contains one of these, lower-cased (ASCII text without any needs no
 #: pair scan; case-insensitive alternation is slow in ``re``, so the text is lower-cased).
@@ -271,7 +303,10 @@ def _scrub_key_values(text: str) -> str:
     """Blank the value after every secret-like ``name=`` or ``name:`` in ``text``."""
     parts: list[str] = []
     done = 0
-    for match in _KEY_SEP.finditer(text):
+    position = 0
+    while (match := _KEY_SEP.search(text, position)) is not None:
+        # A quoted text that names no secret may hold a pair itself: search on inside it.
+        position = match.start("qkey") if match.group("qkey") else match.end()
         if match.start() < done or not is_secret_name(match.group("qkey") or match.group("key")):
             continue
         value = _VALUE.match(text, match.end())
@@ -281,6 +316,9 @@ def _scrub_key_values(text: str) -> str:
         shown = value.group("quoted") if quote else value.group("bare")
         if shown is None or _redacted_already(shown):
             continue
+        if match.group("comma") and text[value.end() :].lstrip(" \t").startswith(":"):
+            continue  # ``'password', 'n': 1``: the next item is a key, not the value
+        position = value.end()
         if quote:
             parts.append(text[done : value.start("q2")] + f"{quote}{REDACTED}{quote}")
             done = value.end()
@@ -333,6 +371,8 @@ def _scrub(text: str, pattern: re.Pattern[str] | None) -> str:
         ("=" in text or ":" in text or "," in text) and _NAME_HINT.search(text.lower())
     ):
         text = _QUERY_PARAM.sub(_scrub_query, text)
+        if "'" in text or '"' in text:
+            text = _scrub_records(text)
         text = _scrub_key_values(text)
     return text
 
