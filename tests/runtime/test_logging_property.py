@@ -156,9 +156,9 @@ PAIR_KINDS: dict[str, Callable[[str, str], Any]] = {
     "key_value": lambda name, secret: {"key": name, "value": secret},
     "aws_name_value": lambda name, secret: {"Name": name, "Type": "SecureString", "Value": secret},
     "tuple_key": lambda name, secret: {("db", name): secret, ("n",): 1},
-    # A repr longer than the repr bound, the secret past the cut.
+    # A repr longer than the repr bound (2000), cut before, in or after the secret.
     "long_partial": lambda name, secret: functools.partial(
-        _unused, pad="A" * 1990, **{name: secret}
+        _unused, pad="A" * (1880 + len(secret) * 7 + len(name)), **{name: secret}
     ),
 }
 NAMED_KINDS = ("dict", "bytes_dict", "dataclass", "model", "object", "slotted", *PAIR_KINDS)
