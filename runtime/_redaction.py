@@ -254,12 +254,17 @@ _RECORD_NAME: Final = re.compile(
 )
 
 
+_RECORD_REACH: Final = 1000
+
+
 def _scrub_records(text: str) -> str:
     """Blank the value of every name/value record whose name is secret-like, in either order."""
     parts: list[str] = []
     done = 0
     for match in _RECORD_VALUE_KEY.finditer(text):
-        start, end = text.rfind("{", 0, match.start()), text.find("}", match.end())
+        # The record around it (bounded: a record's name is near its value).
+        start = text.rfind("{", max(0, match.start() - _RECORD_REACH), match.start())
+        end = text.find("}", match.end(), match.end() + _RECORD_REACH)
         if match.start() < done or start < 0 or end < 0:
             continue
         names = _RECORD_NAME.finditer(text, start, end)

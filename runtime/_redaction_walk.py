@@ -131,6 +131,10 @@ def _is_secret_key(key: Any, shown: object) -> bool:
         return is_secret_name(key)
     if isinstance(key, int | float | type(None)):
         return False
+    if isinstance(key, tuple | frozenset) and any(
+        isinstance(part, str | bytes) and is_secret_name(part) for part in islice(key, 16)
+    ):
+        return True  # ("db", "api key")
     return any(is_secret_name(word) for word in _WORD.findall(str(shown)))
 
 
