@@ -17,7 +17,7 @@ import math
 import re
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
@@ -30,7 +30,6 @@ from runtime._redaction import (
     MIN_SECRET_LENGTH,
     REDACTED,
     is_secret_name,
-    normalise_name,
     scrub_text,
 )
 
@@ -45,7 +44,15 @@ MAX_REPR_CHARS: Final = 2000
 MAX_SCRUB_CHARS: Final = 64 * 1024
 #: Keys of a name/value record (``{"name": "DB_PASSWORD", "value": ...}``), compact lower-case.
 _RECORD_NAME_KEYS: Final = frozenset(
-    {"name", "key", "parametername", "parameterkey", "optionname", "header", "field", "variable"}
+    form
+    for base in ("name", "key", "header", "field", "variable", "parameter_name", "parameter_key")
+    for words in [base.split("_")]
+    for form in (
+        "_".join(words),
+        "_".join(words).upper(),
+        "".join(w.capitalize() for w in words),
+        words[0] + "".join(w.capitalize() for w in words[1:]),
+    )
 )
 #: A record of more items than this is not read as a name/value record.
 _RECORD_MAX_ITEMS: Final = 8
@@ -138,34 +145,26 @@ def _is_secret_key(key: Any, shown: object) -> bool:
     return any(is_secret_name(word) for word in _WORD.findall(str(shown)))
 
 
-def _compact(key: Any) -> str:
-    return normalise_name(key).replace("_", "") if isinstance(key, str) and len(key) < 40 else ""
-
-
-def _record_value_keys(pairs: list[tuple[Any, Any]]) -> set[Any]:
+def _record_value_keys(pairs: list[tuple[Any, Any]]) -> set[Any] | None:
     """The value keys of a name/value record naming a secret (``{"Name": "DB_PASSWORD", ...}``)."""
-    if len(pairs) > _RECORD_MAX_ITEMS or not any(
-        _compact(key) in _RECORD_NAME_KEYS and is_secret_name(item) for key, item in pairs
-    ):
-        return set()
-    return {
-        key
-        for key, _ in pairs
-        if _compact(key).endswith("value") or _compact(key) in ("val", "data")
-    }
+    if len(pairs) > _RECORD_MAX_ITEMS:
+        return None
+    for key, item in pairs:
+        if key.__class__ is str and key in _RECORD_NAME_KEYS and is_secret_name(item):
+            return {k for k, _ in pairs if isinstance(k, str) and k.lower().endswith("value")}
+    return None
 
 
-def _hidden_items(items: list[Any]) -> set[int]:
+def _hidden_items(items: list[Any]) -> set[int] | None:
     """Indexes of the items a secret name names: ``("password", S)``, ``[..., "--password", S]``."""
-    hidden: set[int] = set()
+    if len(items) == 2:
+        first = items[0]
+        secret = isinstance(first, str | bytes) and len(first) <= 80 and is_secret_name(first)
+        return {1} if secret else None
+    hidden: set[int] | None = None
     for index, item in enumerate(items[:-1]):
-        if (
-            isinstance(item, str | bytes)
-            and (len(items) == 2 or item[:1] in ("-", b"-"))
-            and len(item) <= 80
-            and is_secret_name(item)
-        ):
-            hidden.add(index + 1)
+        if item.__class__ is str and item[:1] == "-" and is_secret_name(item):
+            hidden = {index + 1} if hidden is None else hidden | {index + 1}
     return hidden
 
 
@@ -293,7 +292,7 @@ class Redactor:
         if depth >= MAX_DEPTH:
             put(TRUNCATED)
             return
-        pairs: Iterable[tuple[Any, Any]] | None = None
+        pairs: list[tuple[Any, Any]] | None = None
         room = budget[0] + 1  # never copy more of a huge container than can be shown
         if isinstance(current, Mapping):
             try:
@@ -314,9 +313,9 @@ class Redactor:
             put(out_list)
             on_path.add(id(current))
             stack.append(("leave", id(current)))
-            hidden = _hidden_items(items) if not isinstance(current, set | frozenset) else set()
+            hidden = None if isinstance(current, set | frozenset) else _hidden_items(items)
             for index in range(len(items) - 1, -1, -1):
-                if index in hidden and items[index] is not None:
+                if hidden is not None and index in hidden and items[index] is not None:
                     out_list[index] = self._hide(items[index])
                 else:
                     stack.append(("enter", items[index], _list_setter(out_list, index), depth + 1))
@@ -331,12 +330,12 @@ class Redactor:
         on_path.add(id(current))
         stack.append(("leave", id(current)))
         children: list[tuple[Any, Setter]] = []
-        pairs = list(pairs)
         record_values = _record_value_keys(pairs)
         for key, item in pairs:
             out_key = self._key(key)
             if item is not None and (
-                (record_values and key in record_values) or _is_secret_key(key, out_key)
+                (is_secret_name(key) if isinstance(key, str) else _is_secret_key(key, out_key))
+                or (record_values is not None and key in record_values)
             ):
                 out[out_key] = self._hide(item)
             else:
