@@ -145,7 +145,7 @@ def _is_secret_key(key: Any, shown: object) -> bool:
     return any(is_secret_name(word) for word in _WORD.findall(str(shown)))
 
 
-def _record_value_keys(pairs: list[tuple[Any, Any]]) -> set[Any] | None:
+def record_value_keys(pairs: list[tuple[Any, Any]]) -> set[Any] | None:
     """The value keys of a name/value record naming a secret (``{"Name": "DB_PASSWORD", ...}``)."""
     if len(pairs) > _RECORD_MAX_ITEMS:
         return None
@@ -330,7 +330,7 @@ class Redactor:
         on_path.add(id(current))
         stack.append(("leave", id(current)))
         children: list[tuple[Any, Setter]] = []
-        record_values = _record_value_keys(pairs)
+        record_values = record_value_keys(pairs)
         for key, item in pairs:
             out_key = self._key(key)
             if item is not None and (

@@ -135,6 +135,10 @@ def test_a_secret_name_carried_as_data_redacts_its_value(value: Any, channel: st
     _assert_hidden(line)
 
 
+def test_a_name_value_record_as_percent_mapping_redacts_its_value() -> None:
+    _assert_hidden(_logged("%(name)s is %(value)s", {"name": "DB_PASSWORD", "value": SECRET}))
+
+
 def test_ordinary_name_value_records_and_pairs_are_kept() -> None:
     record = json.loads(
         _logged("env", extra={"env": [{"name": "HOME", "value": "/home/app"}, ("lang", "en")]})
