@@ -219,14 +219,16 @@ _SECRET_QUERY_NAMES: Final = frozenset(
 #: A query value ends at ``&``, ``#``, a blank or a quote (``;`` may be part of it, RFC 3986).
 _QUERY_PARAM: Final = re.compile(r"([?&;])([^=&;#\s\"'?]+)=([^&#\s\"']*)")
 #: ``name=value``, ``name: value``, ``"name": "value"``, ``'name': 'value'``, ``('name', 'value')``
-#: and ``('name',): 'v'`` (a tuple key) in free text: the name and separator; the value is read
-#: by :data:`_VALUE` only when the name is secret-like. Fullwidth colon and equals signs
-#: (U+FF1A, U+FF1D) count as separators (NFKC folds them to ``:`` and ``=``).
+#: ``('name',): 'v'`` (a tuple key) and ``--name value`` (a flag) in free text: the name and
+#: separator; the value is read by :data:`_VALUE` only when the name is secret-like. Fullwidth
+#: colon and equals signs (U+FF1A, U+FF1D) count as separators (NFKC folds them to ``:``, ``=``).
 _SEP: Final = r"[:=\uff1a\uff1d]"
 _KEY_SEP: Final = re.compile(
     r"""(?:(?P<q1>['"])(?P<qkey>[\w .\-]{1,80})(?P=q1)"""
     rf"""(?:[ \t]*,?[ \t]*\)[ \t]*:|[ \t]*{_SEP}|[ \t]*(?P<comma>,))"""
-    rf"""|(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*+)[ \t]*{_SEP})"""
+    rf"""|(?<![A-Za-z0-9_.\-])-{{0,2}}(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*+)[ \t]*{_SEP}"""
+    # A command-line flag and its value (``--password VALUE``).
+    r"""|(?<!\S)--?(?P<flag>[A-Za-z][A-Za-z0-9_.\-]*+)(?=[ \t]+[^\s\-]))"""
     r"""[ \t]*"""
 )
 #: A character of an unquoted value: anything but whitespace; a quote only inside a word (a
@@ -282,6 +284,9 @@ def _scrub_records(text: str) -> str:
     return "".join(parts)
 
 
+#: What follows a closing quote directly, when it is part of the same value.
+_QUOTED_TAIL: Final = re.compile(rf"(?=[^\W_]){_BARE_CHAR}++")
+
 #: Every secret-like name contains one of these, lower-cased (ASCII text without any needs no
 #: pair scan; case-insensitive alternation is slow in ``re``, so the text is lower-cased).
 _NAME_HINT: Final = re.compile(
@@ -312,7 +317,8 @@ def _scrub_key_values(text: str) -> str:
     while (match := _KEY_SEP.search(text, position)) is not None:
         # A quoted text that names no secret may hold a pair itself: search on inside it.
         position = match.start("qkey") if match.group("qkey") else match.end()
-        if match.start() < done or not is_secret_name(match.group("qkey") or match.group("key")):
+        name = match.group("qkey") or match.group("key") or match.group("flag")
+        if match.start() < done or not is_secret_name(name):
             continue
         value = _VALUE.match(text, match.end())
         if value is None:
@@ -327,6 +333,10 @@ def _scrub_key_values(text: str) -> str:
         if quote:
             parts.append(text[done : value.start("q2")] + f"{quote}{REDACTED}{quote}")
             done = value.end()
+            tail = _QUOTED_TAIL.match(text, done)  # ``"ab"cd``: the value goes on after the quote
+            if tail is not None:
+                parts.append(REDACTED)
+                done = position = tail.end()
         else:
             parts.append(text[done : value.start("bare")] + REDACTED)
             done = value.start("bare") + len(value.group("bare").rstrip())
@@ -373,7 +383,8 @@ def _scrub(text: str, pattern: re.Pattern[str] | None) -> str:
     if "@" in text:
         text = _URL_USERINFO.sub(_scrub_userinfo, text)
     if not text.isascii() or (
-        ("=" in text or ":" in text or "," in text) and _NAME_HINT.search(text.lower())
+        ("=" in text or ":" in text or "," in text or "-" in text)
+        and _NAME_HINT.search(text.lower())
     ):
         text = _QUERY_PARAM.sub(_scrub_query, text)
         if "'" in text or '"' in text:

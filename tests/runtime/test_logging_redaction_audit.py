@@ -65,6 +65,19 @@ def test_the_next_pair_after_an_unquoted_value_is_kept() -> None:
     assert "abc" not in line
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "psql --password=ab,Hx7kQ2mZp9 -h db",
+        "psql --password Hx7kQ2mZp9 -h db",
+        "psql -h db --api-token ab;Hx7kQ2mZp9",
+        'login password="ab"Hx7kQ2mZp9 failed',
+    ],
+)
+def test_command_line_flags_and_values_going_on_after_a_quote_are_redacted(text: str) -> None:
+    _assert_hidden(_logged(text))
+
+
 def test_a_secret_query_value_may_hold_a_semicolon() -> None:
     _assert_hidden(_logged("GET https://x.test/a?page=2&password=ab;Hx7kQ2mZp9&n=1"))
 
