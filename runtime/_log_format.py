@@ -34,7 +34,13 @@ from structlog.contextvars import get_contextvars
 from structlog.processors import JSONRenderer
 
 from runtime import _redaction
-from runtime._redaction_walk import REDACTOR_KEY, Redactor, redaction_processor, safe_repr
+from runtime._redaction_walk import (
+    REDACTOR_KEY,
+    Redactor,
+    record_value_keys,
+    redaction_processor,
+    safe_repr,
+)
 
 BASE_LOGGER_NAME: Final = "videogen"
 
@@ -81,10 +87,11 @@ def safe_extra(extra: Mapping[Any, Any]) -> dict[str, Any]:
 def _safe_args(redactor: Redactor, args: Any) -> Any:
     """``%`` arguments with every structure redacted (plain scalars kept for ``%d``/``%.2f``)."""
     if isinstance(args, Mapping):
+        record = record_value_keys(list(args.items())) or ()  # {"name": "DB_PASSWORD", "value": S}
         return {
             key: (
                 _redaction.REDACTED
-                if value is not None and _redaction.is_secret_name(key)
+                if value is not None and (_redaction.is_secret_name(key) or key in record)
                 else (value if isinstance(value, _PLAIN_ARGS) else redactor.value(value))
             )
             for key, value in args.items()

@@ -216,21 +216,76 @@ def _scrub_userinfo(match: re.Match[str]) -> str:
 _SECRET_QUERY_NAMES: Final = frozenset(
     {"key", "sig", "signature", "code", "x_amz_credential", "x_amz_security_token"}
 )
-_QUERY_PARAM: Final = re.compile(r"([?&;])([^=&;#\s\"'?]+)=([^&;#\s\"']*)")
-#: ``name=value``, ``name: value``, ``"name": "value"``, ``'name': 'value'`` in free text: the
-#: name and separator; the value is read by :data:`_VALUE` only when the name is secret-like.
+#: A query value ends at ``&``, ``#``, a blank or a quote (``;`` may be part of it, RFC 3986).
+_QUERY_PARAM: Final = re.compile(r"([?&;])([^=&;#\s\"'?]+)=([^&#\s\"']*)")
+#: ``name=value``, ``name: value``, ``"name": "value"``, ``'name': 'value'``, ``('name', 'value')``
+#: ``('name',): 'v'`` (a tuple key) and ``--name value`` (a flag) in free text: the name and
+#: separator; the value is read by :data:`_VALUE` only when the name is secret-like. Fullwidth
+#: colon and equals signs (U+FF1A, U+FF1D) count as separators (NFKC folds them to ``:``, ``=``).
+_SEP: Final = r"[:=\uff1a\uff1d]"
 _KEY_SEP: Final = re.compile(
-    r"""(?:(?P<q1>['"])(?P<qkey>[^'"\n]{1,80})(?P=q1)|(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*+))"""
-    r"""[ \t]*[:=][ \t]*"""
+    r"""(?:(?P<q1>['"])(?P<qkey>[\w .\-]{1,80})(?P=q1)"""
+    rf"""(?:[ \t]*,?[ \t]*\)[ \t]*:|[ \t]*{_SEP}|[ \t]*(?P<comma>,))"""
+    rf"""|(?<![A-Za-z0-9_.\-])-{{0,2}}(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*+)[ \t]*{_SEP}"""
+    # A command-line flag and its value (``--password VALUE``).
+    r"""|(?<!\S)--?(?P<flag>[A-Za-z][A-Za-z0-9_.\-]*+)(?=[ \t]+[^\s\-]))"""
+    r"""[ \t]*"""
 )
+#: A character of an unquoted value: anything but whitespace; a quote only inside a word (a
+#: closing quote is followed by punctuation or the end, a quote in a secret by more of it).
+_BARE_CHAR: Final = r"""(?:[^\s'"]|['"](?=[^\W_]))"""
 _VALUE: Final = re.compile(
-    r"""(?P<q2>['"])(?P<quoted>(?:\\.|(?!(?P=q2)).)*)(?P=q2)"""
-    # A bare value runs to the end of the line or the next delimiter, spaces included: a
-    # passphrase ("correct horse battery") is one value; trailing blanks are left out.
+    # A value on the next, indented line (YAML ``password:\n  value``).
+    r"""(?:[ \t]*\r?\n[ \t]+)?"""
+    # A quoted value runs to its closing quote; one never closed (a text cut short) to the end.
+    r"""(?:(?P<q2>['"])(?P<quoted>(?:\\[\s\S]|(?!(?P=q2))[^\\])*+)(?:(?P=q2)|\Z)"""
+    # An unquoted value runs over every character but line breaks (``,;)]}&`` included: they
+    # may be part of the secret) and over blanks (a passphrase is one value) up to the next
+    # ``name=`` / ``name:`` pair of the line. Trailing blanks are left out.
     r"""|(?P<scheme>(?i:bearer|basic|token|digest)[ \t]+)?"""
-    r"""(?P<bare>\[REDACTED\]|[^\s,;&'"}\])][^\n\r,;&'"}\])]*)"""
+    rf"""(?P<bare>{_BARE_CHAR}(?:{_BARE_CHAR}"""
+    rf"""|[ \t]++(?![A-Za-z_][A-Za-z0-9_.\-]*[ \t]*{_SEP}))*+))"""
 )
 
+#: ``'value': `` in the text of a name/value record (``{'Name': 'DB_PASSWORD', 'Value': ...}``).
+_RECORD_VALUE_KEY: Final = re.compile(r"""(['"])(?i:[a-z]*value|val|data)\1[ \t]*:[ \t]*""")
+#: ``'name': 'DB_PASSWORD'`` (or ``key``, ``ParameterName``...) in the same record.
+_RECORD_NAME: Final = re.compile(
+    r"""(['"])(?i:name|key|parameter_?name|parameter_?key|option_?name|header|field|variable)\1"""
+    r"""[ \t]*:[ \t]*(['"])(?P<name>[^'"\n]{1,80})\2"""
+)
+
+
+_RECORD_REACH: Final = 1000
+
+
+def _scrub_records(text: str) -> str:
+    """Blank the value of every name/value record whose name is secret-like, in either order."""
+    parts: list[str] = []
+    done = 0
+    for match in _RECORD_VALUE_KEY.finditer(text):
+        # The record around it (bounded: a record's name is near its value).
+        start = text.rfind("{", max(0, match.start() - _RECORD_REACH), match.start())
+        end = text.find("}", match.end(), match.end() + _RECORD_REACH)
+        if match.start() < done or start < 0 or end < 0:
+            continue
+        names = _RECORD_NAME.finditer(text, start, end)
+        if not any(is_secret_name(name.group("name")) for name in names):
+            continue
+        value = _VALUE.match(text, match.end())
+        if value is None or value.group("q2") is None:
+            continue  # an unquoted value (a number, None) is no secret text
+        parts.append(text[done : value.start("q2")] + f"{value.group('q2')}{REDACTED}")
+        parts.append(value.group("q2"))
+        done = value.end()
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+#: What follows a closing quote directly, when it is part of the same value.
+_QUOTED_TAIL: Final = re.compile(rf"(?=[^\W_]){_BARE_CHAR}++")
 
 #: Every secret-like name contains one of these, lower-cased (ASCII text without any needs no
 #: pair scan; case-insensitive alternation is slow in ``re``, so the text is lower-cased).
@@ -246,25 +301,44 @@ def _scrub_query(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+def _redacted_already(value: str) -> bool:
+    """Whether an earlier rule (query, ``Bearer``, a known value) already blanked ``value``."""
+    if not value.startswith(REDACTED):
+        return not value
+    rest = value[len(REDACTED) :]
+    return not rest or not rest[0].isalnum()  # "[REDACTED]tail" is only partly blanked
+
+
 def _scrub_key_values(text: str) -> str:
     """Blank the value after every secret-like ``name=`` or ``name:`` in ``text``."""
     parts: list[str] = []
     done = 0
-    for match in _KEY_SEP.finditer(text):
-        if match.start() < done or not is_secret_name(match.group("qkey") or match.group("key")):
+    position = 0
+    while (match := _KEY_SEP.search(text, position)) is not None:
+        # A quoted text that names no secret may hold a pair itself: search on inside it.
+        position = match.start("qkey") if match.group("qkey") else match.end()
+        name = match.group("qkey") or match.group("key") or match.group("flag")
+        if match.start() < done or not is_secret_name(name):
             continue
         value = _VALUE.match(text, match.end())
         if value is None:
             continue
-        shown = value.group("quoted") if value.group("q2") else value.group("bare")
-        if shown is None or shown.startswith(REDACTED):
+        quote = value.group("q2")
+        shown = value.group("quoted") if quote else value.group("bare")
+        if shown is None or _redacted_already(shown):
             continue
-        parts.append(text[done : match.end()])
-        if value.group("q2"):
-            parts.append(f"{value.group('q2')}{REDACTED}{value.group('q2')}")
+        if match.group("comma") and text[value.end() :].lstrip(" \t").startswith(":"):
+            continue  # ``'password', 'n': 1``: the next item is a key, not the value
+        position = value.end()
+        if quote:
+            parts.append(text[done : value.start("q2")] + f"{quote}{REDACTED}{quote}")
             done = value.end()
+            tail = _QUOTED_TAIL.match(text, done)  # ``"ab"cd``: the value goes on after the quote
+            if tail is not None:
+                parts.append(REDACTED)
+                done = position = tail.end()
         else:
-            parts.append((value.group("scheme") or "") + REDACTED)
+            parts.append(text[done : value.start("bare")] + REDACTED)
             done = value.start("bare") + len(value.group("bare").rstrip())
     if not parts:
         return text
@@ -308,8 +382,13 @@ def _scrub(text: str, pattern: re.Pattern[str] | None) -> str:
         text = regex.sub(replacement, text)
     if "@" in text:
         text = _URL_USERINFO.sub(_scrub_userinfo, text)
-    if ("=" in text or ":" in text) and (not text.isascii() or _NAME_HINT.search(text.lower())):
+    if not text.isascii() or (
+        ("=" in text or ":" in text or "," in text or "-" in text)
+        and _NAME_HINT.search(text.lower())
+    ):
         text = _QUERY_PARAM.sub(_scrub_query, text)
+        if "'" in text or '"' in text:
+            text = _scrub_records(text)
         text = _scrub_key_values(text)
     return text
 

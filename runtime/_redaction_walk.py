@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
@@ -39,6 +40,23 @@ MAX_DEPTH: Final = 200
 #: At most this many values (containers and leaves) are rendered per logged value.
 MAX_NODES: Final = 10_000
 MAX_REPR_CHARS: Final = 2000
+#: A ``repr`` is scrubbed up to this many characters, then cut to :data:`MAX_REPR_CHARS`.
+MAX_SCRUB_CHARS: Final = 64 * 1024
+#: Keys of a name/value record (``{"name": "DB_PASSWORD", "value": ...}``), compact lower-case.
+_RECORD_NAME_KEYS: Final = frozenset(
+    form
+    for base in ("name", "key", "header", "field", "variable", "parameter_name", "parameter_key")
+    for words in [base.split("_")]
+    for form in (
+        "_".join(words),
+        "_".join(words).upper(),
+        "".join(w.capitalize() for w in words),
+        words[0] + "".join(w.capitalize() for w in words[1:]),
+    )
+)
+#: A record of more items than this is not read as a name/value record.
+_RECORD_MAX_ITEMS: Final = 8
+_WORD: Final = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
 
 
 #: Where the event dict of :func:`redaction_processor` may carry the :class:`Redactor` an earlier
@@ -96,10 +114,58 @@ def _attributes(value: Any) -> list[tuple[str, Any]] | None:
 
 
 def safe_repr(value: Any) -> str:
+    """The ``repr`` of ``value``, scrubbed, then cut to :data:`MAX_REPR_CHARS` characters.
+
+    Scrubbing comes first (on at most :data:`MAX_SCRUB_CHARS`), so a cut never separates a
+    secret from the name or the closing quote that marks it.
+
+    Args:
+        value: Anything.
+
+    Returns:
+        The scrubbed text, or ``<unrepresentable TYPE>`` when ``repr`` raises.
+    """
     try:
-        return repr(value)[:MAX_REPR_CHARS]
+        text = repr(value)
     except Exception:
         return f"<unrepresentable {type(value).__name__}>"
+    return scrub_text(text[:MAX_SCRUB_CHARS])[:MAX_REPR_CHARS]
+
+
+def _is_secret_key(key: Any, shown: object) -> bool:
+    """Whether a mapping key names a secret; a tuple or object key by any word of its text."""
+    if isinstance(key, str | bytes | bytearray | Enum):
+        return is_secret_name(key)
+    if isinstance(key, int | float | type(None)):
+        return False
+    if isinstance(key, tuple | frozenset) and any(
+        isinstance(part, str | bytes) and is_secret_name(part) for part in islice(key, 16)
+    ):
+        return True  # ("db", "api key")
+    return any(is_secret_name(word) for word in _WORD.findall(str(shown)))
+
+
+def record_value_keys(pairs: list[tuple[Any, Any]]) -> set[Any] | None:
+    """The value keys of a name/value record naming a secret (``{"Name": "DB_PASSWORD", ...}``)."""
+    if len(pairs) > _RECORD_MAX_ITEMS:
+        return None
+    for key, item in pairs:
+        if key.__class__ is str and key in _RECORD_NAME_KEYS and is_secret_name(item):
+            return {k for k, _ in pairs if isinstance(k, str) and k.lower().endswith("value")}
+    return None
+
+
+def _hidden_items(items: list[Any]) -> set[int] | None:
+    """Indexes of the items a secret name names: ``("password", S)``, ``[..., "--password", S]``."""
+    if len(items) == 2:
+        first = items[0]
+        secret = isinstance(first, str | bytes) and len(first) <= 80 and is_secret_name(first)
+        return {1} if secret else None
+    hidden: set[int] | None = None
+    for index, item in enumerate(items[:-1]):
+        if item.__class__ is str and item[:1] == "-" and is_secret_name(item):
+            hidden = {index + 1} if hidden is None else hidden | {index + 1}
+    return hidden
 
 
 class Redactor:
@@ -226,7 +292,7 @@ class Redactor:
         if depth >= MAX_DEPTH:
             put(TRUNCATED)
             return
-        pairs: Iterable[tuple[Any, Any]] | None = None
+        pairs: list[tuple[Any, Any]] | None = None
         room = budget[0] + 1  # never copy more of a huge container than can be shown
         if isinstance(current, Mapping):
             try:
@@ -247,22 +313,30 @@ class Redactor:
             put(out_list)
             on_path.add(id(current))
             stack.append(("leave", id(current)))
+            hidden = None if isinstance(current, set | frozenset) else _hidden_items(items)
             for index in range(len(items) - 1, -1, -1):
-                stack.append(("enter", items[index], _list_setter(out_list, index), depth + 1))
+                if hidden is not None and index in hidden and items[index] is not None:
+                    out_list[index] = self._hide(items[index])
+                else:
+                    stack.append(("enter", items[index], _list_setter(out_list, index), depth + 1))
             return
         else:
             pairs = _attributes(current)
             if pairs is None:
-                put(self.text(safe_repr(current)))
+                put(safe_repr(current))
                 return
         out: dict[Any, Any] = {}
         put(out)
         on_path.add(id(current))
         stack.append(("leave", id(current)))
         children: list[tuple[Any, Setter]] = []
+        record_values = record_value_keys(pairs)
         for key, item in pairs:
             out_key = self._key(key)
-            if item is not None and is_secret_name(key):
+            if item is not None and (
+                (is_secret_name(key) if isinstance(key, str) else _is_secret_key(key, out_key))
+                or (record_values is not None and key in record_values)
+            ):
                 out[out_key] = self._hide(item)
             else:
                 out[out_key] = None  # a placeholder keeps the source order
@@ -280,7 +354,7 @@ class Redactor:
         if isinstance(key, float):
             return key if math.isfinite(key) else str(key)
         done, rendered = self._leaf(key)
-        return str(rendered) if done else self.text(safe_repr(key))
+        return str(rendered) if done else safe_repr(key)
 
     def field(self, name: str, value: Any) -> Any:
         """Render a top-level record field: blanked when its name is secret-like.

@@ -25,6 +25,9 @@ Usage::
 * Output goes to ``sys.stderr`` and, optionally, to a file rotated at 100 MB keeping 5 backups
   through ``concurrent-log-handler`` (safe when several processes write it).
 * :class:`LogRateLimiter` lets one line per key through per interval (repeated warnings).
+* :func:`redaction_processor` is the redaction as a structlog processor: an application that
+  renders structlog events itself (``merge_contextvars`` and a renderer) adds it to its chain,
+  after ``merge_contextvars``, so ``log_context`` fields reach its lines redacted too.
 
 Logging configures itself on first use (level and file from :mod:`runtime.config` when the settings
 are valid, ``INFO`` on the console otherwise); call :func:`configure_logging` at start-up to choose
@@ -50,6 +53,7 @@ from runtime._log_format import BASE_LOGGER_NAME, JsonFormatter, safe_extra
 from runtime._log_format import handle_error_redacted as _handle_error_redacted
 from runtime._log_ratelimit import LogRateLimiter
 from runtime._redaction import REDACTED, is_secret_name, register_secret
+from runtime._redaction_walk import redaction_processor
 from runtime.errors import InvalidOptionError
 
 __all__ = [
@@ -66,6 +70,7 @@ __all__ = [
     "is_secret_name",
     "log_context",
     "redact",
+    "redaction_processor",
     "register_secret",
     "safe_extra",
 ]
