@@ -7,10 +7,9 @@ of range or of the wrong type raises :class:`~runtime.errors.ConfigError` naming
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from runtime._bounds import (
     MAX_ATTEMPTS_CEILING,
@@ -19,8 +18,8 @@ from runtime._bounds import (
     REDIS_SOCKET_TIMEOUT_SECONDS,
     RETRY_DELAY_CEILING_SECONDS,
     TIMEOUT_CEILING_SECONDS,
-    options_error,
 )
+from runtime._options_model import OptionsModel
 from runtime._redis_urls import SCHEMES, parse_nodes
 from runtime.cache._values import (
     DEFAULT_KEY_PREFIX,
@@ -28,7 +27,6 @@ from runtime.cache._values import (
     DEFAULT_TTL_SECONDS,
     MAX_TTL_SECONDS,
 )
-from runtime.errors import ConfigError
 
 __all__ = ["CacheOptions", "parse_nodes"]
 
@@ -36,7 +34,7 @@ _Seconds = Annotated[float, Field(gt=0, le=TIMEOUT_CEILING_SECONDS)]
 _Delay = Annotated[float, Field(gt=0, le=RETRY_DELAY_CEILING_SECONDS)]
 
 
-class CacheOptions(BaseModel):
+class CacheOptions(OptionsModel):
     """The policy of one :class:`~runtime.cache.RedisCache`; every field is checked once.
 
     Attributes:
@@ -61,7 +59,7 @@ class CacheOptions(BaseModel):
         health_check_timeout_seconds: Time ``health_check`` allows for ``PING``.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+    options_name = "Redis cache options"
 
     url: str
     key_prefix: str = DEFAULT_KEY_PREFIX
@@ -78,14 +76,6 @@ class CacheOptions(BaseModel):
     retry_max_delay_seconds: _Delay = 1.0
     max_value_bytes: int = Field(default=16 * 1024 * 1024, ge=1, le=512 * 1024 * 1024)
     health_check_timeout_seconds: _Seconds = 2.0
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _as_config_error(cls, data: Any, handler: pydantic.ValidatorFunctionWrapHandler) -> Any:
-        try:
-            return handler(data)
-        except pydantic.ValidationError as exc:
-            raise options_error("Redis cache options", exc) from None
 
     @field_validator("url")
     @classmethod
@@ -111,16 +101,6 @@ class CacheOptions(BaseModel):
         except UnicodeEncodeError:
             raise ValueError("must be encodable as UTF-8") from None
         return value
-
-    @model_validator(mode="after")
-    def _check_backoff(self) -> CacheOptions:
-        if self.retry_base_delay_seconds > self.retry_max_delay_seconds:
-            # Never above the cap, which would make every delay the cap.
-            raise ConfigError(
-                "invalid Redis cache options: retry_base_delay_seconds must not exceed "
-                "retry_max_delay_seconds"
-            )
-        return self
 
     @property
     def pool_wait_seconds(self) -> float:

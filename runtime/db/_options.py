@@ -9,18 +9,17 @@ value, so a DSN's password stays out of the message).
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Self
 
-import pydantic
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from runtime._bounds import (
     HTTP_TIMEOUT_SECONDS,
     MAX_ATTEMPTS_CEILING,
     RETRY_DELAY_CEILING_SECONDS,
-    options_error,
 )
 from runtime._bounds import TIMEOUT_CEILING_SECONDS as _TIMEOUT
+from runtime._options_model import OptionsModel
 from runtime.db._common import MAX_CONNECTIONS
 from runtime.errors import ConfigError
 
@@ -29,23 +28,7 @@ __all__ = ["DatabaseOptions", "PostgresOptions"]
 _DELAY = RETRY_DELAY_CEILING_SECONDS
 
 
-class _Options(BaseModel):
-    """Shared by both options models: frozen, strict, no unknown field, errors as ConfigError."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except pydantic.ValidationError as exc:
-            raise options_error(type(self).__name__, exc) from None
-
-    def _check_backoff(self, base: float, cap: float) -> None:
-        if base > cap:  # never above the cap, which would make every delay the cap
-            raise ValueError("retry_base_delay_seconds must not exceed retry_max_delay_seconds")
-
-
-class DatabaseOptions(_Options):
+class DatabaseOptions(OptionsModel):
     """Connection and policy settings of the PostgREST client (``Database``).
 
     Args:
@@ -93,11 +76,6 @@ class DatabaseOptions(_Options):
             raise ValueError("the Supabase service key must not be empty")
         return value
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        self._check_backoff(self.retry_base_delay_seconds, self.retry_max_delay_seconds)
-        return self
-
     @classmethod
     def from_settings(cls) -> DatabaseOptions:
         """Read the PostgREST settings from :mod:`runtime.config`.
@@ -122,7 +100,7 @@ class DatabaseOptions(_Options):
         )
 
 
-class PostgresOptions(_Options):
+class PostgresOptions(OptionsModel):
     """Connection and policy settings of the direct client (``PostgresDatabase``).
 
     Args:
@@ -174,7 +152,6 @@ class PostgresOptions(_Options):
             raise ValueError("DATABASE_URL must be a postgresql:// URL or a libpq key=value string")
         if self.min_connections > self.max_connections:
             raise ValueError("min_connections must not exceed max_connections")
-        self._check_backoff(self.retry_base_delay_seconds, self.retry_max_delay_seconds)
         return self
 
     @classmethod

@@ -7,19 +7,17 @@ naming the field. The retry and timeout ceilings are the ones every client share
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
-import pydantic
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 
 from runtime._bounds import (
     HTTP_TIMEOUT_SECONDS,
     MAX_ATTEMPTS_CEILING,
     RETRY_DELAY_CEILING_SECONDS,
     TIMEOUT_CEILING_SECONDS,
-    options_error,
 )
-from runtime.errors import ConfigError
+from runtime._options_model import OptionsModel
 from runtime.storage._tus import TUS_CHUNK_SIZE_BYTES
 from runtime.storage.buckets import MIB
 
@@ -31,7 +29,7 @@ RESUMABLE_THRESHOLD_BYTES: Final = 6 * MIB
 DOWNLOAD_CHUNK_BYTES: Final = MIB
 
 
-class StorageOptions(BaseModel):
+class StorageOptions(OptionsModel):
     """The policy of one :class:`~runtime.storage.StorageClient`; every field is checked once.
 
     Attributes:
@@ -54,7 +52,7 @@ class StorageOptions(BaseModel):
         ConfigError: A value is missing, unknown, of the wrong type or out of range.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+    options_name = "Storage options"
 
     url: str
     service_key: SecretStr
@@ -66,14 +64,6 @@ class StorageOptions(BaseModel):
     chunk_size_bytes: int = Field(TUS_CHUNK_SIZE_BYTES, ge=64 * 1024, le=64 * MIB)
     cache_control_seconds: int = Field(3600, ge=0, le=365 * 24 * 3600)
     operation_deadline_seconds: float = Field(10.0, ge=0.1, le=TIMEOUT_CEILING_SECONDS)
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _as_config_error(cls, data: Any, handler: pydantic.ValidatorFunctionWrapHandler) -> Any:
-        try:
-            return handler(data)
-        except pydantic.ValidationError as exc:
-            raise options_error("Storage options", exc) from None
 
     @field_validator("url")
     @classmethod
@@ -88,16 +78,6 @@ class StorageOptions(BaseModel):
         if not value.get_secret_value():
             raise ValueError("Storage needs the service key")
         return value
-
-    @model_validator(mode="after")
-    def _check_backoff(self) -> StorageOptions:
-        if self.retry_base_delay_seconds > self.retry_max_delay_seconds:
-            # Never above the cap, which would make every delay the cap.
-            raise ConfigError(
-                "invalid Storage options: retry_base_delay_seconds must not exceed "
-                "retry_max_delay_seconds"
-            )
-        return self
 
     @property
     def storage_url(self) -> str:
